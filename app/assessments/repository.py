@@ -1,0 +1,1 @@
+"""Repository of the assessments feature."""

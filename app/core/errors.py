@@ -1,0 +1,265 @@
+"""RFC 9457 problem details: one error type, one set of handlers, stable machine-readable codes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger("app.errors")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_PREFIX = "urn:ntm:problem:"
+
+
+class ProblemError(Exception):
+    """An error the API reports as problem+json. Subclasses fix the status; ``code`` is stable."""
+
+    status: int = 400
+    code: str = "bad_request"
+    title: str | None = None
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        title: str | None = None,
+        errors: Sequence[Mapping[str, Any]] | None = None,
+        headers: Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+        if title is not None:
+            self.title = title
+        self.errors = list(errors) if errors else []
+        self.headers = dict(headers or {})
+        self.extra = dict(extra or {})
+
+
+class BadRequest(ProblemError):
+    status = 400
+    code = "bad_request"
+
+
+class Unauthorized(ProblemError):
+    status = 401
+    code = "not_authenticated"
+
+    def __init__(self, detail: str = "Authentication required.", **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"WWW-Authenticate": "Bearer"})
+        super().__init__(detail, **kwargs)
+
+
+class Forbidden(ProblemError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(ProblemError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(ProblemError):
+    status = 409
+    code = "conflict"
+
+
+class PreconditionFailed(ProblemError):
+    status = 412
+    code = "precondition_failed"
+
+
+class Unprocessable(ProblemError):
+    status = 422
+    code = "validation_error"
+
+
+class ServiceUnavailable(ProblemError):
+    status = 503
+    code = "service_unavailable"
+
+
+def field_error(loc: Sequence[str | int], msg: str, type_: str) -> dict[str, Any]:
+    return {"loc": list(loc), "msg": msg, "type": type_}
+
+
+def problem_body(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    title: str | None = None,
+    errors: Sequence[Mapping[str, Any]] = (),
+    instance: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_PREFIX + code,
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if instance:
+        body["instance"] = instance
+    if errors:
+        body["errors"] = list(errors)
+    if extra:
+        body.update(extra)
+    return body
+
+
+def problem_response(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    request: Request | None = None,
+    title: str | None = None,
+    errors: Sequence[Mapping[str, Any]] = (),
+    headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Response:
+    instance = request.url.path if request is not None else None
+    body = problem_body(
+        status, code, detail, title=title, errors=errors, instance=instance, extra=extra
+    )
+    return Response(
+        orjson.dumps(body, default=str),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=dict(headers or {}),
+    )
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    out = []
+    for err in exc.errors():
+        out.append(
+            {
+                "loc": [str(part) if not isinstance(part, int) else part for part in err["loc"]],
+                "msg": err.get("msg", ""),
+                "type": err.get("type", "value_error"),
+            }
+        )
+    return out
+
+
+_STATUS_CODES = {
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    if isinstance(exc, PoolTimeoutError | ConnectionError | TimeoutError):
+        return True
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, OSError)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def on_problem(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ProblemError)
+        return problem_response(
+            exc.status,
+            exc.code,
+            exc.detail,
+            request=request,
+            title=exc.title,
+            errors=exc.errors,
+            headers=exc.headers,
+            extra=exc.extra,
+        )
+
+    async def on_validation(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        errors = _validation_errors(exc)
+        fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors[:5])
+        return problem_response(
+            422,
+            "validation_error",
+            f"The request is not valid: {fields}." if fields else "The request is not valid.",
+            request=request,
+            errors=errors,
+        )
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        code = _STATUS_CODES.get(exc.status_code, f"http_{exc.status_code}")
+        if exc.status_code == 404 and exc.detail == "Not Found":
+            detail = f"No resource at {request.url.path}."
+        else:
+            detail = str(exc.detail)
+        return problem_response(
+            exc.status_code,
+            code,
+            detail,
+            request=request,
+            headers=getattr(exc, "headers", None),
+        )
+
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        if is_database_unavailable(exc):
+            logger.warning("database unavailable: %s", type(exc).__name__)
+            return problem_response(
+                503,
+                "database_unavailable",
+                "The database cannot be reached right now; try again shortly.",
+                request=request,
+                headers={"Retry-After": "5"},
+            )
+        logger.exception("unhandled error", exc_info=exc)
+        return problem_response(
+            500,
+            "internal_error",
+            "An unexpected error occurred. It has been logged with the request id.",
+            request=request,
+        )
+
+    app.add_exception_handler(ProblemError, on_problem)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(DBAPIError, on_unexpected)
+    app.add_exception_handler(PoolTimeoutError, on_unexpected)
+    app.add_exception_handler(OSError, on_unexpected)
+    app.add_exception_handler(Exception, on_unexpected)
+
+
+# Shared OpenAPI declaration of the problem responses, so every route documents them.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "content": {
+        PROBLEM_MEDIA_TYPE: {
+            "schema": {"$ref": "#/components/schemas/Problem"},
+        }
+    }
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {
+        status: {"description": HTTPStatus(status).phrase, **PROBLEM_SCHEMA} for status in statuses
+    }

@@ -1,0 +1,93 @@
+"""Application factory: ``create_app(settings)`` wires settings, database, routers and handlers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
+
+from app.config import Settings, get_settings
+from app.core.errors import PROBLEM_SCHEMA, install_error_handlers
+from app.core.logging import configure_logging
+from app.core.middleware import Metrics, RequestContextMiddleware
+from app.core.problem import Problem
+from app.db.engine import Database, build_engine
+from app.routers import api_router, root_router
+
+API_PREFIX = "/api/v1"
+DESCRIPTION = """\
+REST API of the data platform for Vietnam's New Rural Development programme (nông thôn mới):
+administrative units and their history, criteria sets, assessments, recognition dossiers, plans
+and reports. Errors are RFC 9457 `application/problem+json` with a stable `code`; lists use cursor
+pagination; anything that depends on the map accepts `as_of`.
+"""
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if database is None:
+            await app.state.database.dispose()
+
+    app = FastAPI(
+        title="NTM data platform API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.database = database or Database(build_engine(settings))
+    app.state.metrics = Metrics()
+
+    install_error_handlers(app)
+    app.include_router(root_router)
+    app.include_router(api_router, prefix=API_PREFIX)
+
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["ETag", "Link", "Location", "X-Request-ID"],
+        )
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["Problem"] = Problem.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                responses = operation.get("responses", {})
+                if "422" in responses:
+                    responses["422"] = {"description": "Validation error", **PROBLEM_SCHEMA}
+        schema.get("components", {}).get("schemas", {}).pop("HTTPValidationError", None)
+        schema.get("components", {}).get("schemas", {}).pop("ValidationError", None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def configure(settings: Settings) -> None:
+    configure_logging(settings.log_level)

@@ -1,0 +1,136 @@
+"""Enumerations of the domain, stored as strings and shared by models and schemas."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class UnitLevel(StrEnum):
+    PROVINCE = "province"
+    DISTRICT = "district"
+    COMMUNE = "commune"
+    VILLAGE = "village"
+
+    @property
+    def rank(self) -> int:
+        return _LEVEL_RANK[self]
+
+
+_LEVEL_RANK = {
+    UnitLevel.PROVINCE: 1,
+    UnitLevel.DISTRICT: 2,
+    UnitLevel.COMMUNE: 3,
+    UnitLevel.VILLAGE: 4,
+}
+
+
+class UnitType(StrEnum):
+    """Official unit types (loại đơn vị hành chính) and the kinds of village."""
+
+    TINH = "tinh"
+    THANH_PHO_TW = "thanh_pho_tw"
+    HUYEN = "huyen"
+    QUAN = "quan"
+    THI_XA = "thi_xa"
+    THANH_PHO = "thanh_pho"
+    XA = "xa"
+    PHUONG = "phuong"
+    THI_TRAN = "thi_tran"
+    DAC_KHU = "dac_khu"
+    THON = "thon"
+    BAN = "ban"
+    AP = "ap"
+    TO_DAN_PHO = "to_dan_pho"
+    LANG = "lang"
+    KHOM = "khom"
+    BUON = "buon"
+    PHUM = "phum"
+    SOC = "soc"
+
+    @property
+    def level(self) -> UnitLevel:
+        return TYPE_LEVEL[self]
+
+
+VILLAGE_TYPES = (
+    UnitType.THON,
+    UnitType.BAN,
+    UnitType.AP,
+    UnitType.TO_DAN_PHO,
+    UnitType.LANG,
+    UnitType.KHOM,
+    UnitType.BUON,
+    UnitType.PHUM,
+    UnitType.SOC,
+)
+
+TYPE_LEVEL: dict[UnitType, UnitLevel] = {
+    UnitType.TINH: UnitLevel.PROVINCE,
+    UnitType.THANH_PHO_TW: UnitLevel.PROVINCE,
+    UnitType.HUYEN: UnitLevel.DISTRICT,
+    UnitType.QUAN: UnitLevel.DISTRICT,
+    UnitType.THI_XA: UnitLevel.DISTRICT,
+    UnitType.THANH_PHO: UnitLevel.DISTRICT,
+    UnitType.XA: UnitLevel.COMMUNE,
+    UnitType.PHUONG: UnitLevel.COMMUNE,
+    UnitType.THI_TRAN: UnitLevel.COMMUNE,
+    UnitType.DAC_KHU: UnitLevel.COMMUNE,
+    **dict.fromkeys(VILLAGE_TYPES, UnitLevel.VILLAGE),
+}
+
+
+class UnitEventKind(StrEnum):
+    ESTABLISH = "establish"
+    DISSOLVE = "dissolve"
+    MERGE = "merge"
+    SPLIT = "split"
+    RENAME = "rename"
+    RECLASSIFY = "reclassify"
+    TRANSFER = "transfer"
+
+
+class ClassificationKind(StrEnum):
+    """Dated classifications of a unit that pick thresholds (DOMAIN.md §7)."""
+
+    NTM_REGION = "ntm_region"  # 7 regions of 318/QĐ-TTg, for provinces (2021-2025)
+    ESPECIALLY_DIFFICULT = "especially_difficult"  # commune or village; value "true"/"false"
+    SAFE_ZONE = "safe_zone"  # xã an toàn khu of a poor district; value "true"/"false"
+    COMMUNE_GROUP = "commune_group"  # 1, 2 or 3 under 51/2025/QĐ-TTg (2026-2030)
+    URBANITY = "urbanity"  # "rural" or "urban"
+
+
+class Region(StrEnum):
+    """NTM regions of Decision 318/QĐ-TTg (seven columns)."""
+
+    TDMNPB = "TDMNPB"
+    DBSH = "DBSH"
+    BTB = "BTB"
+    DHNTB = "DHNTB"
+    TN = "TN"
+    DNB = "DNB"
+    DBSCL = "DBSCL"
+
+
+class Title(StrEnum):
+    NTM_COMMUNE = "ntm_commune"
+    ADVANCED_NTM_COMMUNE = "advanced_ntm_commune"
+    MODEL_NTM_COMMUNE = "model_ntm_commune"
+    MODERN_NTM_COMMUNE = "modern_ntm_commune"
+    NTM_DISTRICT = "ntm_district"
+    ADVANCED_NTM_DISTRICT = "advanced_ntm_district"
+    COMPLETED_NTM_TOWN = "completed_ntm_town"
+    COMPLETED_NTM_PROVINCE = "completed_ntm_province"
+    NTM_VILLAGE = "ntm_village"
+    MODEL_VILLAGE = "model_village"
+    SMART_VILLAGE = "smart_village"
+
+
+class AuditAction(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    APPLY = "apply"
+    PUBLISH = "publish"
+    IMPORT = "import"
+    LOGIN = "login"
+    REVOKE = "revoke"

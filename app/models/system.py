@@ -1,0 +1,68 @@
+"""Cross-cutting tables: the audit trail, idempotency records and loaded reference datasets."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base
+from app.db.types import JSONType, utcnow
+
+# BIGINT on PostgreSQL; INTEGER on SQLite so that it is the rowid alias and autoincrements.
+BigIntId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class AuditRecord(Base):
+    """Append-only: no API updates or deletes a row (see app/audit)."""
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[uuid.UUID | None]
+    actor_kind: Mapped[str | None] = mapped_column(String(16))
+    actor_name: Mapped[str | None] = mapped_column(String(200))
+    client_id: Mapped[str | None] = mapped_column(String(200))
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    entity: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    unit_id: Mapped[uuid.UUID | None]
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index(None, "entity", "entity_id"),
+        Index(None, "actor_id", "occurred_at"),
+        Index(None, "unit_id", "occurred_at"),
+    )
+
+
+class IdempotencyRecord(Base):
+    __tablename__ = "idempotency_keys"
+
+    scope: Mapped[str] = mapped_column(String(128), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(String(2000))
+    body_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int | None]
+    headers: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class ReferenceDataset(Base):
+    """Which bundled dataset was loaded, so that `ntm seed` can skip or apply differences."""
+
+    __tablename__ = "reference_datasets"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    checksum: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(100))
+    loaded_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,72 @@
+"""Health, readiness and metrics, at the root of the service."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
+
+from app.core.errors import ServiceUnavailable, is_database_unavailable, problem_responses
+from app.db import migrate
+from app.db.session import DatabaseDep
+
+router = APIRouter(tags=["system"])
+
+READY_TIMEOUT_SECONDS = 5.0
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str
+    database: str
+    schema_revision: str
+
+
+@router.get("/healthz", response_model=Health, summary="The process is alive")
+async def healthz() -> Health:
+    return Health(status="ok")
+
+
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    summary="The database is reachable and its schema is at the latest migration",
+    responses=problem_responses(503),
+)
+async def readyz(database: DatabaseDep) -> Readiness:
+    expected = migrate.head_revision()
+    try:
+        async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+            async with database.engine.connect() as connection:
+                current = await migrate.current_revision(connection)
+    except Exception as exc:
+        if is_database_unavailable(exc):
+            raise ServiceUnavailable(
+                f"The database cannot be reached: {type(exc).__name__}.",
+                code="database_unavailable",
+                headers={"Retry-After": "5"},
+            ) from exc
+        raise
+    if current != expected:
+        raise ServiceUnavailable(
+            f"The database schema is at revision {current or 'none'}, the service needs "
+            f"{expected}: run `ntm db upgrade`.",
+            code="schema_outdated",
+        )
+    return Readiness(status="ok", database=database.dialect, schema_revision=current)
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics: request counts and latency by route template and status",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
+)
+async def metrics(request: Request) -> Response:
+    registry = request.app.state.metrics.registry
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

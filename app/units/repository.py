@@ -1,0 +1,1 @@
+"""Repository of the units feature."""

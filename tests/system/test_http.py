@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+
+from app.config import Settings
+from app.db.engine import Database, build_engine
+from app.main import create_app
+
+PROBLEM = "application/problem+json"
+
+
+async def test_healthz(client: AsyncClient) -> None:
+    response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_readyz_reports_database_and_revision(client: AsyncClient) -> None:
+    response = await client.get("/readyz")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["database"] in {"sqlite", "postgresql"}
+    assert body["schema_revision"]
+
+
+async def test_unknown_route_is_problem_json(client: AsyncClient) -> None:
+    response = await client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == PROBLEM
+    body = response.json()
+    assert body["code"] == "not_found"
+    assert body["status"] == 404
+    assert body["type"].endswith("not_found")
+    assert {"title", "detail"} <= body.keys()
+
+
+async def test_method_not_allowed_is_problem_json(client: AsyncClient) -> None:
+    response = await client.delete("/healthz")
+    assert response.status_code == 405
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["code"] == "method_not_allowed"
+
+
+async def test_request_id_is_echoed_or_generated(client: AsyncClient) -> None:
+    response = await client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+    assert response.headers["x-request-id"] == "abc-123"
+    generated = await client.get("/healthz", headers={"X-Request-ID": "bad id with spaces"})
+    assert generated.headers["x-request-id"] != "bad id with spaces"
+    assert len(generated.headers["x-request-id"]) == 32
+
+
+async def test_metrics_count_requests_by_route_template(client: AsyncClient) -> None:
+    await client.get("/healthz")
+    response = await client.get("/metrics")
+    assert response.status_code == 200
+    text = response.text
+    assert 'http_requests_total{method="GET",route="/healthz",status="200"}' in text
+    assert "http_request_duration_seconds_bucket" in text
+
+
+async def test_internal_errors_hide_the_stack_trace(settings: Settings, database: Database) -> None:
+    app = create_app(settings, database=database)
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    async with AsyncClient(transport=transport, base_url="http://t") as client:
+        response = await client.get("/boom")
+    assert response.status_code == 500
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["code"] == "internal_error"
+    assert "secret internals" not in response.text
+    assert "Traceback" not in response.text
+
+
+async def test_database_down_gives_503_and_the_app_still_serves(settings: Settings) -> None:
+    if settings.is_sqlite:
+        down_url = "sqlite+aiosqlite:////dev/null/ntm.db"
+    else:
+        down_url = "postgresql+asyncpg://postgres@127.0.0.1:1/ntm"
+    down = settings.model_copy(update={"database_url": down_url, "db_connect_timeout": 1.0})
+    app: FastAPI = create_app(down, database=Database(_lazy_engine(down)))
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    async with AsyncClient(transport=transport, base_url="http://t") as client:
+        assert (await client.get("/healthz")).status_code == 200
+        response = await client.get("/readyz")
+    assert response.status_code == 503
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["code"] == "database_unavailable"
+    await app.state.database.dispose()
+
+
+def _lazy_engine(settings: Settings):  # type: ignore[no-untyped-def]
+    # Building the engine must not touch the database: only a request does.
+    return build_engine(settings)
+
+
+def test_committed_openapi_matches_the_app(app: FastAPI) -> None:
+    committed = json.loads(Path("openapi/openapi.json").read_text())
+    assert app.openapi() == committed, "openapi/openapi.json is stale: run `make openapi`"
