@@ -158,13 +158,12 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         from app.core.errors import is_database_unavailable
 
+        cause = getattr(exc, "orig", None) or exc
+        reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
         if is_database_unavailable(exc):
-            print(
-                f"ntm: the database cannot be reached ({type(exc).__name__}): {exc}",
-                file=sys.stderr,
-            )
+            print(f"ntm: the database cannot be reached: {reason}", file=sys.stderr)
         else:
-            print(f"ntm: {type(exc).__name__}: {exc}", file=sys.stderr)
+            print(f"ntm: {type(exc).__name__}: {reason}", file=sys.stderr)
         return 1
     return 0
 

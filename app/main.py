@@ -12,6 +12,7 @@ from fastapi.openapi.utils import get_openapi
 
 from app.config import Settings, get_settings
 from app.core.errors import PROBLEM_SCHEMA, install_error_handlers
+from app.core.idempotency import IdempotencyMiddleware
 from app.core.logging import configure_logging
 from app.core.middleware import Metrics, RequestContextMiddleware
 from app.core.problem import Problem
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             allow_headers=["*"],
             expose_headers=["ETag", "Link", "Location", "X-Request-ID"],
         )
+    app.add_middleware(IdempotencyMiddleware, prefix=API_PREFIX)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
 
     def openapi() -> dict[str, Any]:

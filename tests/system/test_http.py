@@ -105,3 +105,29 @@ def _lazy_engine(settings: Settings):  # type: ignore[no-untyped-def]
 def test_committed_openapi_matches_the_app(app: FastAPI) -> None:
     committed = json.loads(Path("openapi/openapi.json").read_text())
     assert app.openapi() == committed, "openapi/openapi.json is stale: run `make openapi`"
+
+
+async def test_malformed_json_is_a_422_problem(app: FastAPI, client: AsyncClient) -> None:
+    # Any JSON-body route works; /api/v1 routes arrive with the features, so use the token
+    # endpoint's neighbour: a route that does not exist must still not be a 500.
+    response = await client.post(
+        "/healthz", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 405
+    assert response.headers["content-type"] == PROBLEM
+
+
+async def test_readyz_says_503_when_the_schema_is_behind(
+    settings: Settings, tmp_path: Path
+) -> None:
+    behind = settings.model_copy(
+        update={"database_url": f"sqlite+aiosqlite:///{tmp_path}/empty.db"}
+    )
+    app = create_app(behind)
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    async with AsyncClient(transport=transport, base_url="http://t") as client:
+        response = await client.get("/readyz")
+    await app.state.database.dispose()
+    assert response.status_code == 503
+    assert response.json()["code"] == "schema_outdated"
+    assert "ntm db upgrade" in response.json()["detail"]

@@ -1,0 +1,206 @@
+"""``Idempotency-Key`` on POST: the same key and body replay the first response (API.md).
+
+A pure-ASGI middleware: it reserves the key in its own short transaction, lets the request run,
+then stores the response. The same key with another body is 422; a key whose first request is
+still running is 409. Responses of 5xx are not kept, so the client may retry them.
+Keys are scoped to the caller's credentials, so two clients cannot see each other's responses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.errors import problem_body
+from app.core.http import dumps
+from app.db.engine import Database
+from app.db.types import utcnow
+from app.models.system import IdempotencyRecord
+
+logger = logging.getLogger("app.idempotency")
+
+MAX_KEY_LENGTH = 255
+MAX_BODY_BYTES = 64 * 1024 * 1024
+RETENTION = timedelta(days=1)
+_REPLAYED_HEADERS = {"content-type", "location", "etag", "link"}
+
+
+class IdempotencyMiddleware:
+    def __init__(self, app: ASGIApp, prefix: str = "/api/v1") -> None:
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        key = headers.get("idempotency-key")
+        if key is None or not scope["path"].startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        if not key or len(key) > MAX_KEY_LENGTH:
+            await _send_problem(
+                send,
+                400,
+                "invalid_idempotency_key",
+                f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters.",
+            )
+            return
+
+        body, more = await _read_body(receive)
+        if more:
+            await _send_problem(
+                send,
+                413,
+                "payload_too_large",
+                "Bodies sent with an Idempotency-Key are limited to 64 MiB.",
+            )
+            return
+        caller = headers.get("authorization", "")
+        key_scope = hashlib.sha256(caller.encode()).hexdigest()
+        query = scope.get("query_string", b"").decode("latin-1")
+        path = scope["path"] + (f"?{query}" if query else "")
+        body_hash = hashlib.sha256(body).hexdigest()
+        database: Database = scope["app"].state.database
+
+        existing = await _reserve(database, key_scope, key, path, body_hash)
+        if existing is not None:
+            await _answer_existing(send, existing, path, body_hash)
+            return
+
+        captured: dict[str, Any] = {"status": 500, "headers": [], "body": bytearray()}
+
+        async def replay_receive() -> Message:
+            nonlocal body
+            if body is not None:
+                chunk, body = body, None  # type: ignore[assignment]
+                return {"type": "http.request", "body": chunk, "more_body": False}
+            return await receive()
+
+        async def capture_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                captured["status"] = message["status"]
+                captured["headers"] = message.get("headers", [])
+            elif message["type"] == "http.response.body":
+                captured["body"] += message.get("body", b"")
+            await send(message)
+
+        try:
+            await self.app(scope, replay_receive, capture_send)
+        finally:
+            await _finish(database, key_scope, key, captured)
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, bool]:
+    chunks = bytearray()
+    while True:
+        message = await receive()
+        chunks += message.get("body", b"")
+        if len(chunks) > MAX_BODY_BYTES:
+            return bytes(chunks), True
+        if not message.get("more_body", False):
+            return bytes(chunks), False
+
+
+async def _reserve(
+    database: Database, key_scope: str, key: str, path: str, body_hash: str
+) -> IdempotencyRecord | None:
+    """Insert a placeholder for the key; return the existing record if there is one."""
+    async with database.session() as session:
+        await session.execute(
+            delete(IdempotencyRecord).where(IdempotencyRecord.created_at < utcnow() - RETENTION)
+        )
+        found = await session.get(IdempotencyRecord, (key_scope, key))
+        if found is not None:
+            await session.commit()
+            return found
+        session.add(
+            IdempotencyRecord(
+                scope=key_scope, key=key, method="POST", path=path, body_hash=body_hash
+            )
+        )
+        try:
+            await session.commit()
+        except IntegrityError:
+            await session.rollback()
+            found = await session.scalar(
+                select(IdempotencyRecord).where(
+                    IdempotencyRecord.scope == key_scope, IdempotencyRecord.key == key
+                )
+            )
+            return found
+    return None
+
+
+async def _finish(database: Database, key_scope: str, key: str, captured: dict[str, Any]) -> None:
+    status = int(captured["status"])
+    where = (IdempotencyRecord.scope == key_scope, IdempotencyRecord.key == key)
+    try:
+        async with database.session() as session:
+            if status >= 500:
+                await session.execute(delete(IdempotencyRecord).where(*where))
+            else:
+                kept = {
+                    k.decode("latin-1"): v.decode("latin-1")
+                    for k, v in captured["headers"]
+                    if k.decode("latin-1").lower() in _REPLAYED_HEADERS
+                }
+                await session.execute(
+                    update(IdempotencyRecord)
+                    .where(*where)
+                    .values(status=status, headers=kept, body=bytes(captured["body"]))
+                )
+            await session.commit()
+    except Exception:
+        logger.exception("could not store the idempotent response")
+
+
+async def _answer_existing(
+    send: Send, record: IdempotencyRecord, path: str, body_hash: str
+) -> None:
+    if record.path != path or record.body_hash != body_hash:
+        await _send_problem(
+            send,
+            422,
+            "idempotency_key_reused",
+            "This Idempotency-Key was already used with another request body or path.",
+        )
+        return
+    if record.status is None:
+        await _send_problem(
+            send,
+            409,
+            "idempotency_key_in_progress",
+            "The first request with this Idempotency-Key is still being processed.",
+            retry_after=True,
+        )
+        return
+    headers = [
+        (k.encode("latin-1"), v.encode("latin-1")) for k, v in (record.headers or {}).items()
+    ]
+    headers.append((b"idempotent-replayed", b"true"))
+    body = record.body or b""
+    headers.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": record.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _send_problem(
+    send: Send, status: int, code: str, detail: str, *, retry_after: bool = False
+) -> None:
+    body = dumps(problem_body(status, code, detail))
+    headers = [
+        (b"content-type", b"application/problem+json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if retry_after:
+        headers.append((b"retry-after", b"1"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

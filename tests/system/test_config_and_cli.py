@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from app.cli import main
+from app.config import Settings, normalise_database_url
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgres://u:p@h:5432/db", "postgresql+asyncpg://u:p@h:5432/db"),
+        ("postgresql://u@h/db", "postgresql+asyncpg://u@h/db"),
+        ("postgresql+asyncpg://u@h/db", "postgresql+asyncpg://u@h/db"),
+        ("sqlite:///./var/x.db", "sqlite+aiosqlite:///./var/x.db"),
+        ("sqlite+aiosqlite:///./var/x.db", "sqlite+aiosqlite:///./var/x.db"),
+    ],
+)
+def test_database_urls_are_normalised(given: str, expected: str) -> None:
+    assert normalise_database_url(given) == expected
+    assert Settings(database_url=given).database_url == expected
+
+
+@pytest.mark.parametrize("secret", [None, "", "changethis", "short-secret"])
+def test_production_refuses_missing_or_placeholder_secret(secret: str | None) -> None:
+    with pytest.raises(ValidationError, match="NTM_SECRET_KEY"):
+        Settings(env="production", secret_key=secret)  # type: ignore[arg-type]
+
+
+def test_production_accepts_a_real_secret() -> None:
+    settings = Settings(env="production", secret_key="k" * 48)  # type: ignore[arg-type]
+    assert settings.signing_key() == "k" * 48
+
+
+def test_development_secret_is_generated_once_and_kept(tmp_path: Path) -> None:
+    settings = Settings(var_dir=tmp_path)
+    first = settings.signing_key()
+    assert len(first) >= 32
+    assert Settings(var_dir=tmp_path).signing_key() == first
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NTM_LOG_LEVEL", "debug")
+    monkeypatch.setenv("NTM_CORS_ORIGINS", "https://a.example, https://b.example")
+    settings = Settings()
+    assert settings.log_level == "DEBUG"
+    assert settings.cors_origins == ["https://a.example", "https://b.example"]
+
+
+def test_cli_reports_an_unreachable_database_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.config import get_settings
+
+    monkeypatch.setenv("NTM_DATABASE_URL", "sqlite+aiosqlite:////dev/null/ntm.db")
+    get_settings.cache_clear()
+    try:
+        code = main(["db", "current"])
+    finally:
+        get_settings.cache_clear()
+    err = capsys.readouterr().err.strip()
+    assert code == 1
+    assert err.startswith("ntm: ")
+    assert "\n" not in err
+
+
+def test_cli_rejects_a_bad_setting(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.config import get_settings
+
+    monkeypatch.setenv("NTM_LOG_LEVEL", "loud")
+    get_settings.cache_clear()
+    try:
+        code = main(["db", "current"])
+    finally:
+        get_settings.cache_clear()
+    assert code == 1
+    assert "log_level" in capsys.readouterr().err
+
+
+def test_cli_upgrade_and_current_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
+    env = {"NTM_DATABASE_URL": f"sqlite:///{tmp_path}/cli.db", "PATH": "/usr/bin:/bin"}
+    upgraded = subprocess.run(
+        [sys.executable, "-m", "app.cli", "db", "upgrade"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert upgraded.returncode == 0, upgraded.stderr
+    current = subprocess.run(
+        [sys.executable, "-m", "app.cli", "db", "current"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert current.returncode == 0, current.stderr
+    assert "up to date" in current.stdout
