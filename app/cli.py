@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.engine import make_url
 
 from app.config import Settings, get_settings
 
@@ -26,6 +29,19 @@ def _settings() -> Settings:
         raise CommandError(f"invalid setting {field}: {first['msg']}") from exc
 
 
+def _check_sqlite_path(settings: Settings) -> None:
+    # Fail before connecting: aiosqlite's worker thread outlives a failed connect and prints a
+    # traceback when asyncio.run() closes the loop.
+    if not settings.is_sqlite:
+        return
+    database = make_url(settings.database_url).database or ""
+    if database in {"", ":memory:"} or database.startswith("file:"):
+        return
+    folder = Path(database).resolve().parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise CommandError(f"the database cannot be reached: cannot write to the folder {folder}")
+
+
 def _progress(message: str) -> None:
     print(f"  {message}", file=sys.stderr, flush=True)
 
@@ -37,7 +53,9 @@ def _run(coro: Coroutine[Any, Any, Any]) -> Any:
 async def _with_engine(work: Callable[[Any], Coroutine[Any, Any, Any]]) -> Any:
     from app.db.engine import build_engine
 
-    engine = build_engine(_settings())
+    settings = _settings()
+    engine = build_engine(settings)
+    _check_sqlite_path(settings)
     try:
         return await work(engine)
     finally:

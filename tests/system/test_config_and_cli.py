@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from app.cli import main
 from app.config import Settings, normalise_database_url
 
 
@@ -53,54 +52,35 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     assert settings.cors_origins == ["https://a.example", "https://b.example"]
 
 
-def test_cli_reports_an_unreachable_database_in_one_line(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from app.config import get_settings
-
-    monkeypatch.setenv("NTM_DATABASE_URL", "sqlite+aiosqlite:////dev/null/ntm.db")
-    get_settings.cache_clear()
-    try:
-        code = main(["db", "current"])
-    finally:
-        get_settings.cache_clear()
-    err = capsys.readouterr().err.strip()
-    assert code == 1
-    assert err.startswith("ntm: ")
-    assert "\n" not in err
-
-
-def test_cli_rejects_a_bad_setting(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from app.config import get_settings
-
-    monkeypatch.setenv("NTM_LOG_LEVEL", "loud")
-    get_settings.cache_clear()
-    try:
-        code = main(["db", "current"])
-    finally:
-        get_settings.cache_clear()
-    assert code == 1
-    assert "log_level" in capsys.readouterr().err
-
-
-def test_cli_upgrade_and_current_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
-    env = {"NTM_DATABASE_URL": f"sqlite:///{tmp_path}/cli.db", "PATH": "/usr/bin:/bin"}
-    upgraded = subprocess.run(
-        [sys.executable, "-m", "app.cli", "db", "upgrade"],
-        env=env,
+def _ntm(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    # A subprocess, as a user runs it: asyncio.run() inside pytest's loop would not be the same.
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        env={"PATH": "/usr/bin:/bin", **env},
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def test_cli_reports_an_unreachable_database_in_one_line() -> None:
+    result = _ntm("db", "current", NTM_DATABASE_URL="sqlite+aiosqlite:////dev/null/ntm.db")
+    err = result.stderr.strip()
+    assert result.returncode == 1
+    assert err.startswith("ntm: the database cannot be reached")
+    assert "\n" not in err
+
+
+def test_cli_rejects_a_bad_setting() -> None:
+    result = _ntm("db", "current", NTM_LOG_LEVEL="loud")
+    assert result.returncode == 1
+    assert result.stderr.startswith("ntm: invalid setting log_level")
+
+
+def test_cli_upgrade_and_current_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/cli.db"
+    upgraded = _ntm("db", "upgrade", NTM_DATABASE_URL=url)
     assert upgraded.returncode == 0, upgraded.stderr
-    current = subprocess.run(
-        [sys.executable, "-m", "app.cli", "db", "current"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    current = _ntm("db", "current", NTM_DATABASE_URL=url)
     assert current.returncode == 0, current.stderr
     assert "up to date" in current.stdout
