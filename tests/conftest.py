@@ -6,7 +6,10 @@ one outer transaction that is rolled back, with the app's sessions joined to it 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Awaitable
+from dataclasses import dataclass
+from typing import Protocol
 
 import pytest
 from fastapi import FastAPI
@@ -14,11 +17,38 @@ from httpx import ASGITransport, AsyncClient
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from app.config import Settings
+from app.core.permissions import Role
+from app.core.security import PrincipalKind, digest, issue_access_token
 from app.db import migrate
 from app.db.engine import Database, build_engine
+from app.identity.passwords import hash_password
 from app.main import create_app
+from app.models.identity import Client, RoleAssignment, User
 from app.seed import run_all
 from tests.dbutil import database_url_for_tests, recreate_database, tmp_dir
+
+TEST_PASSWORD = "Test-password-1"
+
+
+@dataclass(frozen=True)
+class TestPrincipal:
+    __test__ = False  # not a test class
+
+    id: uuid.UUID
+    kind: str
+    name: str
+    headers: dict[str, str]
+
+
+class PrincipalFactory(Protocol):
+    def __call__(
+        self,
+        *roles: Role | tuple[Role, uuid.UUID | None],
+        unit_id: uuid.UUID | None = None,
+        kind: str = "user",
+        username: str | None = None,
+        resources: dict[str, str] | None = None,
+    ) -> Awaitable[TestPrincipal]: ...
 
 
 @pytest.fixture(scope="session")
@@ -80,11 +110,91 @@ async def client(app: FastAPI, database: Database) -> AsyncIterator[AsyncClient]
         yield client
 
 
+@pytest.fixture(scope="session")
+def test_password_hash() -> str:
+    """Argon2 is slow on purpose: hash the shared test password once per run."""
+    return hash_password(TEST_PASSWORD)
+
+
 @pytest.fixture
-async def admin_client(client: AsyncClient) -> AsyncClient:
+def make_principal(
+    database: Database, settings: Settings, test_password_hash: str
+) -> PrincipalFactory:
+    """Make a user (or, with ``kind="client"``, an integration client) holding the given roles,
+    inside the test's transaction, and return its id and ``Authorization`` headers.
+
+    ``await make_principal(Role.COMMUNE_OFFICER, unit_id=commune_id)``;
+    ``await make_principal((Role.VIEWER, None), (Role.COMMUNE_OFFICER, commune_id))``;
+    ``await make_principal(Role.INTEGRATION_CLIENT, kind="client", resources={"units": "read"})``.
+    """
+
+    async def make(
+        *roles: Role | tuple[Role, uuid.UUID | None],
+        unit_id: uuid.UUID | None = None,
+        kind: str = "user",
+        username: str | None = None,
+        resources: dict[str, str] | None = None,
+    ) -> TestPrincipal:
+        grants = [(r, unit_id) if isinstance(r, Role) else r for r in roles]
+        name = username or f"{kind}-{uuid.uuid4().hex[:12]}"
+        async with database.session() as session:
+            if kind == "client":
+                principal_id = uuid.uuid4()
+                session.add(Client(id=principal_id, name=name, secret_hash=digest(name)))
+            else:
+                principal_id = uuid.uuid4()
+                session.add(
+                    User(
+                        id=principal_id,
+                        username=name,
+                        display_name=name,
+                        password_hash=test_password_hash,
+                    )
+                )
+            await session.flush()
+            for role, scope in grants:
+                session.add(
+                    RoleAssignment(
+                        user_id=principal_id if kind != "client" else None,
+                        client_id=principal_id if kind == "client" else None,
+                        role=str(role),
+                        unit_id=scope,
+                        resources=resources if role is Role.INTEGRATION_CLIENT else None,
+                    )
+                )
+            await session.commit()
+        issued = issue_access_token(
+            settings,
+            subject=principal_id,
+            kind=PrincipalKind.CLIENT if kind == "client" else PrincipalKind.USER,
+            client_id=str(principal_id) if kind == "client" else None,
+        )
+        return TestPrincipal(
+            id=principal_id,
+            kind=kind,
+            name=name,
+            headers={"Authorization": f"Bearer {issued.token}"},
+        )
+
+    return make
+
+
+@pytest.fixture
+async def admin(make_principal: PrincipalFactory) -> TestPrincipal:
+    """A national system administrator (password ``TEST_PASSWORD``)."""
+    return await make_principal(Role.SYSTEM_ADMIN, username="test-admin")
+
+
+@pytest.fixture
+async def admin_client(
+    app: FastAPI, client: AsyncClient, admin: TestPrincipal
+) -> AsyncIterator[AsyncClient]:
     """A client acting as a system administrator: use it for every write in feature tests.
 
-    Until the identity feature lands this is the anonymous client; identity makes it carry an
-    administrator's bearer token, so tests written against it keep working.
+    A separate client from ``client``, which stays anonymous.
     """
-    return client
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    async with AsyncClient(
+        transport=transport, base_url="http://testserver", headers=admin.headers
+    ) as admin_client:
+        yield admin_client

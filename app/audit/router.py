@@ -1,7 +1,75 @@
-"""GET /api/v1/audit (read-only; filters and scoping arrive with the identity feature)."""
+"""``GET /api/v1/audit``: the trail, read-only. No route updates or deletes a record."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app.audit import service
+from app.audit.repository import AuditFilter
+from app.audit.schemas import AuditRecordOut
+from app.core.errors import problem_responses
+from app.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, set_link_header
+from app.core.permissions import Action
+from app.core.security import Principal, require
+from app.db.session import SessionDep
 
 router = APIRouter(prefix="/audit", tags=["audit"])
+
+Auditor = Annotated[Principal, require(Action.AUDIT_READ)]
+Text = Annotated[str | None, Query(max_length=200)]
+
+
+@router.get(
+    "",
+    response_model=Page[AuditRecordOut],
+    summary="The audit trail, newest first, within the caller's audit:read scope",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def list_audit(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: Auditor,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+    entity: Text = None,
+    entity_id: Text = None,
+    action: Text = None,
+    actor_id: Annotated[uuid.UUID | None, Query(description="Who acted (user or client).")] = None,
+    client_id: Text = None,
+    request_id: Text = None,
+    unit_id: Annotated[
+        uuid.UUID | None, Query(description="Records about this unit and its subtree.")
+    ] = None,
+    since: Annotated[datetime | None, Query(description="From this time (included).")] = None,
+    until: Annotated[datetime | None, Query(description="Until this time (excluded).")] = None,
+) -> Page[AuditRecordOut]:
+    where = AuditFilter(
+        entity=entity,
+        entity_id=entity_id,
+        action=action,
+        actor_id=actor_id,
+        client_id=client_id,
+        request_id=request_id,
+        since=since,
+        until=until,
+    )
+    items, next_cursor = await service.list_records(
+        session, principal, where, unit_id=unit_id, limit=limit, cursor=cursor
+    )
+    set_link_header(request, response, next_cursor)
+    return Page(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/{seq}",
+    response_model=AuditRecordOut,
+    summary="One audit record",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_audit_record(seq: int, session: SessionDep, principal: Auditor) -> AuditRecordOut:
+    return await service.get_record(session, principal, seq)

@@ -12,11 +12,18 @@ from typing import Annotated, Any
 from urllib.parse import unquote
 
 from fastapi import Depends, Request
+from sqlalchemy import and_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import repository
+from app.audit.schemas import AuditRecordOut
+from app.core import authz
 from app.core.logging import request_id_var
+from app.core.pagination import decode_cursor, page_from_rows
+from app.core.permissions import Action
+from app.core.security import Principal, authenticate
 from app.db.types import utcnow
+from app.models.system import AuditRecord
 
 MAX_REASON_LENGTH = 2000
 
@@ -37,8 +44,13 @@ class AuditContext:
         return cls(actor_kind="system", actor_name=name, reason=reason)
 
 
-def audit_context(request: Request) -> AuditContext:
-    principal = getattr(request.state, "principal", None)
+def audit_context(
+    request: Request,
+    principal: Annotated[Principal | None, Depends(authenticate)] = None,
+) -> AuditContext:
+    """The writer of this request. Resolving the principal here (the same cached dependency as
+    the route's) makes the actor right whatever order the route declares its dependencies in."""
+    principal = principal or getattr(request.state, "principal", None)
     note = request.headers.get("audit-note")
     reason = unquote(note)[:MAX_REASON_LENGTH] if note else None
     return AuditContext(
@@ -126,3 +138,48 @@ async def record(
 async def record_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Bulk writes: build rows with :func:`entry` and insert them in one statement."""
     await repository.insert_records(session, rows)
+
+
+# --- reading the trail ---------------------------------------------------------------------------
+
+
+async def list_records(
+    session: AsyncSession,
+    principal: Principal,
+    where: repository.AuditFilter,
+    *,
+    unit_id: uuid.UUID | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[AuditRecordOut], str | None]:
+    """Records the auditor may see (their audit:read scope), newest first; ``unit_id`` narrows
+    to the records about that unit's subtree."""
+    visible = authz.scope(principal, Action.AUDIT_READ).clause(AuditRecord.unit_id)
+    if unit_id is not None:
+        await authz.require(session, principal, Action.AUDIT_READ, unit_id=unit_id, entity="unit")
+        visible = and_(visible, AuditRecord.unit_id.in_(authz.subtree_select([unit_id])))
+    before_seq = None
+    if cursor is not None:
+        (before_seq,) = decode_cursor(cursor, 1)
+        if not isinstance(before_seq, int):
+            decode_cursor("", 1)
+    rows = await repository.list_records(
+        session, where, visible=visible, limit=limit, before_seq=before_seq
+    )
+    kept, next_cursor = page_from_rows(rows, limit, lambda r: (r.seq,))
+    return [AuditRecordOut.model_validate(row) for row in kept], next_cursor
+
+
+async def get_record(session: AsyncSession, principal: Principal, seq: int) -> AuditRecordOut:
+    found = await repository.get_record(session, seq)
+    if found is None:
+        raise authz.not_found("audit_record", seq)
+    await authz.require(
+        session,
+        principal,
+        Action.AUDIT_READ,
+        unit_id=found.unit_id,
+        entity="audit_record",
+        entity_id=seq,
+    )
+    return AuditRecordOut.model_validate(found)

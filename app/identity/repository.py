@@ -1,1 +1,239 @@
-"""Repository of the identity feature."""
+"""SQL of the identity feature."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+
+from sqlalchemy import delete, func, or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.permissions import Role
+from app.models.identity import (
+    Client,
+    LoginFailure,
+    PersonalAccessToken,
+    RevokedToken,
+    RoleAssignment,
+    User,
+)
+from app.models.units import Unit, UnitVersion
+
+# --- users and clients --------------------------------------------------------------------------
+
+
+async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def get_user_by_username(session: AsyncSession, username: str) -> User | None:
+    return await session.scalar(select(User).where(User.username == username))
+
+
+async def any_user(session: AsyncSession) -> bool:
+    return (await session.scalar(select(User.id).limit(1))) is not None
+
+
+async def list_users(
+    session: AsyncSession,
+    *,
+    limit: int,
+    after: tuple[datetime, uuid.UUID] | None,
+    q: str | None,
+    active: bool | None,
+    role: Role | None,
+    updated_since: datetime | None,
+) -> Sequence[User]:
+    query = select(User)
+    if q:
+        pattern = f"%{q.lower()}%"
+        query = query.where(
+            or_(User.username.like(pattern), func.lower(User.display_name).like(pattern))
+        )
+    if active is not None:
+        query = query.where(User.active.is_(active))
+    if role is not None:
+        query = query.where(
+            User.id.in_(
+                select(RoleAssignment.user_id).where(
+                    RoleAssignment.role == role, RoleAssignment.revoked_at.is_(None)
+                )
+            )
+        )
+    if updated_since is not None:
+        query = query.where(User.updated_at >= updated_since)
+    if after is not None:
+        query = query.where(tuple_(User.updated_at, User.id) > tuple_(*after))
+    query = query.order_by(User.updated_at, User.id).limit(limit + 1)
+    return (await session.scalars(query)).all()
+
+
+async def get_client(session: AsyncSession, client_id: uuid.UUID) -> Client | None:
+    return await session.get(Client, client_id)
+
+
+async def list_clients(
+    session: AsyncSession,
+    *,
+    limit: int,
+    after: tuple[datetime, uuid.UUID] | None,
+    active: bool | None,
+    updated_since: datetime | None,
+) -> Sequence[Client]:
+    query = select(Client)
+    if active is not None:
+        query = query.where(Client.active.is_(active))
+    if updated_since is not None:
+        query = query.where(Client.updated_at >= updated_since)
+    if after is not None:
+        query = query.where(tuple_(Client.updated_at, Client.id) > tuple_(*after))
+    query = query.order_by(Client.updated_at, Client.id).limit(limit + 1)
+    return (await session.scalars(query)).all()
+
+
+# --- role assignments ---------------------------------------------------------------------------
+
+
+async def assignments_of(
+    session: AsyncSession,
+    *,
+    user_ids: Iterable[uuid.UUID] = (),
+    client_ids: Iterable[uuid.UUID] = (),
+    include_revoked: bool = False,
+) -> Sequence[RoleAssignment]:
+    users, clients = list(user_ids), list(client_ids)
+    if not users and not clients:
+        return []
+    query = select(RoleAssignment).where(
+        or_(RoleAssignment.user_id.in_(users), RoleAssignment.client_id.in_(clients))
+    )
+    if not include_revoked:
+        query = query.where(RoleAssignment.revoked_at.is_(None))
+    query = query.order_by(RoleAssignment.granted_at, RoleAssignment.id)
+    return (await session.scalars(query)).all()
+
+
+async def get_assignment(session: AsyncSession, assignment_id: uuid.UUID) -> RoleAssignment | None:
+    return await session.get(RoleAssignment, assignment_id)
+
+
+async def other_active_admins(session: AsyncSession, day: date, *, except_user: uuid.UUID) -> int:
+    """Active users other than ``except_user`` holding a national system_admin role on ``day``."""
+    query = (
+        select(func.count(func.distinct(User.id)))
+        .join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .where(
+            User.active.is_(True),
+            User.id != except_user,
+            RoleAssignment.role == Role.SYSTEM_ADMIN,
+            RoleAssignment.unit_id.is_(None),
+            RoleAssignment.revoked_at.is_(None),
+            RoleAssignment.valid_from <= day,
+            RoleAssignment.valid_to > day,
+        )
+    )
+    return int(await session.scalar(query) or 0)
+
+
+# --- units (read-only look-ups for role scopes) -------------------------------------------------
+
+
+async def unit_exists(session: AsyncSession, unit_id: uuid.UUID) -> bool:
+    return (await session.scalar(select(Unit.id).where(Unit.id == unit_id))) is not None
+
+
+async def unit_labels(
+    session: AsyncSession, unit_ids: Iterable[uuid.UUID], day: date
+) -> dict[uuid.UUID, tuple[str, str]]:
+    """Code and name of each unit as of ``day`` (or its last version if it has ended)."""
+    ids = list(set(unit_ids))
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(UnitVersion.unit_id, UnitVersion.code, UnitVersion.name, UnitVersion.valid_from)
+        .where(UnitVersion.unit_id.in_(ids), UnitVersion.valid_from <= day)
+        .order_by(UnitVersion.unit_id, UnitVersion.valid_from)
+    )
+    labels: dict[uuid.UUID, tuple[str, str]] = {}
+    for row in rows:
+        labels[row.unit_id] = (row.code, row.name)  # the latest version wins
+    return labels
+
+
+async def units_with_code(session: AsyncSession, code: str, day: date) -> Sequence[uuid.UUID]:
+    query = select(UnitVersion.unit_id).where(
+        UnitVersion.code == code, UnitVersion.valid_from <= day, UnitVersion.valid_to > day
+    )
+    return (await session.scalars(query)).all()
+
+
+# --- personal access tokens ---------------------------------------------------------------------
+
+
+async def tokens_of(session: AsyncSession, user_id: uuid.UUID) -> Sequence[PersonalAccessToken]:
+    query = (
+        select(PersonalAccessToken)
+        .where(PersonalAccessToken.user_id == user_id)
+        .order_by(PersonalAccessToken.created_at.desc(), PersonalAccessToken.id)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def get_token(session: AsyncSession, token_id: uuid.UUID) -> PersonalAccessToken | None:
+    return await session.get(PersonalAccessToken, token_id)
+
+
+async def token_by_digest(session: AsyncSession, token_hash: str) -> PersonalAccessToken | None:
+    return await session.scalar(
+        select(PersonalAccessToken).where(PersonalAccessToken.token_hash == token_hash)
+    )
+
+
+# --- login failures and revoked access tokens ---------------------------------------------------
+
+
+async def failures_since(
+    session: AsyncSession, scope: str, key: str, since: datetime
+) -> tuple[int, datetime | None]:
+    """How many failures ``key`` had since ``since``, and the oldest of them."""
+    row = (
+        await session.execute(
+            select(func.count(), func.min(LoginFailure.failed_at)).where(
+                LoginFailure.scope == scope, LoginFailure.key == key, LoginFailure.failed_at > since
+            )
+        )
+    ).one()
+    oldest = row[1]
+    if isinstance(oldest, str):  # SQLite returns aggregates of typed columns untyped
+        oldest = datetime.fromisoformat(oldest)
+    return int(row[0]), oldest
+
+
+async def add_failures(
+    session: AsyncSession, at: datetime, keys: Iterable[tuple[str, str]]
+) -> None:
+    session.add_all(LoginFailure(scope=scope, key=key, failed_at=at) for scope, key in keys)
+    await session.flush()
+
+
+async def clear_failures(session: AsyncSession, scope: str, key: str) -> None:
+    await session.execute(
+        delete(LoginFailure).where(LoginFailure.scope == scope, LoginFailure.key == key)
+    )
+
+
+async def prune_failures(session: AsyncSession, before: datetime) -> None:
+    await session.execute(delete(LoginFailure).where(LoginFailure.failed_at < before))
+
+
+async def add_revoked_token(
+    session: AsyncSession, jti: str, expires_at: datetime, now: datetime
+) -> bool:
+    """Record a revoked access token; False if it was already revoked."""
+    await session.execute(delete(RevokedToken).where(RevokedToken.expires_at < now))
+    if await session.get(RevokedToken, jti) is not None:
+        return False
+    session.add(RevokedToken(jti=jti, expires_at=expires_at, revoked_at=now))
+    await session.flush()
+    return True

@@ -1,0 +1,181 @@
+"""Object-level authorisation: may this principal do this action on something in this unit?
+
+A role held over a unit covers the unit's subtree **as the map stands today**: a commune officer
+of a commune that has merged into a new one does not see the new commune until granted it. A unit
+that no longer exists stays where it last was, so that its history remains in the subtree of the
+units that held it (a district officer keeps the communes the district had when it was dissolved).
+
+Answers: allowed; 404 when the object is outside everything the principal can see (its existence
+is not revealed); 403 when it is visible but the action is not allowed there.
+
+    await authz.require(session, principal, Action.ASSESSMENTS_WRITE,
+                        unit_id=assessment.unit_id, entity="assessment", entity_id=assessment.id)
+    query = query.where(authz.scope(principal, Action.ASSESSMENTS_READ).clause(Assessment.unit_id))
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, false, func, literal, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from app.core.errors import NotFound
+from app.core.permissions import Action
+from app.core.security import Principal, forbidden, today
+from app.models.units import Unit, UnitVersion
+
+# Provinces, districts, communes, villages: deeper chains mean a cycle in bad data.
+MAX_DEPTH = 8
+
+
+def _position(version: Any, day: date) -> ColumnElement[bool]:
+    """The version that places a unit in the tree on ``day``: the one valid then, or, for a unit
+    that has ended, its last one."""
+    later = aliased(UnitVersion)
+    last_end = (
+        select(func.max(later.valid_to)).where(later.unit_id == version.unit_id).scalar_subquery()
+    )
+    return or_(
+        and_(version.valid_from <= day, version.valid_to > day),
+        and_(version.valid_to <= day, version.valid_to == last_end),
+    )
+
+
+def subtree_select(roots: Iterable[uuid.UUID], day: date | None = None) -> Select[tuple[uuid.UUID]]:
+    """Ids of the units in the subtrees of ``roots`` (roots included) on ``day``."""
+    day = day or today()
+    tree = select(Unit.id.label("unit_id")).where(Unit.id.in_(list(roots))).cte(recursive=True)
+    child = aliased(UnitVersion)
+    tree = tree.union(
+        select(child.unit_id)
+        .join(tree, child.parent_id == tree.c.unit_id)
+        .where(_position(child, day))
+    )
+    return select(tree.c.unit_id)
+
+
+def ancestors_select(unit_id: uuid.UUID, day: date | None = None) -> Select[tuple[uuid.UUID]]:
+    """Ids of the unit and its ancestors as the map stands on ``day``."""
+    day = day or today()
+    chain = (
+        select(Unit.id.label("unit_id"), literal(0).label("depth"))
+        .where(Unit.id == unit_id)
+        .cte(recursive=True)
+    )
+    version = aliased(UnitVersion)
+    chain = chain.union_all(
+        select(version.parent_id, chain.c.depth + 1)
+        .join(chain, version.unit_id == chain.c.unit_id)
+        .where(_position(version, day), version.parent_id.is_not(None), chain.c.depth < MAX_DEPTH)
+    )
+    return select(chain.c.unit_id)
+
+
+async def ancestors(
+    session: AsyncSession, principal: Principal, unit_id: uuid.UUID
+) -> frozenset[uuid.UUID]:
+    key = ("ancestors", unit_id)
+    if key not in principal.cache:
+        rows = await session.scalars(ancestors_select(unit_id))
+        principal.cache[key] = frozenset(rows)
+    found: frozenset[uuid.UUID] = principal.cache[key]
+    return found
+
+
+def not_found(entity: str, entity_id: object | None = None) -> NotFound:
+    """The 404 of an entity, the same whether it does not exist or is out of the caller's scope."""
+    label = entity.replace("_", " ")
+    detail = f"There is no {label} {entity_id}." if entity_id is not None else f"No such {label}."
+    return NotFound(detail, code=f"{entity}_not_found")
+
+
+async def _covers(
+    session: AsyncSession, principal: Principal, roots: set[uuid.UUID | None], unit_id: uuid.UUID
+) -> bool:
+    if None in roots:
+        return True
+    if not roots:
+        return False
+    return bool(roots & await ancestors(session, principal, unit_id))
+
+
+async def allows(
+    session: AsyncSession, principal: Principal, action: Action, *, unit_id: uuid.UUID | None
+) -> bool:
+    """Whether ``principal`` may do ``action`` on something in ``unit_id`` (None: national)."""
+    roots = {grant.unit_id for grant in principal.grants_for(action)}
+    if unit_id is None:
+        return None in roots
+    return await _covers(session, principal, roots, unit_id)
+
+
+async def can_see(session: AsyncSession, principal: Principal, unit_id: uuid.UUID | None) -> bool:
+    """Whether anything in ``unit_id`` is within any of the principal's scopes."""
+    if unit_id is None:
+        return True
+    return await _covers(session, principal, {grant.unit_id for grant in principal.grants}, unit_id)
+
+
+async def require(
+    session: AsyncSession,
+    principal: Principal,
+    action: Action,
+    *,
+    unit_id: uuid.UUID | None,
+    entity: str = "unit",
+    entity_id: object | None = None,
+) -> None:
+    """Raise 404 (``<entity>_not_found``) when the object's unit is out of every scope of the
+    principal, 403 (``forbidden``) when it is visible but ``action`` is not allowed there.
+
+    ``unit_id`` is the unit the object belongs to; None for national objects (e.g. a national
+    criteria set), which need a national grant of ``action``.
+    """
+    if await allows(session, principal, action, unit_id=unit_id):
+        return
+    if not await can_see(session, principal, unit_id):
+        raise not_found(entity, entity_id)
+    raise forbidden(action)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where a principal may do an action: everywhere (``national``) or in the subtrees of
+    ``roots``. ``clause`` filters a list query to it."""
+
+    national: bool
+    roots: frozenset[uuid.UUID]
+
+    @property
+    def empty(self) -> bool:
+        return not self.national and not self.roots
+
+    def clause(self, unit_column: Any, *, day: date | None = None) -> ColumnElement[bool]:
+        if self.national:
+            return true()
+        if not self.roots:
+            return false()
+        return unit_column.in_(subtree_select(self.roots, day))  # type: ignore[no-any-return]
+
+    async def unit_ids(self, session: AsyncSession) -> set[uuid.UUID] | None:
+        """The visible units, or None for all of them."""
+        if self.national:
+            return None
+        if not self.roots:
+            return set()
+        return set(await session.scalars(subtree_select(self.roots)))
+
+
+def scope(principal: Principal | None, action: Action) -> Scope:
+    if principal is None:
+        return Scope(national=False, roots=frozenset())
+    grants = principal.grants_for(action)
+    national = any(grant.unit_id is None for grant in grants)
+    roots = frozenset(grant.unit_id for grant in grants if grant.unit_id is not None)
+    return Scope(national=national, roots=frozenset() if national else roots)

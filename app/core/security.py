@@ -1,0 +1,393 @@
+"""Who is calling: bearer tokens, the ``Principal`` they resolve to, and the FastAPI dependencies.
+
+A bearer token is either a signed access token from ``POST /api/v1/auth/token`` (a JWT, HS256, a
+few minutes to hours long) or a personal access token (``ntm_pat_…``, kept as a SHA-256 digest).
+Either way the principal and its role assignments are loaded from the database on every request,
+so a deactivated account, a revoked assignment or a revoked token stops working at once.
+
+Object-level checks (scopes) live in :mod:`app.core.authz`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, timezone
+from enum import StrEnum
+from typing import Annotated, Any, Final
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2
+from sqlalchemy import exists, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import Settings
+from app.core.errors import Forbidden, Unauthorized
+from app.core.permissions import Action, Role, client_allows, role_allows
+from app.db.session import SessionDep
+from app.db.types import utcnow
+from app.models.identity import Client, PersonalAccessToken, RevokedToken, RoleAssignment, User
+
+TOKEN_URL: Final = "/api/v1/auth/token"  # noqa: S105 (a path)
+ISSUER: Final = "ntm"
+ALGORITHM: Final = "HS256"
+PAT_PREFIX: Final = "ntm_pat_"
+CLIENT_SECRET_PREFIX: Final = "ntm_cs_"  # noqa: S105 (a prefix)
+MAX_TOKEN_LENGTH: Final = 4096
+# A personal access token's last use is recorded at most this often (it costs a write).
+LAST_USED_RESOLUTION: Final = timedelta(minutes=5)
+# Viet Nam has one time zone (UTC+7) and no daylight saving time; the legal date of a map change
+# is the local one.
+VIETNAM: Final = timezone(timedelta(hours=7), "ICT")
+
+# Marks a route as public (no token needed) in OpenAPI: ``@router.get(..., openapi_extra=PUBLIC)``.
+PUBLIC: Final[dict[str, Any]] = {"x-public": True}
+
+
+def today() -> date:
+    return datetime.now(VIETNAM).date()
+
+
+class PrincipalKind(StrEnum):
+    USER = "user"
+    CLIENT = "client"
+    # A person acting through one of their personal access tokens.
+    TOKEN = "token"  # noqa: S105
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One active role assignment: a role over a unit's subtree (``unit_id`` None: national)."""
+
+    id: uuid.UUID
+    role: Role
+    unit_id: uuid.UUID | None
+    step: str | None = None
+    resources: dict[str, str] | None = None
+
+    def allows(self, action: Action) -> bool:
+        if not role_allows(self.role, action):
+            return False
+        if self.role is Role.INTEGRATION_CLIENT:
+            return client_allows(self.resources, action)
+        return True
+
+
+@dataclass(eq=False)
+class Principal:
+    """The caller of a request. ``id`` is the user's or the client's id (for a personal access
+    token, its owner's), so that the audit trail finds every action of one person."""
+
+    id: uuid.UUID
+    kind: PrincipalKind
+    name: str
+    client_id: str | None = None
+    grants: tuple[Grant, ...] = ()
+    token_id: uuid.UUID | None = None
+    jti: str | None = None
+    read_only: bool = False
+    # Per-request cache of scope look-ups (app.core.authz).
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def user_id(self) -> uuid.UUID | None:
+        return None if self.kind is PrincipalKind.CLIENT else self.id
+
+    def grants_for(self, action: Action) -> list[Grant]:
+        if self.read_only and not action.is_read:
+            return []
+        return [grant for grant in self.grants if grant.allows(action)]
+
+    def allows(self, action: Action) -> bool:
+        """Whether the principal may do ``action`` somewhere (a first, coarse check)."""
+        return bool(self.grants_for(action))
+
+    def allows_nationally(self, action: Action) -> bool:
+        return any(grant.unit_id is None for grant in self.grants_for(action))
+
+    @property
+    def national(self) -> bool:
+        """Whether any grant is national (the principal can see every unit)."""
+        return any(grant.unit_id is None for grant in self.grants)
+
+
+# --- secrets and tokens -------------------------------------------------------------------------
+
+
+def digest(value: str) -> str:
+    """SHA-256 of a high-entropy secret (client secret, personal access token)."""
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def new_secret(prefix: str) -> str:
+    return prefix + secrets.token_urlsafe(32)
+
+
+def secrets_match(value: str, expected_digest: str) -> bool:
+    return secrets.compare_digest(digest(value), expected_digest)
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    jti: str
+    expires_at: datetime
+    expires_in: int
+
+
+def issue_access_token(
+    settings: Settings, *, subject: uuid.UUID, kind: PrincipalKind, client_id: str | None = None
+) -> IssuedToken:
+    now = utcnow()
+    ttl = settings.access_token_ttl_seconds
+    expires_at = now + timedelta(seconds=ttl)
+    jti = secrets.token_hex(16)
+    claims: dict[str, Any] = {
+        "iss": ISSUER,
+        "sub": str(subject),
+        "kind": str(kind),
+        "jti": jti,
+        "iat": int(now.timestamp()),
+        "exp": int(expires_at.timestamp()),
+    }
+    if client_id is not None:
+        claims["client_id"] = client_id
+    token = jwt.encode(claims, settings.signing_key(), algorithm=ALGORITHM)
+    return IssuedToken(token=token, jti=jti, expires_at=expires_at, expires_in=ttl)
+
+
+def invalid_token(detail: str) -> Unauthorized:
+    # RFC 6750 §3: the challenge names the error; the description repeats the problem's detail.
+    return Unauthorized(
+        detail,
+        code="invalid_token",
+        headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{detail}"'},
+    )
+
+
+def decode_access_token(settings: Settings, token: str) -> dict[str, Any]:
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            settings.signing_key(),
+            algorithms=[ALGORITHM],
+            issuer=ISSUER,
+            options={"require": ["exp", "iat", "sub", "jti", "iss"]},
+            leeway=5,
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise invalid_token("The access token has expired.") from exc
+    except jwt.InvalidTokenError as exc:
+        raise invalid_token("The access token is not valid.") from exc
+    if claims.get("kind") not in {PrincipalKind.USER, PrincipalKind.CLIENT}:
+        raise invalid_token("The access token is not valid.")
+    return claims
+
+
+def access_token_expiry(settings: Settings, token: str) -> tuple[dict[str, Any], datetime] | None:
+    """Claims and expiry of a token this service signed and that is still valid, else None."""
+    try:
+        claims = decode_access_token(settings, token)
+    except Unauthorized:
+        return None
+    return claims, datetime.fromtimestamp(int(claims["exp"]), UTC)
+
+
+# --- loading principals -------------------------------------------------------------------------
+
+
+async def load_grants(
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID | None = None,
+    client_id: uuid.UUID | None = None,
+    on: date | None = None,
+) -> tuple[Grant, ...]:
+    day = on or today()
+    query = select(
+        RoleAssignment.id,
+        RoleAssignment.role,
+        RoleAssignment.unit_id,
+        RoleAssignment.step,
+        RoleAssignment.resources,
+    ).where(
+        RoleAssignment.revoked_at.is_(None),
+        RoleAssignment.valid_from <= day,
+        RoleAssignment.valid_to > day,
+    )
+    if user_id is not None:
+        query = query.where(RoleAssignment.user_id == user_id)
+    else:
+        query = query.where(RoleAssignment.client_id == client_id)
+    rows = (await session.execute(query.order_by(RoleAssignment.granted_at))).all()
+    grants = []
+    for row in rows:
+        try:
+            role = Role(row.role)
+        except ValueError:  # a role retired from the code: it grants nothing
+            continue
+        grants.append(
+            Grant(id=row.id, role=role, unit_id=row.unit_id, step=row.step, resources=row.resources)
+        )
+    return tuple(grants)
+
+
+async def _principal_from_claims(session: AsyncSession, claims: dict[str, Any]) -> Principal:
+    try:
+        subject = uuid.UUID(str(claims["sub"]))
+    except ValueError as exc:
+        raise invalid_token("The access token is not valid.") from exc
+    jti = str(claims["jti"])
+    if await session.scalar(select(exists().where(RevokedToken.jti == jti))):
+        raise invalid_token("The access token has been revoked.")
+    if claims["kind"] == PrincipalKind.CLIENT:
+        client = await session.scalar(select(Client).where(Client.id == subject))
+        if client is None or not client.active:
+            raise invalid_token("The access token is not valid.")
+        return Principal(
+            id=client.id,
+            kind=PrincipalKind.CLIENT,
+            name=client.name,
+            client_id=str(client.id),
+            grants=await load_grants(session, client_id=client.id),
+            jti=jti,
+        )
+    user = await session.scalar(select(User).where(User.id == subject))
+    if user is None or not user.active:
+        raise invalid_token("The access token is not valid.")
+    return Principal(
+        id=user.id,
+        kind=PrincipalKind.USER,
+        name=user.username,
+        grants=await load_grants(session, user_id=user.id),
+        jti=jti,
+    )
+
+
+async def _principal_from_pat(session: AsyncSession, token: str) -> Principal:
+    now = utcnow()
+    row = (
+        await session.execute(
+            select(PersonalAccessToken, User)
+            .join(User, User.id == PersonalAccessToken.user_id)
+            .where(PersonalAccessToken.token_hash == digest(token))
+        )
+    ).first()
+    if row is None:
+        raise invalid_token("The access token is not valid.")
+    pat, user = row[0], row[1]
+    if pat.revoked_at is not None:
+        raise invalid_token("The access token has been revoked.")
+    if pat.expires_at <= now:
+        raise invalid_token("The access token has expired.")
+    if not user.active:
+        raise invalid_token("The access token is not valid.")
+    principal = Principal(
+        id=user.id,
+        kind=PrincipalKind.TOKEN,
+        name=user.username,
+        grants=await load_grants(session, user_id=user.id),
+        token_id=pat.id,
+        read_only=pat.read_only,
+    )
+    if pat.last_used_at is None or now - pat.last_used_at > LAST_USED_RESOLUTION:
+        await session.execute(
+            update(PersonalAccessToken)
+            .where(PersonalAccessToken.id == pat.id)
+            .values(last_used_at=now)
+        )
+        # Committed here, at the start of the request, because a read-only request never
+        # commits; nothing else is pending in the session yet.
+        await session.commit()
+    return principal
+
+
+async def resolve_token(session: AsyncSession, settings: Settings, token: str) -> Principal:
+    token = token.strip()
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        raise invalid_token("The access token is not valid.")
+    if token.startswith(PAT_PREFIX):
+        return await _principal_from_pat(session, token)
+    return await _principal_from_claims(session, decode_access_token(settings, token))
+
+
+# --- dependencies -------------------------------------------------------------------------------
+
+oauth2_scheme = OAuth2(
+    flows=OAuthFlows(
+        password=OAuthFlowPassword(tokenUrl=TOKEN_URL),
+        clientCredentials=OAuthFlowClientCredentials(tokenUrl=TOKEN_URL),
+    ),
+    scheme_name="oauth2",
+    description="Access tokens from `POST /api/v1/auth/token` (password or client credentials).",
+    auto_error=False,
+)
+bearer_scheme = HTTPBearer(
+    scheme_name="bearer",
+    bearerFormat="JWT or ntm_pat_…",
+    description="An access token or a personal access token: `Authorization: Bearer <token>`.",
+    auto_error=False,
+)
+
+
+def get_settings_from_app(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_from_app)]
+
+
+async def authenticate(request: Request, session: SessionDep) -> Principal | None:
+    """The caller, or None without an ``Authorization`` header; 401 for a bad token."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise invalid_token("Send the token as `Authorization: Bearer <token>`.")
+    principal = await resolve_token(session, get_settings_from_app(request), token)
+    request.state.principal = principal
+    return principal
+
+
+async def current_principal(
+    principal: Annotated[Principal | None, Depends(authenticate)],
+    _oauth2: Annotated[str | None, Depends(oauth2_scheme)],
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Principal:
+    if principal is None:
+        raise Unauthorized(
+            "This endpoint needs an access token: `Authorization: Bearer <token>`.",
+            headers={"WWW-Authenticate": 'Bearer realm="ntm"'},
+        )
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+# Public routes that show more to a signed-in caller; declares no security requirement.
+OptionalPrincipal = Annotated[Principal | None, Depends(authenticate)]
+
+
+def forbidden(action: Action) -> Forbidden:
+    return Forbidden(f"Your roles do not allow `{action}` here.", code="forbidden")
+
+
+def require(action: Action) -> Any:
+    """A dependency: the caller, who must hold ``action`` somewhere (401 / 403 otherwise).
+
+    Use as ``principal: Annotated[Principal, require(Action.UNITS_WRITE)]`` or in
+    ``dependencies=[require(...)]``; then check the object's unit with ``authz.require``.
+    """
+
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if not principal.allows(action):
+            raise forbidden(action)
+        return principal
+
+    dependency.required_action = action  # type: ignore[attr-defined]
+    return Depends(dependency)

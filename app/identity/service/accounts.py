@@ -1,0 +1,459 @@
+"""People and integration clients, managed by system administrators (``users:manage``)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit.service import AuditContext, record
+from app.config import Settings
+from app.core import authz
+from app.core.errors import Conflict
+from app.core.pagination import decode_cursor, page_from_rows
+from app.core.permissions import Action, Role
+from app.core.security import CLIENT_SECRET_PREFIX, Principal, digest, new_secret
+from app.db.types import utcnow
+from app.identity import repository
+from app.identity.passwords import check_password_policy, hash_password
+from app.identity.schemas import (
+    ClientCreate,
+    ClientCreated,
+    ClientOut,
+    ClientSecret,
+    ClientUpdate,
+    RoleAssignmentCreate,
+    RoleAssignmentOut,
+    UserCreate,
+    UserOut,
+    UserUpdate,
+)
+from app.identity.service import grants
+from app.models.enums import AuditAction
+from app.models.identity import Client, User
+
+
+async def _require_manager(session: AsyncSession, principal: Principal, entity: str) -> None:
+    # Accounts are national: managing them needs a national users:manage grant.
+    await authz.require(session, principal, Action.USERS_MANAGE, unit_id=None, entity=entity)
+
+
+def user_snapshot(user: User) -> dict[str, Any]:
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "email": user.email,
+        "active": user.active,
+        "password_changed_at": user.password_changed_at,
+    }
+
+
+def client_snapshot(client: Client) -> dict[str, Any]:
+    return {"name": client.name, "active": client.active}
+
+
+async def present_users(session: AsyncSession, users: Sequence[User]) -> list[UserOut]:
+    assignments = await repository.assignments_of(session, user_ids=[u.id for u in users])
+    roles = await grants.present(session, assignments)
+    by_user: dict[uuid.UUID, list[RoleAssignmentOut]] = {u.id: [] for u in users}
+    for assignment, out in zip(assignments, roles, strict=True):
+        if assignment.user_id is not None:
+            by_user[assignment.user_id].append(out)
+    return [
+        UserOut(
+            id=u.id,
+            username=u.username,
+            display_name=u.display_name,
+            email=u.email,
+            active=u.active,
+            password_changed_at=u.password_changed_at,
+            last_login_at=u.last_login_at,
+            created_at=u.created_at,
+            updated_at=u.updated_at,
+            roles=by_user[u.id],
+        )
+        for u in users
+    ]
+
+
+async def present_clients(session: AsyncSession, clients: Sequence[Client]) -> list[ClientOut]:
+    assignments = await repository.assignments_of(session, client_ids=[c.id for c in clients])
+    roles = await grants.present(session, assignments)
+    by_client: dict[uuid.UUID, list[RoleAssignmentOut]] = {c.id: [] for c in clients}
+    for assignment, out in zip(assignments, roles, strict=True):
+        if assignment.client_id is not None:
+            by_client[assignment.client_id].append(out)
+    return [
+        ClientOut(
+            id=c.id,
+            client_id=str(c.id),
+            name=c.name,
+            active=c.active,
+            secret_rotated_at=c.secret_rotated_at,
+            last_login_at=c.last_login_at,
+            created_at=c.created_at,
+            updated_at=c.updated_at,
+            roles=by_client[c.id],
+        )
+        for c in clients
+    ]
+
+
+def _after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    if cursor is None:
+        return None
+    moment, ident = decode_cursor(cursor, 2)
+    try:
+        return datetime.fromisoformat(moment), uuid.UUID(ident)
+    except (TypeError, ValueError):
+        decode_cursor("", 2)  # raises the same 422 as any malformed cursor
+        raise
+
+
+# --- users --------------------------------------------------------------------------------------
+
+
+async def load_user(session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> User:
+    await _require_manager(session, principal, "user")
+    user = await repository.get_user(session, user_id)
+    if user is None:
+        raise authz.not_found("user", user_id)
+    return user
+
+
+async def list_users(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    limit: int,
+    cursor: str | None,
+    q: str | None = None,
+    active: bool | None = None,
+    role: Role | None = None,
+    updated_since: datetime | None = None,
+) -> tuple[list[UserOut], str | None]:
+    await _require_manager(session, principal, "user")
+    rows = await repository.list_users(
+        session,
+        limit=limit,
+        after=_after(cursor),
+        q=q,
+        active=active,
+        role=role,
+        updated_since=updated_since,
+    )
+    kept, next_cursor = page_from_rows(rows, limit, lambda u: (u.updated_at, u.id))
+    return await present_users(session, kept), next_cursor
+
+
+async def get_user(session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> UserOut:
+    user = await load_user(session, principal, user_id)
+    return (await present_users(session, [user]))[0]
+
+
+async def create_user(
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal | None,
+    context: AuditContext,
+    body: UserCreate,
+) -> tuple[UserOut, bool]:
+    """Create a person (``principal`` None: the command line). Returns the user and whether it
+    was created (False: the same ``id`` and username were sent again)."""
+    if principal is not None:
+        await _require_manager(session, principal, "user")
+    if body.id is not None:
+        existing = await repository.get_user(session, body.id)
+        if existing is not None:
+            if existing.username == body.username:
+                return (await present_users(session, [existing]))[0], False
+            raise Conflict(f"Another user has the id {body.id}.", code="user_id_taken")
+    if await repository.get_user_by_username(session, body.username) is not None:
+        raise Conflict(f"The username {body.username} is taken.", code="username_taken")
+    check_password_policy(
+        body.password, username=body.username, min_length=settings.password_min_length
+    )
+    now = utcnow()
+    user = User(
+        id=body.id or uuid.uuid4(),
+        username=body.username,
+        display_name=body.display_name,
+        email=body.email,
+        password_hash=await asyncio.to_thread(hash_password, body.password),
+        active=body.active,
+        password_changed_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(user)
+    await session.flush()
+    await record(
+        session,
+        context,
+        entity="user",
+        entity_id=user.id,
+        action=AuditAction.CREATE,
+        after=user_snapshot(user),
+    )
+    granted_by = principal.id if principal else None
+    for index, role in enumerate(body.roles):
+        await grants.grant(
+            session, context, granted_by, role, user_id=user.id, loc=["body", "roles", index]
+        )
+    return (await present_users(session, [user]))[0], True
+
+
+async def update_user(
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    context: AuditContext,
+    user_id: uuid.UUID,
+    body: UserUpdate,
+) -> UserOut:
+    user = await load_user(session, principal, user_id)
+    before = user_snapshot(user)
+    changes = body.model_dump(exclude_unset=True)
+    if changes.get("active") is False and user.active and await _is_admin(session, user.id):
+        await grants.ensure_other_admin(session, user.id)
+    if "display_name" in changes and body.display_name is not None:
+        user.display_name = body.display_name
+    if "email" in changes:
+        user.email = body.email
+    if body.active is not None:
+        user.active = body.active
+    if body.password is not None:
+        check_password_policy(
+            body.password, username=user.username, min_length=settings.password_min_length
+        )
+        user.password_hash = await asyncio.to_thread(hash_password, body.password)
+        user.password_changed_at = utcnow()
+    after = user_snapshot(user)
+    if after != before or body.password is not None:
+        user.updated_at = utcnow()
+        await session.flush()
+        await record(
+            session,
+            context,
+            entity="user",
+            entity_id=user.id,
+            action=AuditAction.UPDATE,
+            before=before,
+            after=after,
+        )
+    return (await present_users(session, [user]))[0]
+
+
+async def _is_admin(session: AsyncSession, user_id: uuid.UUID) -> bool:
+    assignments = await repository.assignments_of(session, user_ids=[user_id])
+    return any(grants.is_national_admin(a) for a in assignments)
+
+
+async def deactivate_user(
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    context: AuditContext,
+    user_id: uuid.UUID,
+) -> UserOut:
+    return await update_user(
+        session, settings, principal, context, user_id, UserUpdate(active=False)
+    )
+
+
+# --- clients ------------------------------------------------------------------------------------
+
+
+async def load_client(session: AsyncSession, principal: Principal, client_id: uuid.UUID) -> Client:
+    await _require_manager(session, principal, "client")
+    client = await repository.get_client(session, client_id)
+    if client is None:
+        raise authz.not_found("client", client_id)
+    return client
+
+
+async def list_clients(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    limit: int,
+    cursor: str | None,
+    active: bool | None = None,
+    updated_since: datetime | None = None,
+) -> tuple[list[ClientOut], str | None]:
+    await _require_manager(session, principal, "client")
+    rows = await repository.list_clients(
+        session, limit=limit, after=_after(cursor), active=active, updated_since=updated_since
+    )
+    kept, next_cursor = page_from_rows(rows, limit, lambda c: (c.updated_at, c.id))
+    return await present_clients(session, kept), next_cursor
+
+
+async def get_client(
+    session: AsyncSession, principal: Principal, client_id: uuid.UUID
+) -> ClientOut:
+    client = await load_client(session, principal, client_id)
+    return (await present_clients(session, [client]))[0]
+
+
+async def create_client(
+    session: AsyncSession,
+    principal: Principal | None,
+    context: AuditContext,
+    body: ClientCreate,
+) -> ClientCreated:
+    if principal is not None:
+        await _require_manager(session, principal, "client")
+    if body.id is not None and await repository.get_client(session, body.id) is not None:
+        # Not replayed: the secret was shown once and is not kept.
+        raise Conflict(f"A client with the id {body.id} exists.", code="client_id_taken")
+    secret = new_secret(CLIENT_SECRET_PREFIX)
+    now = utcnow()
+    client = Client(
+        id=body.id or uuid.uuid4(),
+        name=body.name,
+        secret_hash=digest(secret),
+        active=body.active,
+        secret_rotated_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(client)
+    await session.flush()
+    await record(
+        session,
+        context,
+        entity="client",
+        entity_id=client.id,
+        action=AuditAction.CREATE,
+        after=client_snapshot(client),
+    )
+    granted_by = principal.id if principal else None
+    for index, role in enumerate(body.roles):
+        await grants.grant(
+            session, context, granted_by, role, client_id=client.id, loc=["body", "roles", index]
+        )
+    out = (await present_clients(session, [client]))[0]
+    return ClientCreated(**out.model_dump(), client_secret=secret)
+
+
+async def update_client(
+    session: AsyncSession,
+    principal: Principal,
+    context: AuditContext,
+    client_id: uuid.UUID,
+    body: ClientUpdate,
+) -> ClientOut:
+    client = await load_client(session, principal, client_id)
+    before = client_snapshot(client)
+    if body.name is not None:
+        client.name = body.name
+    if body.active is not None:
+        client.active = body.active
+    after = client_snapshot(client)
+    if after != before:
+        client.updated_at = utcnow()
+        await session.flush()
+        await record(
+            session,
+            context,
+            entity="client",
+            entity_id=client.id,
+            action=AuditAction.UPDATE,
+            before=before,
+            after=after,
+        )
+    return (await present_clients(session, [client]))[0]
+
+
+async def rotate_secret(
+    session: AsyncSession, principal: Principal, context: AuditContext, client_id: uuid.UUID
+) -> ClientSecret:
+    client = await load_client(session, principal, client_id)
+    secret = new_secret(CLIENT_SECRET_PREFIX)
+    now = utcnow()
+    before = {"secret_rotated_at": client.secret_rotated_at}
+    client.secret_hash = digest(secret)
+    client.secret_rotated_at = now
+    client.updated_at = now
+    await session.flush()
+    await record(
+        session,
+        context,
+        entity="client",
+        entity_id=client.id,
+        action="rotate_secret",
+        before=before,
+        after={"secret_rotated_at": now},
+    )
+    return ClientSecret(client_id=str(client.id), client_secret=secret, secret_rotated_at=now)
+
+
+# --- role assignments of users and clients ------------------------------------------------------
+
+
+async def roles_of(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    user_id: uuid.UUID | None = None,
+    client_id: uuid.UUID | None = None,
+    include_revoked: bool = False,
+) -> list[RoleAssignmentOut]:
+    if user_id is not None:
+        await load_user(session, principal, user_id)
+    elif client_id is not None:
+        await load_client(session, principal, client_id)
+    assignments = await repository.assignments_of(
+        session,
+        user_ids=[user_id] if user_id else [],
+        client_ids=[client_id] if client_id else [],
+        include_revoked=include_revoked,
+    )
+    return await grants.present(session, assignments)
+
+
+async def grant_role(
+    session: AsyncSession,
+    principal: Principal,
+    context: AuditContext,
+    body: RoleAssignmentCreate,
+    *,
+    user_id: uuid.UUID | None = None,
+    client_id: uuid.UUID | None = None,
+) -> RoleAssignmentOut:
+    if user_id is not None:
+        await load_user(session, principal, user_id)
+    elif client_id is not None:
+        await load_client(session, principal, client_id)
+    assignment = await grants.grant(
+        session, context, principal.id, body, user_id=user_id, client_id=client_id
+    )
+    return (await grants.present(session, [assignment]))[0]
+
+
+async def revoke_role(
+    session: AsyncSession,
+    principal: Principal,
+    context: AuditContext,
+    assignment_id: uuid.UUID,
+    *,
+    user_id: uuid.UUID | None = None,
+    client_id: uuid.UUID | None = None,
+) -> None:
+    if user_id is not None:
+        await load_user(session, principal, user_id)
+    elif client_id is not None:
+        await load_client(session, principal, client_id)
+    assignment = await repository.get_assignment(session, assignment_id)
+    if (
+        assignment is None
+        or (user_id is not None and assignment.user_id != user_id)
+        or (client_id is not None and assignment.client_id != client_id)
+    ):
+        raise authz.not_found("role_assignment", assignment_id)
+    await grants.revoke(session, context, principal, assignment)
