@@ -59,7 +59,9 @@ async def mark_dataset(session: AsyncSession, name: str, checksum: str, version:
 
 def seeders() -> list[Seeder]:
     """Loaders in dependency order. Features register theirs here."""
-    return []
+    from app.units.seed import seed_units
+
+    return [seed_units]
 
 
 async def run_all(session: AsyncSession, progress: Progress) -> list[SeedResult]:

@@ -1,7 +1,383 @@
-"""HTTP layer of the units feature."""
+"""HTTP layer of the units feature: parse, declare responses, commit once, answer.
+
+Hot reads build plain dicts from Core rows and answer with ``FastJSONResponse``; their
+``response_model`` is declared for the OpenAPI document only.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request, Response
+from pydantic import AwareDatetime
+
+from app.audit.service import AuditContextDep
+from app.core.errors import Unprocessable, problem_responses
+from app.core.http import FastJSONResponse, check_if_match, not_modified
+from app.core.pagination import CursorQuery, set_link_header
+from app.db.session import SessionDep
+from app.models.enums import UnitLevel
+from app.units import classifications, events, imports, lineage, service
+from app.units.schemas import (
+    AncestorList,
+    BulkClassifications,
+    ClassificationAssign,
+    ClassificationHistory,
+    ClassificationResult,
+    History,
+    ImportResult,
+    Lineage,
+    Tree,
+    UnitCreate,
+    UnitDetail,
+    UnitEventIn,
+    UnitEventOut,
+    UnitList,
+    UnitPatch,
+)
+from app.units.temporal import today
 
 router = APIRouter(tags=["units"])
+
+AsOf = Annotated[
+    date | None,
+    Query(description="The date the map is read at (ISO date). Default: today in Viet Nam."),
+]
+Limit = Annotated[int, Query(ge=1, le=500, description="Page size (default 50, max 500).")]
+MAX_IMPORT_BYTES = 10 * 1024 * 1024
+
+
+def _page(request: Request, items: list[dict[str, Any]], cursor: str | None) -> Response:
+    response = FastJSONResponse({"items": items, "next_cursor": cursor})
+    set_link_header(request, response, cursor)
+    return response
+
+
+def _unit_response(body: dict[str, Any], etag: str, status: int = 200) -> Response:
+    return FastJSONResponse(body, status_code=status, headers={"ETag": etag})
+
+
+@router.get(
+    "/units",
+    response_model=UnitList,
+    summary="List units valid on a date",
+    responses=problem_responses(422),
+)
+async def list_units(
+    request: Request,
+    session: SessionDep,
+    as_of: AsOf = None,
+    level: UnitLevel | None = None,
+    parent_id: uuid.UUID | None = None,
+    code: Annotated[
+        str | None,
+        Query(max_length=20, description="Official code; leading zeros optional (7444 = 07444)."),
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=100,
+            description="Name or code; case- and diacritic-insensitive (`luc nam` finds Lục "
+            "Nam, `d` matches `đ`). Exact code matches come first.",
+        ),
+    ] = None,
+    tag: Annotated[
+        list[str] | None,
+        Query(
+            description="Yes/no classification held on `as_of`: `especially_difficult`, "
+            "`safe_zone` (or any `kind:value`)."
+        ),
+    ] = None,
+    classification: Annotated[
+        list[str] | None,
+        Query(
+            description="`kind:value` held on `as_of`, e.g. `ntm_region:TDMNPB`, "
+            "`commune_group:1`. Repeat to combine."
+        ),
+    ] = None,
+    updated_since: Annotated[
+        AwareDatetime | None,
+        Query(
+            description="Only units changed at or after this instant; ordered by (updated_at, id)."
+        ),
+    ] = None,
+    limit: Limit = 50,
+    cursor: CursorQuery = None,
+) -> Response:
+    pairs = [service.parse_classification(t, ["query", "tag"]) for t in tag or []]
+    pairs += [
+        service.parse_classification(c, ["query", "classification"]) for c in classification or []
+    ]
+    filters = service.UnitFilters(
+        as_of=as_of or today(),
+        level=level,
+        parent_id=parent_id,
+        code=code,
+        q=q if q and q.strip() else None,
+        classifications=pairs,
+        updated_since=updated_since,
+    )
+    items, next_cursor = await service.list_units(session, filters, limit, cursor)
+    return _page(request, items, next_cursor)
+
+
+@router.post(
+    "/units",
+    response_model=UnitDetail,
+    status_code=201,
+    summary="Create a unit (e.g. a village under its commune)",
+    responses={
+        200: {"model": UnitDetail, "description": "The same id and body again: the unit."},
+        **problem_responses(409, 422),
+    },
+)
+async def create_unit(session: SessionDep, audit: AuditContextDep, body: UnitCreate) -> Response:
+    unit, etag, created = await service.create_unit(session, audit, body)
+    await session.commit()
+    response = _unit_response(unit, etag, 201 if created else 200)
+    response.headers["Location"] = f"/api/v1/units/{unit['id']}"
+    return response
+
+
+@router.get(
+    "/units/tree",
+    response_model=Tree,
+    summary="A subtree in one response (e.g. a province with all its communes)",
+    responses=problem_responses(404, 422),
+)
+async def unit_tree(
+    session: SessionDep,
+    root_id: Annotated[
+        uuid.UUID | None, Query(description="Default: every province (the whole map).")
+    ] = None,
+    depth: Annotated[int, Query(ge=0, le=service.MAX_TREE_DEPTH)] = service.MAX_TREE_DEPTH,
+    as_of: AsOf = None,
+) -> Response:
+    return FastJSONResponse(await service.tree(session, root_id, depth, as_of))
+
+
+@router.post(
+    "/units/import",
+    response_model=ImportResult,
+    status_code=201,
+    summary="Import villages from CSV (all or nothing)",
+    description=imports.__doc__,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                        "required": ["file"],
+                    }
+                },
+            },
+        }
+    },
+    responses=problem_responses(413, 422),
+)
+async def import_units(
+    request: Request,
+    session: SessionDep,
+    audit: AuditContextDep,
+    as_of: AsOf = None,
+    dry_run: Annotated[bool, Query(description="Validate only; write nothing.")] = False,
+) -> ImportResult:
+    content = await _upload(request)
+    result = await imports.import_villages(session, audit, content, as_of, dry_run)
+    if not dry_run:
+        await session.commit()
+    return ImportResult.model_validate(result)
+
+
+async def _upload(request: Request) -> bytes:
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise Unprocessable(
+                "Send the CSV as the form field `file`.",
+                code="import_file_missing",
+                errors=[{"loc": ["body", "file"], "msg": "missing", "type": "missing"}],
+            )
+        content = await upload.read()
+    else:
+        content = await request.body()
+    if len(content) > MAX_IMPORT_BYTES:
+        raise Unprocessable(
+            f"The file is larger than {MAX_IMPORT_BYTES // 1024 // 1024} MB.",
+            code="import_too_large",
+            status=413,
+        )
+    return content
+
+
+@router.get(
+    "/units/{unit_id}",
+    response_model=UnitDetail,
+    summary="A unit as it was on a date",
+    description="Without `as_of`: today's version, or for a unit that no longer exists its last "
+    "one (see `valid_to`). With `as_of` on a day it did not exist: 404 `unit_not_found`.",
+    responses={
+        304: {"description": "Not modified (If-None-Match)."},
+        **problem_responses(404, 422),
+    },
+)
+async def get_unit(
+    request: Request, session: SessionDep, unit_id: uuid.UUID, as_of: AsOf = None
+) -> Response:
+    unit, etag = await service.get_unit(session, unit_id, as_of)
+    return not_modified(request, etag) or _unit_response(unit, etag)
+
+
+@router.patch(
+    "/units/{unit_id}",
+    response_model=UnitDetail,
+    summary="Change name, type, parent or code from a date (a new version)",
+    responses=problem_responses(404, 412, 422),
+)
+async def patch_unit(
+    request: Request,
+    session: SessionDep,
+    audit: AuditContextDep,
+    unit_id: uuid.UUID,
+    body: UnitPatch,
+) -> Response:
+    check_if_match(request, await service.current_etag(session, unit_id))
+    unit, etag = await service.patch_unit(session, audit, unit_id, body)
+    await session.commit()
+    return _unit_response(unit, etag)
+
+
+@router.get(
+    "/units/{unit_id}/children",
+    response_model=UnitList,
+    summary="Direct children on a date",
+    responses=problem_responses(404, 422),
+)
+async def unit_children(
+    request: Request,
+    session: SessionDep,
+    unit_id: uuid.UUID,
+    as_of: AsOf = None,
+    level: UnitLevel | None = None,
+    limit: Limit = 50,
+    cursor: CursorQuery = None,
+) -> Response:
+    items, next_cursor = await service.children(session, unit_id, as_of, level, limit, cursor)
+    return _page(request, items, next_cursor)
+
+
+@router.get(
+    "/units/{unit_id}/ancestors",
+    response_model=AncestorList,
+    summary="Parents up to the province, on a date",
+    responses=problem_responses(404, 422),
+)
+async def unit_ancestors(session: SessionDep, unit_id: uuid.UUID, as_of: AsOf = None) -> Response:
+    return FastJSONResponse({"items": await service.ancestors(session, unit_id, as_of)})
+
+
+@router.get(
+    "/units/{unit_id}/history",
+    response_model=History,
+    summary="Every version of the unit over time",
+    responses=problem_responses(404),
+)
+async def unit_history(session: SessionDep, unit_id: uuid.UUID) -> Response:
+    return FastJSONResponse({"unit_id": unit_id, "items": await service.history(session, unit_id)})
+
+
+@router.get(
+    "/units/{unit_id}/lineage",
+    response_model=Lineage,
+    summary="Predecessors and successors through merges and splits, transitively",
+    responses=problem_responses(404),
+)
+async def unit_lineage(session: SessionDep, unit_id: uuid.UUID) -> Response:
+    return FastJSONResponse(await lineage.lineage(session, unit_id))
+
+
+@router.get(
+    "/units/{unit_id}/classifications",
+    response_model=ClassificationHistory,
+    summary="Classifications of the unit (all, or those valid on `as_of`)",
+    responses=problem_responses(404, 422),
+)
+async def unit_classifications(
+    session: SessionDep,
+    unit_id: uuid.UUID,
+    as_of: Annotated[date | None, Query(description="Default: the whole history.")] = None,
+) -> Response:
+    items = await service.unit_classifications(session, unit_id, as_of)
+    return FastJSONResponse({"unit_id": unit_id, "items": items})
+
+
+@router.post(
+    "/units/{unit_id}/classifications",
+    response_model=ClassificationResult,
+    summary="Assign a classification from a date (ends the one it replaces)",
+    responses=problem_responses(404, 422),
+)
+async def assign_classification(
+    session: SessionDep, audit: AuditContextDep, unit_id: uuid.UUID, body: ClassificationAssign
+) -> ClassificationResult:
+    outcome = await classifications.assign(
+        session, audit, [(unit_id, body, ("body",))], single_unit=unit_id
+    )
+    await session.commit()
+    return ClassificationResult(**outcome.as_dict())
+
+
+@router.post(
+    "/unit-classifications/bulk",
+    response_model=ClassificationResult,
+    summary="Assign many classifications at once (all or nothing)",
+    responses=problem_responses(422),
+)
+async def assign_classifications(
+    session: SessionDep, audit: AuditContextDep, body: BulkClassifications
+) -> ClassificationResult:
+    items = [(i.unit_id, i, ("body", "items", n)) for n, i in enumerate(body.items)]
+    outcome = await classifications.assign(session, audit, items)
+    await session.commit()
+    return ClassificationResult(**outcome.as_dict())
+
+
+@router.post(
+    "/unit-events",
+    response_model=UnitEventOut,
+    status_code=201,
+    summary="Apply a dated, legally based change of the map (atomic)",
+    description="Kinds: `establish`, `dissolve`, `merge`, `split`, `rename`, `reclassify`, "
+    "`transfer`. All of it or none of it is applied. The same `id` and body again returns "
+    "the event (200); the same `id` with another body is 409.",
+    responses={
+        200: {"model": UnitEventOut, "description": "Replay of an applied event."},
+        **problem_responses(409, 422),
+    },
+)
+async def create_unit_event(
+    session: SessionDep,
+    audit: AuditContextDep,
+    body: Annotated[UnitEventIn, Body()],
+) -> Response:
+    event, created = await events.apply_event(session, audit, body)
+    await session.commit()
+    return FastJSONResponse(event, status_code=201 if created else 200)
+
+
+@router.get(
+    "/unit-events/{event_id}",
+    response_model=UnitEventOut,
+    summary="An applied change of the map",
+    responses=problem_responses(404),
+)
+async def get_unit_event(session: SessionDep, event_id: uuid.UUID) -> Response:
+    return FastJSONResponse(await events.get_event(session, event_id))
