@@ -59,9 +59,10 @@ async def mark_dataset(session: AsyncSession, name: str, checksum: str, version:
 
 def seeders() -> list[Seeder]:
     """Loaders in dependency order. Features register theirs here."""
+    from app.criteria.seed import seed_criteria_sets
     from app.units.seed import seed_units
 
-    return [seed_units]
+    return [seed_units, seed_criteria_sets]
 
 
 async def run_all(session: AsyncSession, progress: Progress) -> list[SeedResult]:

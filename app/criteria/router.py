@@ -1,7 +1,387 @@
-"""HTTP layer of the criteria feature."""
+"""HTTP layer of the criteria feature: ``/api/v1/criteria-sets``."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import hashlib
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any
 
-router = APIRouter(tags=["criteria"])
+from fastapi import APIRouter, Header, Query, Request, Response
+
+from app.audit.service import AuditContextDep
+from app.core.errors import problem_responses
+from app.core.http import FastJSONResponse, not_modified
+from app.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, set_link_header
+from app.criteria.document import CriteriaSetDocument, IndicatorDocument
+from app.criteria.schemas import (
+    CriteriaSetCreate,
+    CriteriaSetOut,
+    CriteriaSetPage,
+    CriteriaSetPatch,
+    DeriveRequest,
+    ImportCheck,
+    IndicatorCreate,
+    ResolvedThresholds,
+    Status,
+    ThresholdsReplace,
+)
+from app.criteria.service import authoring, reading, resolution
+from app.criteria.tree import Language, Tree, export_document, render
+from app.db.session import SessionDep
+from app.models.enums import Title, UnitLevel
+
+router = APIRouter(prefix="/criteria-sets", tags=["criteria"])
+
+IfMatch = Annotated[
+    str | None, Header(description="ETag of the version you edit; 412 when it is stale.")
+]
+AcceptLanguage = Annotated[
+    str | None, Header(description="`vi` (default) or `en`: labels in that language.")
+]
+VARY = {"Vary": "Accept-Language"}
+
+
+def language(header: str | None) -> Language:
+    """The first of vi/en by preference (q-values honoured); Vietnamese by default."""
+    if not header:
+        return "vi"
+    ranked = []
+    for position, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        ranked.append((-quality, position, tag.strip().lower().split("-")[0]))
+    for _, _, tag in sorted(ranked):
+        if tag in ("vi", "en"):
+            return "en" if tag == "en" else "vi"
+    return "vi"
+
+
+def _set_response(
+    tree: Tree, lang: Language, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    return FastJSONResponse(
+        render(tree, lang),
+        status_code=status_code,
+        headers={"ETag": reading.etag(tree.head), **VARY, **(headers or {})},
+    )
+
+
+def _location(request: Request, tree: Tree) -> dict[str, str]:
+    return {"Location": str(request.url_for("get_criteria_set", criteria_set_id=tree.head["id"]))}
+
+
+@router.get(
+    "",
+    response_model=CriteriaSetPage,
+    summary="List criteria sets",
+    responses=problem_responses(422),
+)
+async def list_criteria_sets(
+    request: Request,
+    session: SessionDep,
+    level: UnitLevel | None = None,
+    title: Title | None = None,
+    year: Annotated[int | None, Query(ge=1990, le=2100, description="Period contains it.")] = None,
+    scope_unit_id: uuid.UUID | None = None,
+    national: Annotated[
+        bool | None, Query(description="Only national (or provincial) sets.")
+    ] = None,
+    status: Status | None = None,
+    code: Annotated[str | None, Query(max_length=100)] = None,
+    updated_since: datetime | None = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+    accept_language: AcceptLanguage = None,
+) -> Response:
+    items, next_cursor = await reading.list_sets(
+        session,
+        language(accept_language),
+        level=level,
+        title=title,
+        year=year,
+        scope_unit_id=scope_unit_id,
+        national=national,
+        status=status,
+        code=code,
+        updated_since=updated_since,
+        cursor=cursor,
+        limit=limit,
+    )
+    response = FastJSONResponse({"items": items, "next_cursor": next_cursor}, headers=VARY)
+    set_link_header(request, response, next_cursor)
+    return response
+
+
+@router.post(
+    "",
+    response_model=CriteriaSetOut,
+    status_code=201,
+    summary="Create a draft criteria set from a whole document",
+    responses={200: {"description": "The same id and body again"}, **problem_responses(409, 422)},
+)
+async def create_criteria_set(
+    request: Request,
+    body: CriteriaSetCreate,
+    session: SessionDep,
+    audit: AuditContextDep,
+    accept_language: AcceptLanguage = None,
+) -> Response:
+    doc = CriteriaSetDocument.model_validate(body.model_dump(exclude={"id"}, exclude_unset=True))
+    tree, created = await authoring.create(session, audit, doc, set_id=body.id)
+    await session.commit()
+    return _set_response(
+        tree, language(accept_language), 201 if created else 200, _location(request, tree)
+    )
+
+
+@router.post(
+    "/import",
+    response_model=CriteriaSetOut,
+    status_code=201,
+    summary="Import a document (as exported) as a new draft",
+    responses={
+        200: {"model": ImportCheck, "description": "dry_run: every check passed"},
+        **problem_responses(409, 422),
+    },
+)
+async def import_criteria_set(
+    request: Request,
+    document: CriteriaSetDocument,
+    session: SessionDep,
+    audit: AuditContextDep,
+    dry_run: Annotated[bool, Query(description="Check without writing.")] = False,
+    accept_language: AcceptLanguage = None,
+) -> Response:
+    if dry_run:
+        prepared = await authoring.check_import(session, document)
+        return FastJSONResponse(
+            {
+                "valid": True,
+                "code": document.code,
+                "criteria_count": len(document.criteria),
+                "indicator_count": sum(len(c.indicators) for c in document.criteria),
+                "complete": prepared.complete,
+                "missing": prepared.missing,
+            }
+        )
+    tree, _ = await authoring.create(session, audit, document, action="import")
+    await session.commit()
+    return _set_response(tree, language(accept_language), 201, _location(request, tree))
+
+
+@router.get(
+    "/{criteria_set_id}",
+    response_model=CriteriaSetOut,
+    summary="A criteria set with its groups, criteria, indicators and thresholds",
+    responses={304: {"description": "Not modified"}, **problem_responses(404)},
+)
+async def get_criteria_set(
+    request: Request,
+    criteria_set_id: uuid.UUID,
+    session: SessionDep,
+    accept_language: AcceptLanguage = None,
+) -> Response:
+    head = await reading.head_or_404(session, criteria_set_id)
+    current = reading.etag(head)
+    cached = not_modified(request, current)
+    if cached is not None:
+        cached.headers.update(VARY)
+        return cached
+    tree = await reading.build_tree(session, head)
+    return _set_response(tree, language(accept_language))
+
+
+@router.patch(
+    "/{criteria_set_id}",
+    response_model=CriteriaSetOut,
+    summary="Edit a draft (each key given replaces that part)",
+    responses=problem_responses(404, 409, 412, 422),
+)
+async def update_criteria_set(
+    criteria_set_id: uuid.UUID,
+    body: CriteriaSetPatch,
+    session: SessionDep,
+    audit: AuditContextDep,
+    if_match: IfMatch = None,
+    accept_language: AcceptLanguage = None,
+) -> Response:
+    changes: dict[str, Any] = body.model_dump(mode="json", exclude_unset=True)
+    tree = await authoring.update(session, audit, criteria_set_id, changes, if_match)
+    await session.commit()
+    return _set_response(tree, language(accept_language))
+
+
+@router.post(
+    "/{criteria_set_id}/publish",
+    response_model=CriteriaSetOut,
+    summary="Publish a draft; it is immutable from then on",
+    responses=problem_responses(404, 409, 412, 422),
+)
+async def publish_criteria_set(
+    criteria_set_id: uuid.UUID,
+    session: SessionDep,
+    audit: AuditContextDep,
+    if_match: IfMatch = None,
+    accept_language: AcceptLanguage = None,
+) -> Response:
+    tree = await authoring.publish(session, audit, criteria_set_id, if_match)
+    await session.commit()
+    return _set_response(tree, language(accept_language))
+
+
+@router.post(
+    "/{criteria_set_id}/retire",
+    response_model=CriteriaSetOut,
+    summary="Retire a published set",
+    responses=problem_responses(404, 409, 412),
+)
+async def retire_criteria_set(
+    criteria_set_id: uuid.UUID,
+    session: SessionDep,
+    audit: AuditContextDep,
+    if_match: IfMatch = None,
+    accept_language: AcceptLanguage = None,
+) -> Response:
+    tree = await authoring.retire(session, audit, criteria_set_id, if_match)
+    await session.commit()
+    return _set_response(tree, language(accept_language))
+
+
+@router.post(
+    "/{criteria_set_id}/derive",
+    response_model=CriteriaSetOut,
+    status_code=201,
+    summary="Start a province's specification of a published set (a draft inheriting everything)",
+    responses={200: {"description": "The same id again"}, **problem_responses(404, 409, 422)},
+)
+async def derive_criteria_set(
+    request: Request,
+    criteria_set_id: uuid.UUID,
+    body: DeriveRequest,
+    session: SessionDep,
+    audit: AuditContextDep,
+    accept_language: AcceptLanguage = None,
+) -> Response:
+    tree, created = await authoring.derive(
+        session,
+        audit,
+        criteria_set_id,
+        code=body.code,
+        name=body.name,
+        legal_basis=body.legal_basis,
+        unit_id=body.unit_id,
+        unit_code=body.unit_code,
+        as_of=body.as_of,
+        period=body.period,
+        set_id=body.id,
+    )
+    await session.commit()
+    return _set_response(
+        tree, language(accept_language), 201 if created else 200, _location(request, tree)
+    )
+
+
+@router.post(
+    "/{criteria_set_id}/indicators",
+    response_model=CriteriaSetOut,
+    status_code=201,
+    summary="Add an indicator to a criterion of a draft",
+    responses=problem_responses(404, 409, 412, 422),
+)
+async def add_indicator(
+    criteria_set_id: uuid.UUID,
+    body: IndicatorCreate,
+    session: SessionDep,
+    audit: AuditContextDep,
+    if_match: IfMatch = None,
+    accept_language: AcceptLanguage = None,
+) -> Response:
+    indicator = IndicatorDocument.model_validate(
+        body.model_dump(exclude={"criterion"}, exclude_unset=True)
+    )
+    tree = await authoring.add_indicator(
+        session, audit, criteria_set_id, body.criterion, indicator, if_match
+    )
+    await session.commit()
+    return _set_response(tree, language(accept_language), 201)
+
+
+@router.put(
+    "/{criteria_set_id}/indicators/{code}/thresholds",
+    response_model=CriteriaSetOut,
+    summary="Replace the set's own thresholds of an indicator (a province's overrides)",
+    responses=problem_responses(404, 409, 412, 422),
+)
+async def replace_thresholds(
+    criteria_set_id: uuid.UUID,
+    code: str,
+    body: ThresholdsReplace,
+    session: SessionDep,
+    audit: AuditContextDep,
+    if_match: IfMatch = None,
+    accept_language: AcceptLanguage = None,
+) -> Response:
+    tree = await authoring.replace_thresholds(
+        session, audit, criteria_set_id, code, body.thresholds, if_match
+    )
+    await session.commit()
+    return _set_response(tree, language(accept_language))
+
+
+@router.get(
+    "/{criteria_set_id}/thresholds",
+    response_model=ResolvedThresholds,
+    summary="Each indicator's threshold as it applies to a unit in a year, with the reason",
+    responses=problem_responses(404, 422),
+)
+async def resolve_thresholds(
+    request: Request,
+    criteria_set_id: uuid.UUID,
+    session: SessionDep,
+    unit_id: uuid.UUID,
+    year: Annotated[int, Query(ge=1990, le=2100)],
+    as_of: Annotated[
+        date | None, Query(description="Date the unit is read at (default: 31 December of year).")
+    ] = None,
+    accept_language: AcceptLanguage = None,
+) -> Response:
+    body = await resolution.resolve(
+        session, criteria_set_id, unit_id, year, as_of, language(accept_language)
+    )
+    response = FastJSONResponse(body, headers=VARY)
+    response.headers["ETag"] = _body_etag(response.body)
+    return not_modified(request, response.headers["ETag"]) or response
+
+
+def _body_etag(body: bytes | memoryview) -> str:
+    return f'W/"{hashlib.blake2b(bytes(body), digest_size=12).hexdigest()}"'
+
+
+@router.get(
+    "/{criteria_set_id}/export",
+    response_model=CriteriaSetDocument,
+    summary="The set as an ntm.criteria-set/1 document (import it elsewhere)",
+    responses={304: {"description": "Not modified"}, **problem_responses(404)},
+)
+async def export_criteria_set(
+    request: Request, criteria_set_id: uuid.UUID, session: SessionDep
+) -> Response:
+    head = await reading.head_or_404(session, criteria_set_id)
+    current = reading.etag(head)
+    cached = not_modified(request, current)
+    if cached is not None:
+        return cached
+    tree = await reading.build_tree(session, head)
+    return FastJSONResponse(
+        export_document(tree),
+        headers={
+            "ETag": current,
+            "Content-Disposition": f'attachment; filename="{head["code"]}.json"',
+        },
+    )

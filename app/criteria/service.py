@@ -1,1 +1,0 @@
-"""Service of the criteria feature."""

@@ -1,0 +1,1 @@
+"""Rules of the criteria feature: reading, authoring and threshold resolution."""
