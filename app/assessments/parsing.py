@@ -1,0 +1,507 @@
+"""Streaming readers for indicator-value files: CSV, XLSX and JSON, long or wide layout.
+
+Readers never hold the whole file: they yield :class:`RawRow` one at a time, numbered as a person
+sees the file (CSV and XLSX: the spreadsheet row, header = 1; JSON: the element, first = 1).
+Problems with the file as a whole (empty, truncated, not what its type says, missing columns)
+raise :class:`FileProblem`; problems with one row are left to the validator.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+Format = str  # "csv" | "xlsx" | "json"
+
+FORMATS = ("csv", "xlsx", "json")
+MEDIA_TYPES = {
+    "text/csv": "csv",
+    "application/csv": "csv",
+    "text/plain": "csv",
+    "application/vnd.ms-excel": "csv",  # what some browsers send for .csv
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+    "application/json": "json",
+    "application/x-ndjson": "json",
+    "application/jsonl": "json",
+}
+EXTENSIONS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json", ".ndjson": "json", ".jsonl": "json"}
+
+# Column names of the tidy long layout; anything else in a header without these is an indicator
+# column of the wide layout (the XLSX template).
+UNIT_CODE, UNIT_ID, UNIT_NAME, YEAR = "unit_code", "unit_id", "unit_name", "year"
+INDICATOR_CODE, VALUE, NOTE = "indicator_code", "value", "note"
+META_COLUMNS = {UNIT_CODE, UNIT_ID, UNIT_NAME, YEAR, NOTE}
+XLSX_DATA_SHEET = "values"
+XLSX_META_SHEET = "meta"
+_CHUNK = 1 << 16
+
+
+class FileProblem(Exception):
+    """The file as a whole cannot be imported."""
+
+    def __init__(self, code: str, message: str, row: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.row = row
+
+
+@dataclass(slots=True)
+class RawRow:
+    row: int
+    unit_code: Any
+    unit_id: Any
+    year: Any
+    indicator_code: Any
+    value: Any
+    note: Any
+    column: str | None = None
+
+
+# --- detection ------------------------------------------------------------------------------
+
+
+def _sniff(head: bytes) -> Format | None:
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    text = head.removeprefix(codecs.BOM_UTF8).lstrip()
+    if not text:
+        return None
+    if text[:1] in (b"[", b"{"):
+        return "json"
+    if b"\x00" in head or head.startswith((b"%PDF", b"\xd0\xcf\x11\xe0", b"\x89PNG", b"\x1f\x8b")):
+        return "binary"
+    return "csv"
+
+
+def declared_format(media_type: str | None, filename: str | None) -> Format | None:
+    if media_type:
+        base = media_type.split(";")[0].strip().lower()
+        if base in MEDIA_TYPES:
+            return MEDIA_TYPES[base]
+    if filename:
+        suffix = Path(filename).suffix.lower()
+        if suffix in EXTENSIONS:
+            return EXTENSIONS[suffix]
+    return None
+
+
+def detect_format(path: Path, declared: Format | None) -> Format:
+    """The file's format from its first bytes, checked against what the client declared."""
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    sniffed = _sniff(head)
+    if sniffed is None:
+        raise FileProblem("empty_file", "The file is empty.")
+    if sniffed == "binary":
+        raise FileProblem(
+            "file_type_mismatch",
+            f"The file is not {declared.upper() if declared else 'CSV, XLSX or JSON'}: "
+            "its content is binary data of another kind.",
+        )
+    if declared is not None and declared != sniffed:
+        raise FileProblem(
+            "file_type_mismatch",
+            f"The file was sent as {declared.upper()} but its content is {sniffed.upper()}.",
+        )
+    return sniffed
+
+
+def count_lines(path: Path) -> int:
+    """Cheap row estimate for CSV and JSON-lines files (used to decide on a background job)."""
+    total = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            total += chunk.count(b"\n")
+    return total
+
+
+def estimate_rows(path: Path, fmt: Format) -> int | None:
+    """About how many values the file holds, cheaply (decides on a background job)."""
+    if fmt != "xlsx":
+        return count_lines(path)
+    try:
+        workbook = _open_workbook(path)
+    except FileProblem:
+        return None
+    try:
+        sheet = (
+            workbook[XLSX_DATA_SHEET]
+            if XLSX_DATA_SHEET in workbook.sheetnames
+            else workbook.worksheets[0]
+        )
+        rows, columns = sheet.max_row or 0, sheet.max_column or 1
+        return int(rows) * max(1, int(columns) - 3)
+    finally:
+        workbook.close()
+
+
+# --- header handling ------------------------------------------------------------------------
+
+
+def _normalise_header(cell: Any) -> str:
+    return str(cell if cell is not None else "").strip().lstrip("\ufeff").strip().lower()
+
+
+@dataclass
+class Layout:
+    wide: bool
+    columns: list[str]
+    indicator_columns: list[tuple[int, str]]
+
+    def __post_init__(self) -> None:
+        self.index = {name: i for i, name in reversed(list(enumerate(self.columns)))}
+
+
+def _layout(header: list[Any], default_year: int | None) -> Layout:
+    names = [_normalise_header(cell) for cell in header]
+    present = set(names)
+    if UNIT_CODE not in present and UNIT_ID not in present:
+        raise FileProblem(
+            "missing_columns", "The header names neither `unit_code` nor `unit_id`.", row=1
+        )
+    if YEAR not in present and default_year is None:
+        raise FileProblem(
+            "missing_columns",
+            "The header has no `year` column and no `year` parameter was given.",
+            row=1,
+        )
+    if INDICATOR_CODE in present or VALUE in present:
+        missing = [c for c in (INDICATOR_CODE, VALUE) if c not in present]
+        if missing:
+            raise FileProblem(
+                "missing_columns",
+                f"The header lacks {', '.join(f'`{c}`' for c in missing)}.",
+                row=1,
+            )
+        return Layout(wide=False, columns=names, indicator_columns=[])
+    indicator_columns = [
+        (index, str(header[index]).strip())
+        for index, name in enumerate(names)
+        if name and name not in META_COLUMNS
+    ]
+    if not indicator_columns:
+        raise FileProblem(
+            "missing_columns",
+            "The header has neither `indicator_code` and `value` (long layout) nor indicator "
+            "code columns (wide layout).",
+            row=1,
+        )
+    return Layout(wide=True, columns=names, indicator_columns=indicator_columns)
+
+
+def _rows_from_cells(
+    row_no: int, cells: list[Any], layout: Layout, default_year: int | None
+) -> Iterator[RawRow]:
+    index = layout.index
+    size = len(cells)
+
+    def cell(name: str) -> Any:
+        position = index.get(name)
+        return cells[position] if position is not None and position < size else None
+
+    unit_code, unit_id, note = cell(UNIT_CODE), cell(UNIT_ID), cell(NOTE)
+    year = cell(YEAR)
+    if year is None or (isinstance(year, str) and not year.strip()):
+        year = default_year
+    if not layout.wide:
+        yield RawRow(
+            row_no, unit_code, unit_id, year, cell(INDICATOR_CODE), cell(VALUE), note, None
+        )
+        return
+    for position, code in layout.indicator_columns:
+        value = cells[position] if position < size else None
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        yield RawRow(row_no, unit_code, unit_id, year, code, value, note, code)
+
+
+def _blank(cells: list[Any]) -> bool:
+    return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
+
+
+# --- CSV ------------------------------------------------------------------------------------
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with path.open("rb") as handle:
+        handle.seek(0, 2)
+        if handle.tell() == 0:
+            return False
+        handle.seek(-1, 2)
+        return handle.read(1) in (b"\n", b"\r")
+
+
+def iter_csv(
+    path: Path, default_year: int | None, info: dict[str, Any] | None = None
+) -> Iterator[RawRow]:
+    terminated = _ends_with_newline(path)
+    row_no = 1
+    with path.open("r", encoding="utf-8-sig", newline="") as text:
+        try:
+            first = text.readline()
+            dialect_delimiter = max((",", ";", "\t"), key=first.count)
+            text.seek(0)
+            # strict: an unterminated quoted field at the end of the file raises csv.Error.
+            reader = csv.reader(text, delimiter=dialect_delimiter, strict=True)
+            header = next(reader, None)
+            if header is None or _blank(list(header)):
+                raise FileProblem("empty_file", "The file has no header row.", row=1)
+            layout = _layout(list(header), default_year)
+            if info is not None:
+                info["layout"] = "wide" if layout.wide else "long"
+            width = len(header)
+            pending: tuple[int, list[str]] | None = None
+            for cells in reader:
+                row_no += 1
+                if _blank(cells):
+                    continue
+                # One row behind, so that the last one can be checked for truncation.
+                if pending is not None:
+                    yield from _rows_from_cells(pending[0], pending[1], layout, default_year)
+                pending = (row_no, cells)
+            if pending is None:
+                raise FileProblem("empty_file", "The file has a header but no data rows.", row=2)
+            last_no, last = pending
+            if not terminated and len(last) < width:
+                raise FileProblem(
+                    "truncated_file",
+                    f"The file ends in the middle of row {last_no} "
+                    f"({len(last)} of {width} columns, no final line break).",
+                    row=last_no,
+                )
+            yield from _rows_from_cells(last_no, last, layout, default_year)
+        except UnicodeDecodeError as exc:
+            raise FileProblem(
+                "invalid_encoding",
+                f"The file is not UTF-8 text (byte {exc.start} of a chunk cannot be decoded). "
+                "Save it as CSV UTF-8.",
+            ) from exc
+        except csv.Error as exc:
+            if "end of data" in str(exc) or "unexpected end" in str(exc).lower():
+                raise FileProblem(
+                    "truncated_file",
+                    f"The file ends inside a quoted field (row {row_no + 1}).",
+                    row=row_no + 1,
+                ) from exc
+            raise FileProblem(
+                "malformed_file", f"The CSV cannot be read at row {row_no + 1}: {exc}."
+            ) from exc
+
+
+# --- JSON -----------------------------------------------------------------------------------
+
+
+class _JsonStream:
+    """Incremental decoding of JSON values from a byte stream, keeping only a small buffer."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle = handle
+        self.decoder = json.JSONDecoder()
+        self.utf8 = codecs.getincrementaldecoder("utf-8-sig")()
+        self.buffer = ""
+        self.position = 0
+        self.eof = False
+
+    def fill(self) -> bool:
+        if self.eof:
+            return False
+        chunk = self.handle.read(_CHUNK)
+        if not chunk:
+            self.eof = True
+            self.buffer += self.utf8.decode(b"", final=True)
+            return False
+        if self.position > _CHUNK:
+            self.buffer = self.buffer[self.position :]
+            self.position = 0
+        self.buffer += self.utf8.decode(chunk)
+        return True
+
+    def peek(self) -> str:
+        """The next non-blank character, or "" at the end of the file."""
+        while True:
+            while self.position < len(self.buffer) and self.buffer[self.position] in " \t\r\n":
+                self.position += 1
+            if self.position < len(self.buffer):
+                return self.buffer[self.position]
+            if not self.fill():
+                return ""
+
+    def value(self) -> Any:
+        while True:
+            try:
+                value, self.position = self.decoder.raw_decode(self.buffer, self.position)
+                return value
+            except json.JSONDecodeError as exc:
+                if self.fill():
+                    continue
+                if exc.pos >= len(self.buffer) - 1 or "Unterminated" in exc.msg:
+                    raise FileProblem(
+                        "truncated_file", "The JSON ends in the middle of an element."
+                    ) from exc
+                raise FileProblem("malformed_file", f"The JSON is not valid: {exc.msg}.") from exc
+
+
+def _json_objects(handle: BinaryIO) -> Iterator[tuple[int, Any]]:
+    """Elements of a top-level JSON array (or of ``{"rows": [...]}``), or JSON lines."""
+    stream = _JsonStream(handle)
+    opener = stream.peek()
+    if not opener:
+        raise FileProblem("empty_file", "The file is empty.")
+    if opener == "{":
+        first = stream.value()
+        if isinstance(first, dict) and isinstance(first.get("rows"), list):
+            yield from enumerate(first["rows"], start=1)
+            return
+        index = 1
+        yield index, first
+        while stream.peek():
+            index += 1
+            yield index, stream.value()
+        return
+    if opener != "[":
+        raise FileProblem("malformed_file", "A JSON import is an array of rows.")
+    stream.position += 1
+    index = 0
+    while True:
+        following = stream.peek()
+        if not following:
+            raise FileProblem(
+                "truncated_file", f"The JSON array ends after element {index}.", row=index + 1
+            )
+        if following == "]":
+            return
+        if index > 0:
+            if following != ",":
+                raise FileProblem(
+                    "malformed_file", f"Expected ',' or ']' after element {index}.", row=index + 1
+                )
+            stream.position += 1
+            if not stream.peek():
+                raise FileProblem(
+                    "truncated_file", f"The JSON array ends after element {index}.", row=index + 1
+                )
+        index += 1
+        yield index, stream.value()
+
+
+def iter_json(
+    path: Path, default_year: int | None, info: dict[str, Any] | None = None
+) -> Iterator[RawRow]:
+    if info is not None:
+        info["layout"] = "long"
+    any_row = False
+    with path.open("rb") as handle:
+        try:
+            for index, item in _json_objects(handle):
+                any_row = True
+                if not isinstance(item, dict):
+                    yield RawRow(index, None, None, None, None, item, None, "__not_an_object__")
+                    continue
+                keys = {_normalise_header(k): v for k, v in item.items()}
+                year = keys.get(YEAR, default_year)
+                if year is None:
+                    year = default_year
+                yield RawRow(
+                    index,
+                    keys.get(UNIT_CODE),
+                    keys.get(UNIT_ID),
+                    year,
+                    keys.get(INDICATOR_CODE),
+                    keys.get(VALUE),
+                    keys.get(NOTE),
+                    None,
+                )
+        except UnicodeDecodeError as exc:
+            raise FileProblem("invalid_encoding", "The JSON is not UTF-8.") from exc
+    if not any_row:
+        raise FileProblem("empty_file", "The JSON holds no rows.")
+
+
+# --- XLSX -----------------------------------------------------------------------------------
+
+
+def _open_workbook(path: Path) -> Any:
+    from openpyxl import load_workbook  # imported lazily: only XLSX uploads need it
+
+    try:
+        return load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, EOFError, KeyError, OSError) as exc:
+        raise FileProblem(
+            "truncated_file", "The XLSX file is truncated or damaged (its ZIP cannot be read)."
+        ) from exc
+    except Exception as exc:  # openpyxl raises assorted errors on non-workbook archives
+        raise FileProblem(
+            "file_type_mismatch", f"The file is a ZIP archive but not an XLSX workbook ({exc})."
+        ) from exc
+
+
+def xlsx_meta(path: Path) -> dict[str, str]:
+    """Key/value pairs of the template's ``meta`` sheet (criteria set, kind, year), if any."""
+    workbook = _open_workbook(path)
+    try:
+        if XLSX_META_SHEET not in workbook.sheetnames:
+            return {}
+        out: dict[str, str] = {}
+        for row in workbook[XLSX_META_SHEET].iter_rows(values_only=True):
+            if row and row[0] is not None and len(row) > 1 and row[1] is not None:
+                out[str(row[0]).strip()] = str(row[1]).strip()
+        return out
+    finally:
+        workbook.close()
+
+
+def iter_xlsx(
+    path: Path, default_year: int | None, info: dict[str, Any] | None = None
+) -> Iterator[RawRow]:
+    workbook = _open_workbook(path)
+    try:
+        sheet = (
+            workbook[XLSX_DATA_SHEET]
+            if XLSX_DATA_SHEET in workbook.sheetnames
+            else workbook.worksheets[0]
+        )
+        rows = sheet.iter_rows(values_only=True)
+        try:
+            header = next(rows, None)
+        except (zipfile.BadZipFile, EOFError) as exc:
+            raise FileProblem("truncated_file", "The XLSX sheet is truncated.") from exc
+        if header is None or _blank(list(header)):
+            raise FileProblem("empty_file", "The sheet has no header row.", row=1)
+        layout = _layout(list(header), default_year)
+        if info is not None:
+            info["layout"] = "wide" if layout.wide else "long"
+        any_row = False
+        row_no = 1
+        try:
+            for row_no, cells in enumerate(rows, start=2):
+                values = list(cells)
+                if _blank(values):
+                    continue
+                any_row = True
+                yield from _rows_from_cells(row_no, values, layout, default_year)
+        except (zipfile.BadZipFile, EOFError) as exc:
+            raise FileProblem(
+                "truncated_file", f"The XLSX sheet breaks off after row {row_no}.", row=row_no
+            ) from exc
+        if not any_row:
+            raise FileProblem("empty_file", "The sheet has a header but no data rows.", row=2)
+    finally:
+        workbook.close()
+
+
+def iter_rows(
+    path: Path, fmt: Format, default_year: int | None, info: dict[str, Any] | None = None
+) -> Iterator[RawRow]:
+    """Rows of the file; ``info["layout"]`` says "long" or "wide" once the header is read."""
+    if fmt == "xlsx":
+        return iter_xlsx(path, default_year, info)
+    if fmt == "json":
+        return iter_json(path, default_year, info)
+    return iter_csv(path, default_year, info)

@@ -1,1 +1,0 @@
-"""Repository of the assessments feature."""

@@ -1,0 +1,1 @@
+"""SQL of the assessments feature (Core statements; the bulk path in ``staging``)."""

@@ -1,0 +1,274 @@
+"""The bulk path of the import: validated rows go to a temporary staging table, then one set-based
+statement merges them into ``indicator_values``.
+
+PostgreSQL: rows arrive by ``COPY`` (asyncpg ``copy_records_to_table`` on the session's own
+connection, so inside its transaction), then one ``INSERT … ON CONFLICT DO UPDATE … WHERE values
+differ`` whose data-modifying CTEs also append the superseded versions to the history and bump the
+touched assessments; created and updated are counted from ``RETURNING (xmax = 0)``.
+SQLite: rows arrive by ``executemany`` on the driver connection; the same merge is a few
+statements (no DML in CTEs there), counted by a comparison done before it.
+"""
+
+# ruff: noqa: S608 - the only interpolated names are this module's own (a generated stage name)
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Uuid, bindparam, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.types import UTCDateTime
+
+COLUMNS = (
+    "row_no",
+    "assessment_id",
+    "indicator_id",
+    "value_number",
+    "value_bool",
+    "judgement",
+    "judgement_reason",
+    "note",
+)
+Record = tuple[
+    int, uuid.UUID, uuid.UUID, float | None, bool | None, str | None, str | None, str | None
+]
+
+_HISTORY_COLUMNS = (
+    "assessment_id, indicator_id, change, superseded_at, superseded_by, superseded_by_name, "
+    "superseded_source, value_number, value_bool, judgement, judgement_reason, note, evidence, "
+    "entered_by, entered_by_name, entered_at, source"
+)
+_HISTORY_FROM = (
+    "{v}.assessment_id, {v}.indicator_id, '{change}', :now, :actor, :actor_name, :source, "
+    "{v}.value_number, {v}.value_bool, {v}.judgement, {v}.judgement_reason, {v}.note, "
+    "{v}.evidence, {v}.entered_by, {v}.entered_by_name, {v}.entered_at, {v}.source"
+)
+
+
+@dataclass(frozen=True)
+class MergeCounts:
+    created: int
+    updated: int
+    unchanged: int
+
+
+def _params(statement: str) -> Any:
+    clause = text(statement)
+    binds = []
+    for name, type_ in (
+        ("now", UTCDateTime()),
+        ("actor", Uuid()),
+        ("actor_name", None),
+        ("source", None),
+    ):
+        if f":{name}" in statement:
+            binds.append(bindparam(name, type_=type_) if type_ is not None else bindparam(name))
+    return clause.bindparams(*binds) if binds else clause
+
+
+class Stage:
+    def __init__(self, dialect: str, keep_notes: bool) -> None:
+        self.dialect = dialect
+        self.name = f"ntm_stage_{uuid.uuid4().hex[:12]}"
+        self.keep_notes = keep_notes
+        self.rows = 0
+        self._indexed = False
+
+    @property
+    def postgres(self) -> bool:
+        return self.dialect == "postgresql"
+
+    def _distinct(self, a: str, b: str) -> str:
+        return f"{a} IS DISTINCT FROM {b}" if self.postgres else f"{a} IS NOT {b}"
+
+    def _new(self, v: str, s: str, column: str) -> str:
+        """The value a row will hold after the merge (notes kept when the file has none)."""
+        if self.keep_notes and column in ("note", "judgement_reason"):
+            return f"COALESCE({s}.{column}, {v}.{column})"
+        return f"{s}.{column}"
+
+    def differs(self, v: str, s: str) -> str:
+        columns = ("value_number", "value_bool", "judgement", "judgement_reason", "note")
+        return (
+            "(" + " OR ".join(self._distinct(f"{v}.{c}", self._new(v, s, c)) for c in columns) + ")"
+        )
+
+    async def create(self, session: AsyncSession) -> None:
+        if self.postgres:
+            ddl = (
+                f"CREATE TEMPORARY TABLE {self.name} (row_no integer, assessment_id uuid, "
+                "indicator_id uuid, value_number double precision, value_bool boolean, "
+                "judgement text, judgement_reason text, note text) ON COMMIT DROP"
+            )
+        else:
+            ddl = (
+                f"CREATE TEMPORARY TABLE {self.name} (row_no INTEGER, assessment_id CHAR(32), "
+                "indicator_id CHAR(32), value_number FLOAT, value_bool BOOLEAN, "
+                "judgement VARCHAR(16), judgement_reason TEXT, note TEXT)"
+            )
+        await session.execute(text(ddl))
+
+    async def add(self, session: AsyncSession, records: Sequence[Record]) -> None:
+        if not records:
+            return
+        connection = await session.connection()
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        if self.postgres:
+            await driver.copy_records_to_table(self.name, records=records, columns=COLUMNS)
+        else:
+            placeholders = ", ".join("?" for _ in COLUMNS)
+            cursor = await driver.executemany(
+                f"INSERT INTO {self.name} ({', '.join(COLUMNS)}) VALUES ({placeholders})",
+                [(r[0], r[1].hex, r[2].hex, *r[3:]) for r in records],
+            )
+            await cursor.close()
+        self.rows += len(records)
+
+    async def _index(self, session: AsyncSession) -> None:
+        if not self._indexed:
+            await session.execute(
+                text(f"CREATE INDEX ix_{self.name} ON {self.name} (assessment_id, indicator_id)")
+            )
+            if self.postgres:
+                await session.execute(text(f"ANALYZE {self.name}"))
+            self._indexed = True
+
+    async def compare(self, session: AsyncSession) -> MergeCounts:
+        """What a merge would do, without doing it (dry runs; counts on SQLite)."""
+        statement = (
+            "SELECT "
+            "COALESCE(SUM(CASE WHEN v.assessment_id IS NULL THEN 1 ELSE 0 END), 0) AS created, "
+            f"COALESCE(SUM(CASE WHEN v.assessment_id IS NOT NULL AND {self.differs('v', 's')} "
+            "THEN 1 ELSE 0 END), 0) AS updated, COUNT(*) AS total "
+            f"FROM {self.name} s LEFT JOIN indicator_values v "
+            "ON v.assessment_id = s.assessment_id AND v.indicator_id = s.indicator_id"
+        )
+        row = (await session.execute(text(statement))).one()
+        created, updated, total = int(row.created), int(row.updated), int(row.total)
+        return MergeCounts(created, updated, total - created - updated)
+
+    async def merge(
+        self,
+        session: AsyncSession,
+        *,
+        now: datetime,
+        actor: uuid.UUID | None,
+        actor_name: str | None,
+        source: str,
+    ) -> MergeCounts:
+        params = {"now": now, "actor": actor, "actor_name": actor_name, "source": source}
+        if self.postgres:
+            return await self._merge_postgres(session, params)
+        return await self._merge_sqlite(session, params)
+
+    def _upsert(self, target: str) -> str:
+        assignments = ", ".join(
+            f"{c} = {self._new(target, 'EXCLUDED', c)}"
+            for c in ("value_number", "value_bool", "judgement", "judgement_reason", "note")
+        )
+        alias = "" if target == "indicator_values" else f" AS {target}"
+        return (
+            f"INSERT INTO indicator_values{alias} (assessment_id, indicator_id, value_number, "
+            "value_bool, judgement, judgement_reason, note, entered_by, entered_by_name, "
+            "entered_at, source) "
+            "SELECT assessment_id, indicator_id, value_number, value_bool, judgement, "
+            f"judgement_reason, note, :actor, :actor_name, :now, :source FROM {self.name} "
+            "WHERE true "
+            "ON CONFLICT (assessment_id, indicator_id) DO UPDATE SET "
+            f"{assignments}, entered_by = EXCLUDED.entered_by, "
+            "entered_by_name = EXCLUDED.entered_by_name, entered_at = EXCLUDED.entered_at, "
+            "source = EXCLUDED.source "
+            f"WHERE {self.differs(target, 'EXCLUDED')}"
+        )
+
+    def _history_of_changed(self) -> str:
+        return (
+            f"INSERT INTO indicator_value_history ({_HISTORY_COLUMNS}) "
+            f"SELECT {_HISTORY_FROM.format(v='v', change='update')} "
+            f"FROM {self.name} s JOIN indicator_values v "
+            "ON v.assessment_id = s.assessment_id AND v.indicator_id = s.indicator_id "
+            f"WHERE {self.differs('v', 's')}"
+        )
+
+    async def _merge_postgres(self, session: AsyncSession, params: dict[str, Any]) -> MergeCounts:
+        statement = (
+            f"WITH old AS ({self._history_of_changed()} RETURNING 1), "
+            f"up AS ({self._upsert('iv')} RETURNING iv.assessment_id, (iv.xmax = 0) AS inserted), "
+            "touched AS (UPDATE assessments SET revision = revision + 1, updated_at = :now, "
+            "updated_by = :actor, updated_by_name = :actor_name "
+            "WHERE id IN (SELECT DISTINCT assessment_id FROM up) RETURNING id) "
+            "SELECT (SELECT count(*) FROM up WHERE inserted) AS created, "
+            "(SELECT count(*) FROM up WHERE NOT inserted) AS updated, "
+            "(SELECT count(*) FROM old) AS superseded, (SELECT count(*) FROM touched) AS touched"
+        )
+        row = (await session.execute(_params(statement), params)).one()
+        created, updated = int(row.created), int(row.updated)
+        return MergeCounts(created, updated, self.rows - created - updated)
+
+    async def _merge_sqlite(self, session: AsyncSession, params: dict[str, Any]) -> MergeCounts:
+        counts = await self.compare(session)
+        if counts.created == 0 and counts.updated == 0:
+            return counts
+        await session.execute(_params(self._history_of_changed()), params)
+        await session.execute(
+            _params(
+                "UPDATE assessments SET revision = revision + 1, updated_at = :now, "
+                "updated_by = :actor, updated_by_name = :actor_name WHERE id IN ("
+                f"SELECT s.assessment_id FROM {self.name} s LEFT JOIN indicator_values v "
+                "ON v.assessment_id = s.assessment_id AND v.indicator_id = s.indicator_id "
+                f"WHERE v.assessment_id IS NULL OR {self.differs('v', 's')})"
+            ),
+            params,
+        )
+        await session.execute(_params(self._upsert("indicator_values")), params)
+        return counts
+
+    def _unmentioned(self, v: str) -> str:
+        return (
+            f"{v}.assessment_id IN (SELECT DISTINCT assessment_id FROM {self.name}) AND NOT EXISTS "
+            f"(SELECT 1 FROM {self.name} s WHERE s.assessment_id = {v}.assessment_id "
+            f"AND s.indicator_id = {v}.indicator_id)"
+        )
+
+    async def count_unmentioned(self, session: AsyncSession) -> int:
+        """Values of the touched assessments that the file does not mention (mode=replace)."""
+        await self._index(session)
+        statement = f"SELECT COUNT(*) FROM indicator_values v WHERE {self._unmentioned('v')}"
+        return int((await session.execute(text(statement))).scalar_one())
+
+    async def delete_unmentioned(
+        self,
+        session: AsyncSession,
+        *,
+        now: datetime,
+        actor: uuid.UUID | None,
+        actor_name: str | None,
+        source: str,
+    ) -> int:
+        await self._index(session)
+        params = {"now": now, "actor": actor, "actor_name": actor_name, "source": source}
+        history = (
+            f"INSERT INTO indicator_value_history ({_HISTORY_COLUMNS}) "
+            f"SELECT {_HISTORY_FROM.format(v='v', change='delete')} "
+            f"FROM indicator_values v WHERE {self._unmentioned('v')}"
+        )
+        touch = (
+            "UPDATE assessments SET revision = revision + 1, updated_at = :now, "
+            "updated_by = :actor, updated_by_name = :actor_name WHERE id IN ("
+            f"SELECT v.assessment_id FROM indicator_values v WHERE {self._unmentioned('v')})"
+        )
+        await session.execute(_params(history), params)
+        await session.execute(_params(touch), params)
+        result = await session.execute(
+            text(f"DELETE FROM indicator_values WHERE {self._unmentioned('indicator_values')}")
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def drop(self, session: AsyncSession) -> None:
+        await session.execute(text(f"DROP TABLE IF EXISTS {self.name}"))

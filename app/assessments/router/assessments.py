@@ -1,0 +1,271 @@
+"""HTTP layer of assessments: parse, declare responses, commit once, answer."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import AwareDatetime
+
+from app.assessments.schemas import (
+    Assessment,
+    AssessmentCreate,
+    AssessmentDetail,
+    AssessmentPage,
+    AssessmentPatch,
+    Comparison,
+    ConditionsPut,
+    Evaluation,
+    Gaps,
+    History,
+    JudgementsPut,
+    ValuesPut,
+    ValuesResult,
+)
+from app.assessments.service import assessments as service
+from app.assessments.service import evaluation as evaluation_service
+from app.assessments.service import values as values_service
+from app.assessments.service.criteria import Language
+from app.audit.service import AuditContextDep
+from app.core.errors import problem_responses
+from app.core.http import FastJSONResponse, check_if_match, etag_for, not_modified
+from app.core.pagination import CursorQuery, LimitQuery, set_link_header
+from app.db.session import SessionDep
+from app.models.assessments import AssessmentKind, AssessmentStatus
+
+router = APIRouter(tags=["assessments"])
+
+AssessmentId = Annotated[uuid.UUID, "the assessment"]
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified (If-None-Match)."}
+}
+
+
+def language(request: Request) -> Language:
+    header = request.headers.get("accept-language", "")
+    first = header.split(",")[0].strip().lower()
+    return "en" if first.startswith("en") else "vi"
+
+
+def _cached(request: Request, body: dict[str, Any], etag: str | None = None) -> Response:
+    tag = etag or etag_for(body)
+    return not_modified(request, tag) or FastJSONResponse(body, headers={"ETag": tag})
+
+
+async def _if_match(request: Request, session: SessionDep, assessment_id: uuid.UUID) -> None:
+    if request.headers.get("if-match") is not None:
+        check_if_match(request, await service.current_etag(session, assessment_id))
+
+
+@router.post(
+    "/assessments",
+    response_model=Assessment,
+    status_code=201,
+    summary="Create an assessment of a unit against a criteria set for a year",
+    description="A client may supply `id` (offline creation): the same id and body again answers "
+    "200 with the existing assessment; the same id with another body is 409 "
+    "`assessment_id_conflict`. The set must be published, the year inside its period and the "
+    "unit of the set's level in that year.",
+    responses={200: {"description": "Already created (replay)."}, **problem_responses(409, 422)},
+)
+async def create_assessment(
+    session: SessionDep, audit: AuditContextDep, body: AssessmentCreate
+) -> Response:
+    item, created = await service.create(session, audit, body)
+    await session.commit()
+    return FastJSONResponse(
+        item,
+        status_code=201 if created else 200,
+        headers={"Location": f"/api/v1/assessments/{item['id']}"},
+    )
+
+
+@router.get(
+    "/assessments",
+    response_model=AssessmentPage,
+    summary="List assessments",
+    description="Ordered by `(updated_at, id)` for sync. `include=evaluation` adds each one's "
+    "evaluation summary (computed set-based for the page).",
+    responses=problem_responses(422),
+)
+async def list_assessments(
+    request: Request,
+    session: SessionDep,
+    unit_id: uuid.UUID | None = None,
+    criteria_set_id: uuid.UUID | None = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    kind: AssessmentKind | None = None,
+    status: AssessmentStatus | None = None,
+    updated_since: AwareDatetime | None = None,
+    include: Literal["evaluation"] | None = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> Response:
+    items, next_cursor = await service.list_assessments(
+        session,
+        unit_id=unit_id,
+        criteria_set_id=criteria_set_id,
+        year=year,
+        kind=kind.value if kind else None,
+        status=status.value if status else None,
+        updated_since=updated_since,
+        cursor=cursor,
+        limit=limit,
+        with_evaluation=include == "evaluation",
+        language=language(request),
+    )
+    response = FastJSONResponse({"items": items, "next_cursor": next_cursor})
+    set_link_header(request, response, next_cursor)
+    return response
+
+
+@router.get(
+    "/assessments/compare",
+    response_model=Comparison,
+    summary="Which criteria changed status between two assessments of the same unit",
+    description="Two years, or the commune's self-assessment against the council's appraisal. "
+    "Criteria are matched by number.",
+    responses=problem_responses(404, 422),
+)
+async def compare_assessments(
+    request: Request, session: SessionDep, a: uuid.UUID, b: uuid.UUID
+) -> Response:
+    body = await evaluation_service.compare(session, a, b, language(request))
+    return FastJSONResponse(body)
+
+
+@router.get(
+    "/assessments/{assessment_id}",
+    response_model=AssessmentDetail,
+    summary="An assessment with its values and evaluation summary",
+    responses={**NOT_MODIFIED, **problem_responses(404)},
+)
+async def get_assessment(
+    request: Request, session: SessionDep, assessment_id: uuid.UUID
+) -> Response:
+    body, etag = await service.detail(session, assessment_id, language(request))
+    return _cached(request, body, etag)
+
+
+@router.patch(
+    "/assessments/{assessment_id}",
+    response_model=Assessment,
+    summary="Change the status (draft → submitted → locked) or the note",
+    responses=problem_responses(404, 409, 412, 422),
+)
+async def patch_assessment(
+    request: Request,
+    session: SessionDep,
+    audit: AuditContextDep,
+    assessment_id: uuid.UUID,
+    body: AssessmentPatch,
+) -> Response:
+    await _if_match(request, session, assessment_id)
+    item = await service.patch(session, audit, assessment_id, body)
+    await session.commit()
+    return FastJSONResponse(item)
+
+
+@router.put(
+    "/assessments/{assessment_id}/values",
+    response_model=ValuesResult,
+    summary="Upsert many indicator values at once",
+    description="Each value is validated against its indicator (kind, range); `value: null` "
+    "removes one. Every replaced or removed value is kept in the history. A locked assessment "
+    "refuses changes (409 `assessment_locked`).",
+    responses=problem_responses(404, 409, 412, 422),
+)
+async def put_values(
+    request: Request,
+    session: SessionDep,
+    audit: AuditContextDep,
+    assessment_id: uuid.UUID,
+    body: ValuesPut,
+) -> Response:
+    await _if_match(request, session, assessment_id)
+    result = await values_service.put_values(session, audit, assessment_id, body)
+    await session.commit()
+    return FastJSONResponse(result)
+
+
+@router.put(
+    "/assessments/{assessment_id}/judgements",
+    summary="Record reviewers' judgements of whole criteria (with reasons)",
+    description="The only way a criterion becomes *cơ bản đạt* (basically met). `status: null` "
+    "withdraws a judgement.",
+    responses=problem_responses(404, 409, 412, 422),
+)
+async def put_judgements(
+    request: Request,
+    session: SessionDep,
+    audit: AuditContextDep,
+    assessment_id: uuid.UUID,
+    body: JudgementsPut,
+) -> Response:
+    await _if_match(request, session, assessment_id)
+    result = await values_service.put_judgements(session, audit, assessment_id, body)
+    await session.commit()
+    return FastJSONResponse(result)
+
+
+@router.put(
+    "/assessments/{assessment_id}/conditions",
+    summary="Record the values of the set's recognition conditions",
+    description="Residents' satisfaction (%), no outstanding construction debt, not a complex "
+    "security area (18/2022/QĐ-TTg art. 4), by the codes the set defines.",
+    responses=problem_responses(404, 409, 412, 422),
+)
+async def put_conditions(
+    request: Request,
+    session: SessionDep,
+    audit: AuditContextDep,
+    assessment_id: uuid.UUID,
+    body: ConditionsPut,
+) -> Response:
+    await _if_match(request, session, assessment_id)
+    result = await values_service.put_conditions(session, audit, assessment_id, body)
+    await session.commit()
+    return FastJSONResponse(result)
+
+
+@router.get(
+    "/assessments/{assessment_id}/values/history",
+    response_model=History,
+    summary="Every version of the assessment's values",
+    responses=problem_responses(404, 422),
+)
+async def values_history(
+    session: SessionDep,
+    assessment_id: uuid.UUID,
+    indicator_id: uuid.UUID | None = None,
+    indicator_code: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    body = await values_service.history(session, assessment_id, indicator_id, indicator_code)
+    return FastJSONResponse(body)
+
+
+@router.get(
+    "/assessments/{assessment_id}/evaluation",
+    response_model=Evaluation,
+    summary="Evaluation: indicators, criteria, conditions, prerequisites, revocation",
+    description="Computed from the stored values on every read. Each indicator carries the "
+    "threshold that applies to the unit that year and the reason (from the criteria feature).",
+    responses={**NOT_MODIFIED, **problem_responses(404, 422)},
+)
+async def get_evaluation(
+    request: Request, session: SessionDep, assessment_id: uuid.UUID
+) -> Response:
+    body = await evaluation_service.evaluation(session, assessment_id, language(request))
+    return _cached(request, body)
+
+
+@router.get(
+    "/assessments/{assessment_id}/gaps",
+    response_model=Gaps,
+    summary="What is missing for the title, by criterion, with the distance to each threshold",
+    responses={**NOT_MODIFIED, **problem_responses(404, 422)},
+)
+async def get_gaps(request: Request, session: SessionDep, assessment_id: uuid.UUID) -> Response:
+    body = await evaluation_service.gaps(session, assessment_id, language(request))
+    return _cached(request, body)

@@ -1,0 +1,326 @@
+"""HTTP layer of bulk indicator values: the import, its background jobs and the XLSX template."""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, FastAPI, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.datastructures import UploadFile
+
+from app.assessments import parsing
+from app.assessments.schemas import ImportJob, ImportSummary, TemplateQuery, Year
+from app.assessments.service import imports as import_service
+from app.assessments.service import jobs as job_service
+from app.assessments.service import template as template_service
+from app.audit.service import AuditContextDep
+from app.core.errors import ProblemError, Unprocessable, field_error, problem_responses
+from app.core.http import FastJSONResponse
+from app.db.engine import Database
+from app.db.session import SessionDep
+from app.models.assessments import AssessmentKind
+
+# Above this many rows (estimated from the file) an import runs as a job unless `async=false`.
+ASYNC_THRESHOLD_ROWS = 50_000
+MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+_CHUNK = 1 << 20
+_STATE = "assessment_import_jobs"
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    database: Database = app.state.database
+    await job_service.fail_interrupted(database)
+    yield
+    runner = getattr(app.state, _STATE, None)
+    if runner is not None:
+        await runner.shutdown()
+
+
+router = APIRouter(tags=["indicator values"], lifespan=lifespan)
+
+
+def jobs(request: Request) -> job_service.ImportJobs:
+    runner: job_service.ImportJobs | None = getattr(request.app.state, _STATE, None)
+    if runner is None or runner.database is not request.app.state.database:
+        runner = job_service.ImportJobs(request.app.state.database)
+        setattr(request.app.state, _STATE, runner)
+    return runner
+
+
+class ImportOptions(BaseModel):
+    """The options, from the query string or from the form fields of a multipart upload."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    criteria_set_id: uuid.UUID | None = None
+    kind: AssessmentKind | None = None
+    dry_run: bool = False
+    mode: Literal["upsert", "replace"] = "upsert"
+    partial: bool = False
+    year: Year | None = None
+    as_of: date | None = None
+    run_async: bool | None = Field(default=None, alias="async")
+
+
+def _uploads_dir(request: Request) -> Path:
+    folder = Path(request.app.state.settings.var_dir) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+async def _receive(request: Request) -> tuple[Path, str | None, str | None, dict[str, Any]]:
+    """Spool the upload to a file of ours: (path, media type, file name, form fields)."""
+    folder = _uploads_dir(request)
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, kept on success
+        dir=folder, prefix="upload-", suffix=".part", delete=False
+    )
+    path = Path(handle.name)
+    size = 0
+    fields: dict[str, Any] = {}
+    media_type = request.headers.get("content-type")
+    filename: str | None = None
+    try:
+        with handle:
+            if (media_type or "").startswith("multipart/form-data"):
+                form = await request.form(max_files=1, max_fields=20)
+                upload = form.get("file")
+                if not isinstance(upload, UploadFile):
+                    raise Unprocessable(
+                        "Send the file as the form field `file`.",
+                        code="import_file_missing",
+                        errors=[field_error(["body", "file"], "missing", "missing")],
+                    )
+                fields = {k: v for k, v in form.items() if isinstance(v, str)}
+                media_type, filename = upload.content_type, upload.filename
+                while chunk := await upload.read(_CHUNK):
+                    size += len(chunk)
+                    if size > MAX_UPLOAD_BYTES:
+                        break
+                    handle.write(chunk)
+                await form.close()
+            else:
+                async for chunk in request.stream():
+                    size += len(chunk)
+                    if size > MAX_UPLOAD_BYTES:
+                        break
+                    handle.write(chunk)
+        if size > MAX_UPLOAD_BYTES:
+            raise ProblemError(
+                f"Uploads are limited to {MAX_UPLOAD_BYTES // 1024 // 1024} MiB.",
+                code="payload_too_large",
+                status=413,
+            )
+    except BaseException:
+        path.unlink(missing_ok=True)  # noqa: ASYNC240 - one unlink of a local file
+        raise
+    return path, media_type, filename, fields
+
+
+def _options(query: dict[str, Any], fields: dict[str, Any]) -> ImportOptions:
+    try:
+        return ImportOptions.model_validate({**query, **fields})
+    except ValidationError as exc:
+        errors = [
+            field_error(["query", *map(str, e["loc"])], e["msg"], e["type"]) for e in exc.errors()
+        ]
+        raise Unprocessable("The import options are not valid.", errors=errors) from exc
+
+
+def _params(
+    options: ImportOptions, path: Path, media_type: str | None, filename: str | None
+) -> import_service.ImportParams:
+    declared = parsing.declared_format(media_type, filename)
+    meta: dict[str, str] = {}
+    if options.criteria_set_id is None or options.kind is None:
+        with contextlib.suppress(parsing.FileProblem):
+            if parsing.detect_format(path, declared) == "xlsx":
+                meta = parsing.xlsx_meta(path)
+    set_id = options.criteria_set_id
+    if set_id is None:
+        try:
+            set_id = uuid.UUID(meta["criteria_set_id"])
+        except (KeyError, ValueError):
+            raise Unprocessable(
+                "Say which criteria set the values belong to (`criteria_set_id`).",
+                code="validation_error",
+                errors=[field_error(["query", "criteria_set_id"], "required", "missing")],
+            ) from None
+    kind = options.kind
+    if kind is None:
+        kind = (
+            AssessmentKind(meta["kind"])
+            if meta.get("kind") in set(AssessmentKind)
+            else (AssessmentKind.SELF_ASSESSMENT)
+        )
+    return import_service.ImportParams(
+        criteria_set_id=set_id,
+        kind=kind,
+        dry_run=options.dry_run,
+        mode=options.mode,
+        partial=options.partial,
+        year=options.year,
+        as_of=options.as_of,
+        declared_format=declared,
+        filename=filename,
+    )
+
+
+def _estimate(path: Path, declared: str | None) -> int | None:
+    try:
+        fmt = parsing.detect_format(path, declared)
+    except parsing.FileProblem:
+        return None
+    return parsing.estimate_rows(path, fmt)
+
+
+def _summary_response(summary: dict[str, Any]) -> Response:
+    if summary["written"] or summary["dry_run"]:
+        return FastJSONResponse(summary)
+    codes = ", ".join(group["code"] for group in summary["errors"]) or "none"
+    raise Unprocessable(
+        f"Nothing was imported: {summary['rejected']} row(s) refused ({codes}). Fix them, or "
+        "send `partial=true` to write the valid rows.",
+        code="import_rejected",
+        extra=summary,
+    )
+
+
+IMPORT_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "The file, as the `file` field of a multipart form (other form fields may "
+        "carry the options), or as the raw body with its media type.",
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            },
+            "text/csv": {"schema": {"type": "string"}},
+            "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+            template_service.MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+
+
+@router.post(
+    "/indicator-values/import",
+    response_model=ImportSummary,
+    summary="Import indicator values from CSV, XLSX or JSON",
+    description="Tidy long layout: `unit_code` (or `unit_id`), `year`, `indicator_code`, "
+    "`value`, optional `note`; or the wide layout of the XLSX template (one column per "
+    "indicator code). Units are resolved by code within the year (or `as_of`). Assessments of "
+    "the kind are created as needed. All or nothing unless `partial=true`: when a row is "
+    "refused and nothing was written the answer is 422 `import_rejected` with the same summary. "
+    "`dry_run=true` validates and counts without writing. `mode=replace` also removes the values "
+    "of the touched assessments that the file does not mention. Large files (over "
+    f"{ASYNC_THRESHOLD_ROWS:,} values, or `async=true`) run as a job: 202 with `Location`.",
+    openapi_extra=IMPORT_BODY,
+    responses={
+        202: {"description": "Accepted as a job.", "model": ImportJob},
+        **problem_responses(413, 422, 503),
+    },
+)
+async def import_values(
+    request: Request,
+    session: SessionDep,
+    audit: AuditContextDep,
+    criteria_set_id: uuid.UUID | None = None,
+    kind: AssessmentKind | None = None,
+    dry_run: Annotated[bool, Query(description="Validate and count; write nothing.")] = False,
+    mode: Literal["upsert", "replace"] = "upsert",
+    partial: Annotated[bool, Query(description="Write the valid rows even if some fail.")] = False,
+    year: Annotated[
+        int | None, Query(ge=2000, le=2100, description="For files without a year column.")
+    ] = None,
+    as_of: Annotated[date | None, Query(description="Resolve unit codes on this date.")] = None,
+    run_async: Annotated[bool | None, Query(alias="async")] = None,
+) -> Response:
+    path, media_type, filename, fields = await _receive(request)
+    keep = False
+    try:
+        options = _options(dict(request.query_params), fields)
+        params = _params(options, path, media_type, filename)
+        estimate = _estimate(path, params.declared_format)
+        as_job = options.run_async
+        if as_job is None:
+            as_job = estimate is not None and estimate > ASYNC_THRESHOLD_ROWS
+        if as_job:
+            runner = jobs(request)
+            runner.check_capacity()
+            job_id = await job_service.create_job(
+                session,
+                audit,
+                params,
+                media_type=media_type,
+                size=path.stat().st_size,
+                estimate=estimate,
+            )
+            await session.commit()
+            job_path = path.with_name(f"job-{job_id}{path.suffix}")
+            path.rename(job_path)
+            keep = True
+            runner.start(job_id, job_path, params, audit)
+            body = await job_service.get_job(session, job_id)
+            return FastJSONResponse(
+                body, status_code=202, headers={"Location": f"/api/v1/import-jobs/{job_id}"}
+            )
+        summary = await import_service.run_import(session, audit, path, params)
+        if summary["written"]:
+            await session.commit()
+        return _summary_response(summary)
+    finally:
+        if not keep:
+            path.unlink(missing_ok=True)
+
+
+@router.get(
+    "/import-jobs/{job_id}",
+    response_model=ImportJob,
+    summary="Status, progress and summary of an import job",
+    responses=problem_responses(404),
+)
+async def get_import_job(session: SessionDep, job_id: uuid.UUID) -> Response:
+    return FastJSONResponse(await job_service.get_job(session, job_id))
+
+
+@router.get(
+    "/indicator-values/template",
+    summary="XLSX template of a set for a unit's subtree (imports back unchanged)",
+    description="One row per unit of the set's level under `unit_id` (codes and names as of "
+    "the year), one column per indicator code; current values of existing assessments of the "
+    "kind are filled in.",
+    response_class=Response,
+    responses={
+        200: {"content": {template_service.MEDIA_TYPE: {}}, "description": "The workbook."},
+        **problem_responses(404, 422),
+    },
+)
+async def indicator_values_template(
+    session: SessionDep,
+    criteria_set_id: uuid.UUID,
+    unit_id: uuid.UUID,
+    year: Annotated[int, Query(ge=2000, le=2100)],
+    kind: AssessmentKind = AssessmentKind.SELF_ASSESSMENT,
+    as_of: date | None = None,
+) -> Response:
+    query = TemplateQuery(
+        criteria_set_id=criteria_set_id, unit_id=unit_id, year=year, kind=kind, as_of=as_of
+    )
+    content, name = await template_service.build(session, query)
+    return Response(
+        content,
+        media_type=template_service.MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -1,1 +1,0 @@
-"""Service of the assessments feature."""

@@ -1,0 +1,309 @@
+"""Assessments: creation (idempotent with a client id), reads, lists and status transitions."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.assessments.repository import assessments as repo
+from app.assessments.repository import values as values_repo
+from app.assessments.schemas import AssessmentCreate, AssessmentPatch
+from app.assessments.service import criteria as criteria_port
+from app.assessments.service.common import (
+    assessment_not_found,
+    invalid,
+    representation,
+    ts,
+    unit_in_year,
+)
+from app.assessments.service.criteria import Language
+from app.assessments.service.evaluation import evaluate, load, load_many, summary_of
+from app.audit.service import AuditContext, record
+from app.core.errors import Conflict, Unprocessable, field_error
+from app.core.http import etag_for
+from app.core.pagination import decode_cursor, encode_cursor
+from app.db.types import utcnow
+from app.models.assessments import AssessmentStatus
+from app.models.enums import AuditAction
+
+ENTITY = "assessment"
+# draft → submitted → locked; a submitted assessment may be returned for completion
+# (18/2022/QĐ-TTg: any step can return the dossier with reasons).
+TRANSITIONS = {
+    (AssessmentStatus.DRAFT, AssessmentStatus.SUBMITTED),
+    (AssessmentStatus.SUBMITTED, AssessmentStatus.DRAFT),
+    (AssessmentStatus.SUBMITTED, AssessmentStatus.LOCKED),
+}
+
+
+def _same(body: AssessmentCreate, row: Mapping[Any, Any]) -> bool:
+    return bool(
+        row["unit_id"] == body.unit_id
+        and row["criteria_set_id"] == body.criteria_set_id
+        and row["year"] == body.year
+        and row["kind"] == body.kind
+        and row["note"] == body.note
+    )
+
+
+async def _check_subject(session: AsyncSession, body: AssessmentCreate) -> None:
+    """The set is published, the year in its period, the unit of its level that year and
+    inside its scope (the criteria feature's resolution checks the scope)."""
+    try:
+        spec = await criteria_port.load_set(session, body.criteria_set_id)
+    except Exception as exc:
+        if getattr(exc, "code", None) == "criteria_set_not_found":
+            raise invalid(
+                ["body", "criteria_set_id"],
+                "criteria_set_not_found",
+                f"No criteria set with id {body.criteria_set_id}.",
+            ) from exc
+        raise
+    if spec.status == "draft":
+        raise invalid(
+            ["body", "criteria_set_id"],
+            "criteria_set_not_published",
+            "Assessments are made against published criteria sets only (a draft may change).",
+        )
+    if not spec.start_year <= body.year <= spec.end_year:
+        raise invalid(
+            ["body", "year"],
+            "year_outside_period",
+            f"Year {body.year} is outside the set's period {spec.start_year}-{spec.end_year}.",
+        )
+    unit = await unit_in_year(session, body.unit_id, body.year)
+    if unit is None:
+        raise invalid(
+            ["body", "unit_id"],
+            "unit_not_found",
+            f"No unit {body.unit_id} existed in {body.year}.",
+        )
+    if unit.level != spec.level:
+        raise invalid(
+            ["body", "unit_id"],
+            "unit_level_mismatch",
+            f"The set applies to a {spec.level}; the unit is a {unit.level}.",
+        )
+    await criteria_port.thresholds_for(
+        session, spec, body.unit_id, body.year, unit.as_of, loc=("body",)
+    )
+
+
+async def create(
+    session: AsyncSession, context: AuditContext, body: AssessmentCreate
+) -> tuple[dict[str, Any], bool]:
+    """(representation, created). The same id and body again returns the existing one."""
+    if body.id is not None:
+        existing = await repo.get(session, body.id)
+        if existing is not None:
+            if _same(body, existing):
+                return representation(existing), False
+            raise Conflict(
+                f"Assessment {body.id} exists with other values.",
+                code="assessment_id_conflict",
+            )
+    await _check_subject(session, body)
+    now = utcnow()
+    new_id = body.id or uuid.uuid4()
+    row: dict[str, Any] = {
+        "id": new_id,
+        "unit_id": body.unit_id,
+        "criteria_set_id": body.criteria_set_id,
+        "year": body.year,
+        "kind": body.kind.value,
+        "status": AssessmentStatus.DRAFT.value,
+        "note": body.note,
+        "revision": 1,
+        "created_at": now,
+        "updated_at": now,
+        "created_by": context.actor_id,
+        "created_by_name": context.actor_name,
+        "updated_by": context.actor_id,
+        "updated_by_name": context.actor_name,
+    }
+    await repo.insert_one(session, row)
+    await record(
+        session,
+        context,
+        entity=ENTITY,
+        entity_id=new_id,
+        action=AuditAction.CREATE,
+        after=row,
+        unit_id=body.unit_id,
+    )
+    return representation({**row, "submitted_at": None, "locked_at": None}), True
+
+
+def _value_out(row: Mapping[Any, Any], codes: Mapping[uuid.UUID, str]) -> dict[str, Any]:
+    value: Any = row["value_number"]
+    if value is None:
+        value = row["value_bool"] if row["value_bool"] is not None else row["judgement"]
+    return {
+        "indicator_id": row["indicator_id"],
+        "indicator_code": codes.get(row["indicator_id"]),
+        "value": value,
+        "note": row["note"],
+        "judgement_reason": row["judgement_reason"],
+        "evidence": row["evidence"],
+        "entered_by_name": row["entered_by_name"],
+        "entered_at": ts(row["entered_at"]),
+        "source": row["source"],
+    }
+
+
+async def detail(
+    session: AsyncSession, assessment_id: uuid.UUID, language: Language = "vi"
+) -> tuple[dict[str, Any], str]:
+    """The assessment with its values, judgements, condition values and evaluation summary."""
+    loaded = await load(session, assessment_id, language)
+    codes = {indicator.id: indicator.code for indicator in loaded.spec.indicators}
+    numbers = {criterion.id: criterion.number for criterion in loaded.spec.criteria}
+    value_rows = await values_repo.values_of(session, [assessment_id])
+    judgement_rows = await values_repo.judgements_of(session, [assessment_id])
+    condition_rows = await values_repo.conditions_of(session, [assessment_id])
+    order = {indicator.id: i for i, indicator in enumerate(loaded.spec.indicators)}
+    body = representation(loaded.row)
+    body.update(
+        unit=loaded.unit.ref(),
+        values=[
+            _value_out(row, codes)
+            for row in sorted(value_rows, key=lambda r: order.get(r["indicator_id"], 1 << 30))
+        ],
+        judgements=[
+            {
+                "criterion_id": row["criterion_id"],
+                "criterion_number": numbers.get(row["criterion_id"]),
+                "status": row["status"],
+                "reason": row["reason"],
+                "judged_by_name": row["judged_by_name"],
+                "judged_at": ts(row["judged_at"]),
+            }
+            for row in sorted(judgement_rows, key=lambda r: numbers.get(r["criterion_id"], 0))
+        ],
+        conditions=[
+            {
+                "code": row["code"],
+                "value": row["value_bool"]
+                if row["value_bool"] is not None
+                else row["value_number"],
+                "note": row["note"],
+                "evidence": row["evidence"],
+                "entered_by_name": row["entered_by_name"],
+                "entered_at": ts(row["entered_at"]),
+            }
+            for row in sorted(condition_rows, key=lambda r: r["code"])
+        ],
+        evaluation=summary_of(evaluate(loaded)),
+    )
+    return body, etag_for(body)
+
+
+async def current_etag(session: AsyncSession, assessment_id: uuid.UUID) -> str:
+    return (await detail(session, assessment_id))[1]
+
+
+def _after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    if cursor is None:
+        return None
+    moment, last = decode_cursor(cursor, 2)
+    try:
+        return datetime.fromisoformat(moment), uuid.UUID(last)
+    except (TypeError, ValueError) as exc:
+        raise Unprocessable(
+            "The cursor is not one this service issued (or it has expired).",
+            code="invalid_cursor",
+            errors=[field_error(["query", "cursor"], "malformed cursor", "invalid_cursor")],
+        ) from exc
+
+
+async def list_assessments(
+    session: AsyncSession,
+    *,
+    unit_id: uuid.UUID | None,
+    criteria_set_id: uuid.UUID | None,
+    year: int | None,
+    kind: str | None,
+    status: str | None,
+    updated_since: datetime | None,
+    cursor: str | None,
+    limit: int,
+    with_evaluation: bool,
+    language: Language = "vi",
+) -> tuple[list[dict[str, Any]], str | None]:
+    rows = await repo.list_page(
+        session,
+        unit_id=unit_id,
+        criteria_set_id=criteria_set_id,
+        year=year,
+        kind=kind,
+        status=status,
+        updated_since=updated_since,
+        after=_after(cursor),
+        limit=limit,
+    )
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor([rows[-1]["updated_at"], rows[-1]["id"]])
+    items = [representation(row) for row in rows]
+    if with_evaluation and rows:
+        loaded = await load_many(session, rows, language)
+        for item, one in zip(items, loaded, strict=True):
+            item["evaluation"] = summary_of(evaluate(one))
+    return items, next_cursor
+
+
+async def patch(
+    session: AsyncSession, context: AuditContext, assessment_id: uuid.UUID, body: AssessmentPatch
+) -> dict[str, Any]:
+    current = await repo.get_for_update(session, assessment_id)
+    if current is None:
+        raise assessment_not_found(assessment_id)
+    status = AssessmentStatus(current["status"])
+    changes: dict[str, Any] = {}
+    if body.status is not None and body.status != status:
+        if (status, body.status) not in TRANSITIONS:
+            code = (
+                "assessment_locked"
+                if status == AssessmentStatus.LOCKED
+                else "assessment_transition_not_allowed"
+            )
+            raise Conflict(
+                f"An assessment cannot go from {status} to {body.status}.",
+                code=code,
+                extra={"allowed": sorted(t.value for s, t in TRANSITIONS if s == status)},
+            )
+        changes["status"] = body.status.value
+    if "note" in body.model_fields_set and body.note != current["note"]:
+        if status == AssessmentStatus.LOCKED:
+            raise Conflict(f"Assessment {assessment_id} is locked.", code="assessment_locked")
+        changes["note"] = body.note
+    if not changes:
+        return representation(current)
+    now = utcnow()
+    if changes.get("status") == AssessmentStatus.SUBMITTED:
+        changes["submitted_at"] = now
+    if changes.get("status") == AssessmentStatus.LOCKED:
+        changes["locked_at"] = now
+    changes.update(
+        revision=current["revision"] + 1,
+        updated_at=now,
+        updated_by=context.actor_id,
+        updated_by_name=context.actor_name,
+    )
+    await repo.update_one(session, assessment_id, changes)
+    await record(
+        session,
+        context,
+        entity=ENTITY,
+        entity_id=assessment_id,
+        action=AuditAction.UPDATE,
+        before={k: current[k] for k in ("status", "note", "revision")},
+        after={k: changes[k] for k in changes if k in ("status", "note", "revision")},
+        unit_id=current["unit_id"],
+    )
+    return representation({**current, **changes})

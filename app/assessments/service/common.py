@@ -1,0 +1,125 @@
+"""Shared pieces of the assessments service: errors, representations, the unit in a year."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.assessments.repository import assessments as repo
+from app.assessments.repository import units as units_repo
+from app.core.errors import Conflict, NotFound, Unprocessable, field_error
+from app.models.assessments import AssessmentStatus
+
+ONE_DAY = timedelta(days=1)
+
+
+def ts(value: datetime | None) -> str | None:
+    """RFC 3339 in UTC with ``Z`` (API.md)."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def assessment_not_found(assessment_id: uuid.UUID | str) -> NotFound:
+    return NotFound(f"No assessment with id {assessment_id}.", code="assessment_not_found")
+
+
+def locked(assessment_id: uuid.UUID) -> Conflict:
+    return Conflict(
+        f"Assessment {assessment_id} is locked: its values can no longer change.",
+        code="assessment_locked",
+    )
+
+
+def invalid(loc: list[str | int], code: str, message: str) -> Unprocessable:
+    return Unprocessable(message, code=code, errors=[field_error(loc, message, code)])
+
+
+async def load_or_404(session: AsyncSession, assessment_id: uuid.UUID) -> RowMapping:
+    row = await repo.get(session, assessment_id)
+    if row is None:
+        raise assessment_not_found(assessment_id)
+    return row
+
+
+async def load_for_write(session: AsyncSession, assessment_id: uuid.UUID) -> RowMapping:
+    """The row locked for the transaction; 409 ``assessment_locked`` once locked."""
+    row = await repo.get_for_update(session, assessment_id)
+    if row is None:
+        raise assessment_not_found(assessment_id)
+    if row["status"] == AssessmentStatus.LOCKED:
+        raise locked(assessment_id)
+    return row
+
+
+def representation(row: Mapping[Any, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "unit_id": row["unit_id"],
+        "criteria_set_id": row["criteria_set_id"],
+        "year": row["year"],
+        "kind": row["kind"],
+        "status": row["status"],
+        "note": row["note"],
+        "revision": row["revision"],
+        "created_at": ts(row["created_at"]),
+        "updated_at": ts(row["updated_at"]),
+        "created_by_name": row["created_by_name"],
+        "updated_by_name": row["updated_by_name"],
+        "submitted_at": ts(row["submitted_at"]),
+        "locked_at": ts(row["locked_at"]),
+    }
+
+
+@dataclass(frozen=True)
+class UnitInYear:
+    """A unit as it stood in a year: its last version of that year and the date it is read at."""
+
+    id: uuid.UUID
+    code: str
+    name: str
+    level: str
+    as_of: date
+
+    def ref(self) -> dict[str, Any]:
+        return {"id": self.id, "code": self.code, "name": self.name, "level": self.level}
+
+
+def _pick(rows: Iterable[Mapping[Any, Any]], year: int) -> UnitInYear | None:
+    start, end = units_repo.year_bounds(year)
+    best: Mapping[Any, Any] | None = None
+    for row in rows:
+        overlaps = row["valid_from"] < end and row["valid_to"] > start
+        if overlaps and (best is None or row["valid_from"] > best["valid_from"]):
+            best = row
+    if best is None:
+        return None
+    # Read the unit on the last day of the year it existed (a commune dissolved on 01/07/2025
+    # is assessed for 2025 as it stood on 30/06/2025).
+    as_of = min(date(year, 12, 31), best["valid_to"] - ONE_DAY)
+    return UnitInYear(best["unit_id"], best["code"], best["name"], best["level"], as_of)
+
+
+async def unit_in_year(session: AsyncSession, unit_id: uuid.UUID, year: int) -> UnitInYear | None:
+    return _pick(await units_repo.versions_of_units(session, [unit_id], year, None), year)
+
+
+async def units_in_years(
+    session: AsyncSession, pairs: Iterable[tuple[uuid.UUID, int]]
+) -> dict[tuple[uuid.UUID, int], UnitInYear]:
+    wanted = set(pairs)
+    by_unit: dict[uuid.UUID, list[RowMapping]] = {}
+    for row in await units_repo.versions_for_years(session, wanted):
+        by_unit.setdefault(row["unit_id"], []).append(row)
+    out: dict[tuple[uuid.UUID, int], UnitInYear] = {}
+    for unit_id, year in wanted:
+        found = _pick(by_unit.get(unit_id, []), year)
+        if found is not None:
+            out[(unit_id, year)] = found
+    return out

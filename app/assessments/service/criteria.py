@@ -1,0 +1,219 @@
+"""What the assessments feature needs from the criteria feature, through its service only.
+
+The criteria tree (cached by the criteria feature for published sets) becomes a :class:`SetSpec`
+for the engine, and the criteria feature's threshold resolution for a unit and a year becomes a
+map of :class:`Threshold` by indicator id, each with the reason the criteria feature gives.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import OrderedDict
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any, Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.assessments.engine import (
+    ConditionSpec,
+    CriterionSpec,
+    IndicatorSpec,
+    PrerequisiteSpec,
+    RevocationBand,
+    SetSpec,
+    Threshold,
+)
+from app.core.errors import ProblemError, Unprocessable, field_error
+from app.criteria.service.reading import get_tree
+from app.criteria.service.resolution import resolve
+
+Language = Literal["vi", "en"]
+_CACHE_SIZE = 64
+_specs: OrderedDict[tuple[uuid.UUID, int, datetime, str], SetSpec] = OrderedDict()
+
+
+def _label(row: Mapping[Any, Any], language: Language) -> str:
+    if language == "en" and row.get("name_en"):
+        return str(row["name_en"])
+    return str(row.get("name_vi") or row.get("name_en") or "")
+
+
+def _doc_label(name: Any, language: Language) -> str:
+    if isinstance(name, Mapping):
+        return str(name.get(language) or name.get("vi") or name.get("en") or "")
+    return str(name or "")
+
+
+def _number(value: Any) -> float | bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    return float(value)
+
+
+def _prerequisite(item: Mapping[str, Any], language: Language) -> PrerequisiteSpec:
+    kind = str(item.get("kind", "other"))
+    if kind == "title":
+        text = f"holds the title {item.get('title')}"
+    elif kind == "income_ratio":
+        text = (
+            f"income indicator {item.get('indicator')} at least {item.get('ratio')} × the "
+            f"threshold of {item.get('of_title')} that applies at the same time"
+        )
+    elif kind == "smart_village":
+        text = f"at least {item.get('min_count', 1)} smart village(s)"
+    else:
+        text = kind.replace("_", " ")
+    if item.get("note"):
+        text = f"{text} — {item['note']}"
+    data = {k: v for k, v in item.items() if k not in ("note",)}
+    return PrerequisiteSpec(kind=kind, description=text, data=data)
+
+
+def _spec_from_tree(tree: Any, language: Language) -> SetSpec:
+    head = tree.head
+    criteria: list[CriterionSpec] = []
+    indicators: list[IndicatorSpec] = []
+    for criterion in tree.criteria:
+        ids = []
+        for row in criterion["indicators"]:
+            ids.append(row["id"])
+            indicators.append(
+                IndicatorSpec(
+                    id=row["id"],
+                    code=row["code"],
+                    criterion_id=criterion["id"],
+                    name=_label(row, language),
+                    kind=row["kind"],
+                    comparator=row["comparator"],
+                    unit=row["unit"],
+                    value_min=row["value_min"],
+                    value_max=row["value_max"],
+                    left_to_province=bool(row["left_to_province"]),
+                )
+            )
+        criteria.append(
+            CriterionSpec(
+                id=criterion["id"],
+                number=criterion["number"],
+                name=_label(criterion, language),
+                rule=criterion["rule_kind"],
+                k=criterion["rule_k"],
+                group=criterion.get("group_code"),
+                indicator_ids=tuple(ids),
+            )
+        )
+    conditions = tuple(
+        ConditionSpec(
+            code=str(c["code"]),
+            name=_doc_label(c.get("name"), language),
+            kind=str(c.get("kind", "boolean")),
+            comparator=c.get("comparator"),
+            threshold=_number(c.get("threshold")),
+            unit=c.get("unit"),
+            left_to_province=bool(c.get("left_to_province", False)),
+            note=c.get("note"),
+        )
+        for c in head["conditions"] or []
+    )
+    revocation = head["revocation"] or {}
+    bands = tuple(
+        RevocationBand(
+            min_failing_share=float(band.get("min_failing_share", 0)),
+            max_failing_share=(
+                float(band["max_failing_share"])
+                if band.get("max_failing_share") is not None
+                else None
+            ),
+            requires_failing_criterion=tuple(band.get("requires_failing_criterion") or ()),
+        )
+        for band in revocation.get("bands") or []
+    )
+    return SetSpec(
+        id=head["id"],
+        code=head["code"],
+        name=_label(head, language),
+        title=head["title"],
+        level=head["level"],
+        start_year=head["period_start_year"],
+        end_year=head["period_end_year"],
+        status=head["status"],
+        criteria=tuple(criteria),
+        indicators=tuple(indicators),
+        conditions=conditions,
+        prerequisites=tuple(_prerequisite(p, language) for p in head["prerequisites"] or []),
+        revocation_bands=bands,
+        revocation_note=revocation.get("note"),
+    )
+
+
+async def load_set(session: AsyncSession, set_id: uuid.UUID, language: Language = "vi") -> SetSpec:
+    """The set as the engine sees it (404 ``criteria_set_not_found`` from the criteria feature)."""
+    tree = await get_tree(session, set_id)
+    head = tree.head
+    key = (head["id"], head["version"], head["updated_at"], language)
+    if head["status"] != "draft" and key in _specs:
+        _specs.move_to_end(key)
+        return _specs[key]
+    spec = _spec_from_tree(tree, language)
+    if head["status"] != "draft":
+        _specs[key] = spec
+        while len(_specs) > _CACHE_SIZE:
+            _specs.popitem(last=False)
+    return spec
+
+
+def _threshold(item: Mapping[str, Any]) -> Threshold | None:
+    if item["status"] == "judgement":
+        return None
+    if item["status"] == "missing" or item["value"] is None:
+        return Threshold(
+            value=None,
+            reason=f"No threshold applies: {item.get('missing') or 'not specified'}.",
+            source={"missing_code": item.get("missing_code")},
+        )
+    reason = item.get("reason") or {}
+    return Threshold(
+        value=_number(item["value"]),
+        reason=str(reason.get("detail") or reason.get("basis") or ""),
+        source=reason,
+    )
+
+
+async def thresholds_for(
+    session: AsyncSession,
+    spec: SetSpec,
+    unit_id: uuid.UUID,
+    year: int,
+    as_of: date,
+    loc: tuple[str, ...] = ("query",),
+) -> tuple[dict[uuid.UUID, Threshold], dict[str, Any]]:
+    """Each indicator's threshold for the unit that year, and what picked them (region, …)."""
+    try:
+        resolved = await resolve(session, spec.id, unit_id, year, as_of, "vi")
+    except ProblemError as exc:
+        # The criteria feature names its query parameters; name the caller's fields instead.
+        if isinstance(exc, Unprocessable) and loc != ("query",):
+            field = {"year_outside_period": "year"}.get(exc.code, "unit_id")
+            raise Unprocessable(
+                exc.detail,
+                code=exc.code,
+                errors=[field_error([*loc, field], exc.detail, exc.code)],
+            ) from exc
+        raise
+    by_code = {indicator.code: indicator.id for indicator in spec.indicators}
+    out: dict[uuid.UUID, Threshold] = {}
+    for item in resolved["indicators"]:
+        indicator_id = by_code.get(item["code"])
+        threshold = _threshold(item)
+        if indicator_id is not None and threshold is not None:
+            out[indicator_id] = threshold
+    context = {
+        "as_of": resolved["as_of"],
+        "region": resolved["region"],
+        "region_reason": resolved["region_reason"],
+        "classifications": resolved["classifications"],
+        "commune_group": resolved["commune_group"],
+        "province": resolved["province"],
+    }
+    return out, context

@@ -1,0 +1,295 @@
+"""Evaluation on read: always computed from the stored rows, so it cannot drift from them.
+
+One assessment costs a handful of queries: the assessment, its unit in the year, its values,
+judgements and condition values, the set (cached per process once published) and the criteria
+feature's threshold resolution for the unit and year. Many assessments are loaded together:
+values, judgements and conditions in one query each for all of them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.assessments import engine
+from app.assessments.repository import assessments as repo
+from app.assessments.repository import values as values_repo
+from app.assessments.service import criteria as criteria_port
+from app.assessments.service.common import (
+    UnitInYear,
+    assessment_not_found,
+    invalid,
+    load_or_404,
+    units_in_years,
+)
+from app.assessments.service.criteria import Language
+from app.core.errors import Unprocessable, field_error
+from app.models.assessments import CriterionStatus
+
+
+@dataclass(frozen=True)
+class Loaded:
+    row: RowMapping
+    spec: engine.SetSpec
+    unit: UnitInYear
+    thresholds: Mapping[uuid.UUID, engine.Threshold]
+    context: Mapping[str, Any]
+    values: Mapping[uuid.UUID, engine.StoredValue]
+    judgements: Mapping[uuid.UUID, engine.StoredJudgement]
+    conditions: Mapping[str, engine.StoredCondition]
+
+
+def stored_value(row: Mapping[Any, Any]) -> engine.StoredValue:
+    return engine.StoredValue(
+        indicator_id=row["indicator_id"],
+        value_number=row["value_number"],
+        value_bool=row["value_bool"],
+        judgement=row["judgement"],
+        judgement_reason=row["judgement_reason"],
+        note=row["note"],
+        entered_at=row["entered_at"],
+    )
+
+
+def _stored_judgement(row: Mapping[Any, Any]) -> engine.StoredJudgement:
+    return engine.StoredJudgement(
+        criterion_id=row["criterion_id"],
+        status=row["status"],
+        reason=row["reason"],
+        judged_by_name=row["judged_by_name"],
+        judged_at=row["judged_at"],
+    )
+
+
+def _stored_condition(row: Mapping[Any, Any]) -> engine.StoredCondition:
+    return engine.StoredCondition(
+        code=row["code"], value_number=row["value_number"], value_bool=row["value_bool"]
+    )
+
+
+def _unit_gone(row: Mapping[Any, Any]) -> Unprocessable:
+    return Unprocessable(
+        f"Unit {row['unit_id']} has no version in {row['year']}: the map changed after the "
+        "assessment was made.",
+        code="unit_not_valid_in_year",
+    )
+
+
+async def load_many(
+    session: AsyncSession, rows: Sequence[RowMapping], language: Language = "vi"
+) -> list[Loaded]:
+    """Everything the engine needs for several assessments, with set-based reads."""
+    ids = [row["id"] for row in rows]
+    values: dict[uuid.UUID, dict[uuid.UUID, engine.StoredValue]] = defaultdict(dict)
+    for value in await values_repo.values_of(session, ids):
+        values[value["assessment_id"]][value["indicator_id"]] = stored_value(value)
+    judgements: dict[uuid.UUID, dict[uuid.UUID, engine.StoredJudgement]] = defaultdict(dict)
+    for judgement in await values_repo.judgements_of(session, ids):
+        judgements[judgement["assessment_id"]][judgement["criterion_id"]] = _stored_judgement(
+            judgement
+        )
+    conditions: dict[uuid.UUID, dict[str, engine.StoredCondition]] = defaultdict(dict)
+    for condition in await values_repo.conditions_of(session, ids):
+        conditions[condition["assessment_id"]][condition["code"]] = _stored_condition(condition)
+    units = await units_in_years(session, [(row["unit_id"], row["year"]) for row in rows])
+    specs: dict[uuid.UUID, engine.SetSpec] = {}
+    resolved: dict[tuple[uuid.UUID, uuid.UUID, int], Any] = {}
+    out = []
+    for row in rows:
+        set_id = row["criteria_set_id"]
+        if set_id not in specs:
+            specs[set_id] = await criteria_port.load_set(session, set_id, language)
+        unit = units.get((row["unit_id"], row["year"]))
+        if unit is None:
+            raise _unit_gone(row)
+        key = (set_id, row["unit_id"], row["year"])
+        if key not in resolved:
+            resolved[key] = await criteria_port.thresholds_for(
+                session, specs[set_id], row["unit_id"], row["year"], unit.as_of
+            )
+        thresholds, context = resolved[key]
+        out.append(
+            Loaded(
+                row=row,
+                spec=specs[set_id],
+                unit=unit,
+                thresholds=thresholds,
+                context=context,
+                values=values.get(row["id"], {}),
+                judgements=judgements.get(row["id"], {}),
+                conditions=conditions.get(row["id"], {}),
+            )
+        )
+    return out
+
+
+async def load(
+    session: AsyncSession, assessment_id: uuid.UUID, language: Language = "vi"
+) -> Loaded:
+    row = await load_or_404(session, assessment_id)
+    return (await load_many(session, [row], language))[0]
+
+
+def _with_basis(result: dict[str, Any], loaded: Loaded) -> dict[str, Any]:
+    for criterion in result["criteria"]:
+        for indicator in criterion["indicators"]:
+            threshold = loaded.thresholds.get(indicator["indicator_id"])
+            indicator["threshold_basis"] = (
+                dict(threshold.source) if threshold is not None and threshold.source else None
+            )
+    return result
+
+
+def evaluate(loaded: Loaded) -> dict[str, Any]:
+    result = engine.evaluate(
+        loaded.spec, loaded.thresholds, loaded.values, loaded.judgements, loaded.conditions
+    )
+    row = loaded.row
+    return {
+        "assessment_id": row["id"],
+        "revision": row["revision"],
+        "unit": loaded.unit.ref(),
+        "year": row["year"],
+        "kind": row["kind"],
+        "status": row["status"],
+        "thresholds_context": dict(loaded.context),
+        **_with_basis(result, loaded),
+    }
+
+
+def summary_of(result: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "summary": result["summary"],
+        "title": result["title"],
+        "falls_under_revocation_band": result["revocation"]["falls_under_band"],
+    }
+
+
+async def evaluation(
+    session: AsyncSession, assessment_id: uuid.UUID, language: Language = "vi"
+) -> dict[str, Any]:
+    return evaluate(await load(session, assessment_id, language))
+
+
+async def gaps(
+    session: AsyncSession, assessment_id: uuid.UUID, language: Language = "vi"
+) -> dict[str, Any]:
+    result = await evaluation(session, assessment_id, language)
+    return {
+        "assessment_id": assessment_id,
+        "title": result["title"]["title"],
+        "summary": result["summary"],
+        "criteria": engine.gaps(result),
+        "conditions": [c for c in result["conditions"] if c["status"] != "met"],
+        "prerequisites": [p for p in result["prerequisites"] if p["status"] != "met"],
+    }
+
+
+async def evaluate_many(
+    session: AsyncSession, ids: Sequence[uuid.UUID], language: Language = "vi"
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """Full evaluations of several assessments (reports, re-evaluation of a district)."""
+    rows = await repo.get_many(session, list(ids))
+    found = {row["id"] for row in rows}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise assessment_not_found(missing[0])
+    return {item.row["id"]: evaluate(item) for item in await load_many(session, rows, language)}
+
+
+_RANK = {
+    CriterionStatus.NOT_MET: 0,
+    CriterionStatus.UNDETERMINED: 1,
+    CriterionStatus.BASICALLY_MET: 2,
+    CriterionStatus.MET: 3,
+}
+
+
+def _direction(a: str | None, b: str | None) -> str:
+    if a == b:
+        return "unchanged"
+    if (
+        a is None
+        or b is None
+        or a == CriterionStatus.UNDETERMINED
+        or b == CriterionStatus.UNDETERMINED
+    ):
+        return "changed"
+    return "improved" if _RANK[CriterionStatus(b)] > _RANK[CriterionStatus(a)] else "worsened"
+
+
+def _side(result: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "assessment_id": result["assessment_id"],
+        "year": result["year"],
+        "kind": result["kind"],
+        "status": result["status"],
+        "criteria_set": result["criteria_set"],
+        "summary": result["summary"],
+    }
+
+
+async def compare(
+    session: AsyncSession, a_id: uuid.UUID, b_id: uuid.UUID, language: Language = "vi"
+) -> dict[str, Any]:
+    """Which criteria changed status between two assessments of the same unit."""
+    if a_id == b_id:
+        raise invalid(["query", "b"], "same_assessment", "Compare two different assessments.")
+    rows = {row["id"]: row for row in await repo.get_many(session, [a_id, b_id])}
+    for wanted in (a_id, b_id):
+        if wanted not in rows:
+            raise assessment_not_found(wanted)
+    if rows[a_id]["unit_id"] != rows[b_id]["unit_id"]:
+        raise Unprocessable(
+            "The two assessments are of different units.",
+            code="assessments_not_comparable",
+            errors=[field_error(["query", "b"], "another unit", "assessments_not_comparable")],
+        )
+    loaded = await load_many(session, [rows[a_id], rows[b_id]], language)
+    a, b = evaluate(loaded[0]), evaluate(loaded[1])
+    # Criteria are matched by number: a province's derived set keeps the national numbering.
+    a_criteria = {c["number"]: c for c in a["criteria"]}
+    b_criteria = {c["number"]: c for c in b["criteria"]}
+    changes = []
+    for number in sorted(set(a_criteria) | set(b_criteria)):
+        ca, cb = a_criteria.get(number), b_criteria.get(number)
+        a_status = ca["status"] if ca else None
+        b_status = cb["status"] if cb else None
+        a_ind = {i["code"]: i for i in ca["indicators"]} if ca else {}
+        b_ind = {i["code"]: i for i in cb["indicators"]} if cb else {}
+        indicators = [
+            {
+                "code": code,
+                "a": {"value": ai["value"], "status": ai["status"]} if ai else None,
+                "b": {"value": bi["value"], "status": bi["status"]} if bi else None,
+            }
+            for code in sorted(set(a_ind) | set(b_ind))
+            for ai, bi in [(a_ind.get(code), b_ind.get(code))]
+            if (ai and ai["status"]) != (bi and bi["status"])
+            or (ai and ai["value"]) != (bi and bi["value"])
+        ]
+        changes.append(
+            {
+                "number": number,
+                "name": (cb or ca or {}).get("name", ""),
+                "a": a_status,
+                "b": b_status,
+                "changed": a_status != b_status,
+                "direction": _direction(a_status, b_status),
+                "indicators": indicators,
+            }
+        )
+    return {
+        "unit": b["unit"],
+        "same_criteria_set": rows[a_id]["criteria_set_id"] == rows[b_id]["criteria_set_id"],
+        "a": _side(a),
+        "b": _side(b),
+        "criteria": changes,
+        "changed": sum(1 for c in changes if c["changed"]),
+    }
