@@ -198,15 +198,15 @@ async def import_units(
 
 async def _upload(request: Request) -> bytes:
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        form = await request.form()
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            raise Unprocessable(
-                "Send the CSV as the form field `file`.",
-                code="import_file_missing",
-                errors=[{"loc": ["body", "file"], "msg": "missing", "type": "missing"}],
-            )
-        content = await upload.read()
+        async with request.form() as form:
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str):
+                raise Unprocessable(
+                    "Send the CSV as the form field `file`.",
+                    code="import_file_missing",
+                    errors=[{"loc": ["body", "file"], "msg": "missing", "type": "missing"}],
+                )
+            content = await upload.read()
     else:
         content = await request.body()
     if len(content) > MAX_IMPORT_BYTES:

@@ -5,8 +5,8 @@ gives the same ids. A run whose files are unchanged is skipped on their checksum
 dataset applies only its differences: missing rows are inserted, changed versions, events, links
 and classifications are replaced, versions no longer in the data are removed, and units no longer
 in the data have their open version closed on the day of the run. Rows that the API has changed
-since they were loaded (``updated_at`` later than ``created_at``) are left alone: local changes
-win, and the run reports how many it kept.
+since they were loaded (``updated_at`` later than ``created_at``; the loader writes both with the
+same instant) are left alone: local changes win, and the run reports how many it kept.
 """
 
 from __future__ import annotations
@@ -365,7 +365,6 @@ def plan_changes(dataset: Dataset, stored: dict[str, list[Any]]) -> Plan:
             continue
         if have is not None:
             plan.versions_delete.append(version_id)
-            wanted = {**wanted, "created_at": have["created_at"]}
             plan.count("versions updated")
         else:
             plan.count("versions inserted")
@@ -452,7 +451,9 @@ async def apply_plan(session: AsyncSession, plan: Plan, run_date: date, now: dat
         if row is not None:
             closing = max(run_date, row.valid_from + ONE_DAY)
             await session.execute(
-                update(V).where(V.c.id == version_id).values(valid_to=closing, updated_at=now)
+                update(V)
+                .where(V.c.id == version_id)
+                .values(valid_to=closing, created_at=now, updated_at=now)
             )
     await repo.touch_units(session, plan.touched_units - {row["id"] for row in plan.units}, now)
 
@@ -510,6 +511,7 @@ async def seed_units(
     progress("units: " + (", ".join(f"{k} {v}" for k, v in plan.counts.items()) or "no change"))
     await apply_plan(session, plan, clock(), now)
     await mark_dataset(session, DATASET_NAME, checksum, dataset.version)
+    await session.flush()  # sessions do not autoflush: make the checksum visible to this session
     await record(
         session,
         AuditContext.system("ntm seed"),
