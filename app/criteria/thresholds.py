@@ -192,7 +192,7 @@ def unpublishable(doc: CriteriaSetDocument, own: set[str] | None) -> list[dict[s
                 continue
             errors.append(
                 {
-                    "loc": ["body", "criteria", i, "indicators", j, "thresholds"],
+                    "loc": ["criteria", i, "indicators", j, "thresholds"],
                     "msg": f"indicator {indicator.code} (criterion {criterion.number}) has no "
                     "threshold and is not an appraiser's judgement"
                     + (
