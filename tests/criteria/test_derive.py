@@ -232,3 +232,33 @@ async def test_derived_export_imports_with_the_same_origins(
     ]
     assert ("10.1", False, True) in flags
     assert ("15.1", True, False) in flags
+
+
+async def test_patching_a_derived_set_recomputes_what_is_inherited(
+    admin_client: AsyncClient, client: AsyncClient, place: dict[str, uuid.UUID]
+) -> None:
+    parent = await create_published(admin_client, document())
+    derived = await _derive(admin_client, parent["id"], _derive_body(place["north"]))
+    criteria = (await client.get(f"{BASE}/{derived['id']}/export")).json()["criteria"]
+    criteria[1]["indicators"][0]["note"] = "changed by the province"
+    criteria[0]["indicators"][0]["thresholds"].append({"value": 42, "when": {"year": 2025}})
+    response = await admin_client.patch(f"{BASE}/{derived['id']}", json={"criteria": criteria})
+    assert response.status_code == 200, response.text
+    patched = response.json()
+    assert (indicator(patched, "15.1")["inherited"], indicator(patched, "15.1")["overridden"]) == (
+        False,
+        True,
+    )
+    income = indicator(patched, "10.1")
+    assert income["overridden"]
+    assert [t["province_override"] for t in income["thresholds"]] == [False] * 5 + [True]
+    assert indicator(patched, "15.4")["inherited"]
+
+    body = (
+        await client.get(
+            f"{BASE}/{derived['id']}/thresholds",
+            params={"unit_id": str(place["north_commune"]), "year": 2025},
+        )
+    ).json()
+    assert resolved(body, "10.1")["reason"]["basis"] == "province_override"
+    assert resolved(body, "10.1")["value"] == 42

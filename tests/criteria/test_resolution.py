@@ -48,6 +48,17 @@ async def test_region_year_beats_region_beats_year_beats_default(
     income = resolved(await _thresholds(client, set_id, place["coast_commune"], 2023), "10.1")
     assert (income["value"], income["reason"]["basis"]) == (30, "default")
 
+    url = f"{BASE}/{set_id}/thresholds"
+    params = {"unit_id": str(place["coast_commune"]), "year": 2023}
+    first = await client.get(url, params=params, headers={"Accept-Language": "en"})
+    assert resolved(first.json(), "10.1")["name"] == "Average income"
+    again = await client.get(
+        url,
+        params=params,
+        headers={"If-None-Match": first.headers["etag"], "Accept-Language": "en"},
+    )
+    assert again.status_code == 304
+
 
 async def test_classification_picks_the_northern_column_and_its_own_values(
     admin_client: AsyncClient, client: AsyncClient, place: dict[str, uuid.UUID]

@@ -47,6 +47,8 @@ async def test_create_returns_the_nested_tree(
     assert body["criteria"][1]["rule"] == {"kind": "at_least", "k": 1}
     assert body["conditions"][0]["name"] == "Sự hài lòng"
     assert body["revocation"]["bands"][1]["requires_failing_criterion"] == [10]
+    assert body["prerequisites"] == [{"kind": "title", "title": "ntm_commune"}]
+    assert body["applicability_rules"][0]["use_region"] == "TDMNPB"
 
     fetched = await client.get(f"{BASE}/{body['id']}")
     assert fetched.status_code == 200
