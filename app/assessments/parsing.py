@@ -13,6 +13,7 @@ import csv
 import json
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -127,19 +128,16 @@ def estimate_rows(path: Path, fmt: Format) -> int | None:
     if fmt != "xlsx":
         return count_lines(path)
     try:
-        workbook = _open_workbook(path)
+        with _workbook(path) as workbook:
+            sheet = (
+                workbook[XLSX_DATA_SHEET]
+                if XLSX_DATA_SHEET in workbook.sheetnames
+                else workbook.worksheets[0]
+            )
+            rows, columns = sheet.max_row or 0, sheet.max_column or 1
+            return int(rows) * max(1, int(columns) - 3)
     except FileProblem:
         return None
-    try:
-        sheet = (
-            workbook[XLSX_DATA_SHEET]
-            if XLSX_DATA_SHEET in workbook.sheetnames
-            else workbook.worksheets[0]
-        )
-        rows, columns = sheet.max_row or 0, sheet.max_column or 1
-        return int(rows) * max(1, int(columns) - 3)
-    finally:
-        workbook.close()
 
 
 # --- header handling ------------------------------------------------------------------------
@@ -427,25 +425,32 @@ def iter_json(
 # --- XLSX -----------------------------------------------------------------------------------
 
 
-def _open_workbook(path: Path) -> Any:
+@contextmanager
+def _workbook(path: Path) -> Iterator[Any]:
+    """The workbook in read-only mode, read from an open file (openpyxl checks file names)."""
     from openpyxl import load_workbook  # imported lazily: only XLSX uploads need it
 
-    try:
-        return load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, EOFError, KeyError, OSError) as exc:
-        raise FileProblem(
-            "truncated_file", "The XLSX file is truncated or damaged (its ZIP cannot be read)."
-        ) from exc
-    except Exception as exc:  # openpyxl raises assorted errors on non-workbook archives
-        raise FileProblem(
-            "file_type_mismatch", f"The file is a ZIP archive but not an XLSX workbook ({exc})."
-        ) from exc
+    with path.open("rb") as handle:
+        try:
+            workbook = load_workbook(handle, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, EOFError, KeyError, OSError) as exc:
+            raise FileProblem(
+                "truncated_file",
+                "The XLSX file is truncated or damaged (its ZIP cannot be read).",
+            ) from exc
+        except Exception as exc:  # openpyxl raises assorted errors on non-workbook archives
+            raise FileProblem(
+                "file_type_mismatch", "The file is a ZIP archive but not an XLSX workbook."
+            ) from exc
+        try:
+            yield workbook
+        finally:
+            workbook.close()
 
 
 def xlsx_meta(path: Path) -> dict[str, str]:
     """Key/value pairs of the template's ``meta`` sheet (criteria set, kind, year), if any."""
-    workbook = _open_workbook(path)
-    try:
+    with _workbook(path) as workbook:
         if XLSX_META_SHEET not in workbook.sheetnames:
             return {}
         out: dict[str, str] = {}
@@ -453,15 +458,12 @@ def xlsx_meta(path: Path) -> dict[str, str]:
             if row and row[0] is not None and len(row) > 1 and row[1] is not None:
                 out[str(row[0]).strip()] = str(row[1]).strip()
         return out
-    finally:
-        workbook.close()
 
 
 def iter_xlsx(
     path: Path, default_year: int | None, info: dict[str, Any] | None = None
 ) -> Iterator[RawRow]:
-    workbook = _open_workbook(path)
-    try:
+    with _workbook(path) as workbook:
         sheet = (
             workbook[XLSX_DATA_SHEET]
             if XLSX_DATA_SHEET in workbook.sheetnames
@@ -492,8 +494,6 @@ def iter_xlsx(
             ) from exc
         if not any_row:
             raise FileProblem("empty_file", "The sheet has a header but no data rows.", row=2)
-    finally:
-        workbook.close()
 
 
 def iter_rows(

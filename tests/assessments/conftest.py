@@ -125,7 +125,11 @@ TEST_SET: dict[str, Any] = {
     "revocation": {
         "bands": [
             {"min_failing_share": 0.5},
-            {"min_failing_share": 0.25, "max_failing_share": 0.5, "requires_failing_criterion": [1]},
+            {
+                "min_failing_share": 0.25,
+                "max_failing_share": 0.5,
+                "requires_failing_criterion": [1],
+            },
         ]
     },
 }

@@ -267,12 +267,14 @@ async def import_values(
                 size=path.stat().st_size,
                 estimate=estimate,
             )
+            body = await job_service.get_job(session, job_id)
             await session.commit()
+            # The job works with sessions of its own: this one must be done with first.
+            await session.close()
             job_path = path.with_name(f"job-{job_id}{path.suffix}")
             path.rename(job_path)
             keep = True
             runner.start(job_id, job_path, params, audit)
-            body = await job_service.get_job(session, job_id)
             return FastJSONResponse(
                 body, status_code=202, headers={"Location": f"/api/v1/import-jobs/{job_id}"}
             )

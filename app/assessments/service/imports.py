@@ -119,6 +119,13 @@ def _year(value: Any) -> int | None:
     return None
 
 
+def _variants(code: str) -> set[str]:
+    if not code.isdigit():
+        return {code}
+    bare = code.lstrip("0") or "0"
+    return {code, bare, *(bare.zfill(width) for width in CODE_WIDTH.values())}
+
+
 def _batches(rows: Iterator[parsing.RawRow], size: int) -> Iterator[list[parsing.RawRow]]:
     while batch := list(islice(rows, size)):
         yield batch
@@ -177,12 +184,14 @@ class Importer:
             found: dict[str, set[uuid.UUID]] = {}
             for row in await units_repo.versions_by_code(self.session, level, codes, year, as_of):
                 found.setdefault(row["code"], set()).add(row["unit_id"])
-            absent = codes - set(found)
-            other = (
-                await units_repo.levels_of_codes(self.session, absent, year, as_of)
-                if absent
-                else {}
-            )
+            # A code of another level (e.g. a district's "218", padded to "00218" for communes).
+            variants = {v: code for code in codes - set(found) for v in _variants(code)}
+            other: dict[str, str] = {}
+            if variants:
+                for variant, other_level in (
+                    await units_repo.levels_of_codes(self.session, variants, year, as_of)
+                ).items():
+                    other.setdefault(variants[variant], other_level)
             for code in codes:
                 ids = found.get(code, set())
                 when = as_of.isoformat() if as_of else str(year)
