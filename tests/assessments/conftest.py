@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
+from tests.assessments.helpers import unit_of
+
 SET_CODE = "TEST-ASSESSMENTS-XA"
 
 TEST_SET: dict[str, Any] = {
@@ -149,16 +151,6 @@ async def criteria_set(admin_client: AsyncClient) -> dict[str, Any]:
     return dict(published.json())
 
 
-async def unit_id(client: AsyncClient, code: str, level: str = "commune") -> uuid.UUID:
-    response = await client.get(
-        "/api/v1/units", params={"code": code, "level": level, "as_of": "2023-06-01"}
-    )
-    assert response.status_code == 200, response.text
-    items = response.json()["items"]
-    assert len(items) == 1, items
-    return uuid.UUID(items[0]["id"])
-
-
 @pytest.fixture
 async def communes(client: AsyncClient) -> dict[str, uuid.UUID]:
-    return {name: await unit_id(client, code) for name, code in COMMUNES.items()}
+    return {name: await unit_of(client, code) for name, code in COMMUNES.items()}

@@ -83,3 +83,13 @@ async def assessment_of(
 
 def errors_by_code(body: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     return {group["code"]: group["rows"] for group in body["errors"]}
+
+
+async def unit_of(client: AsyncClient, code: str, level: str = "commune") -> uuid.UUID:
+    response = await client.get(
+        "/api/v1/units", params={"code": code, "level": level, "as_of": "2023-06-01"}
+    )
+    assert response.status_code == 200, response.text
+    items = response.json()["items"]
+    assert len(items) == 1, items
+    return uuid.UUID(items[0]["id"])

@@ -478,6 +478,7 @@ class Importer:
                 await stage.add(self.session, records)
                 if progress is not None:
                     await progress(self.rows)
+            summary["layout"] = info.get("layout")
         except parsing.FileProblem as problem:
             self.rejections.add(problem.code, problem.row, problem.message)
             summary.update(rows=self.rows, rejected=self.rejections.total)
