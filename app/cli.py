@@ -1,4 +1,4 @@
-"""The `ntm` command line: serve, db upgrade/current/downgrade, seed."""
+"""The `ntm` command line: serve, db upgrade/current/downgrade, seed, users, clients."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import argparse
 import asyncio
 import os
 import sys
+import uuid
 from collections.abc import Callable, Coroutine
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -132,9 +134,184 @@ def cmd_serve(args: argparse.Namespace) -> None:
     )
 
 
+# --- people and integration clients -------------------------------------------------------------
+
+
+async def _in_session(work: Callable[[Any], Coroutine[Any, Any, Any]]) -> Any:
+    """Run ``work(session)`` and commit; problems (422, 409, …) become one-line errors."""
+    from app.core.errors import ProblemError
+    from app.db.engine import Database
+
+    async def with_session(engine: Any) -> Any:
+        async with Database(engine).session() as session:
+            try:
+                result = await work(session)
+            except ProblemError as exc:
+                details = "; ".join(str(e["msg"]) for e in exc.errors[1:])
+                raise CommandError(exc.detail + (f" ({details})" if details else "")) from None
+            await session.commit()
+            return result
+
+    return await _with_engine(with_session)
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        import getpass
+
+        password = getpass.getpass(f"Password for {args.username}: ")
+        if getpass.getpass("Again: ") != password:
+            raise CommandError("the two passwords differ")
+    if not password:
+        raise CommandError("no password given")
+    return password
+
+
+async def _unit_of(session: Any, args: argparse.Namespace) -> Any:
+    from app.identity.service import setup
+
+    if getattr(args, "unit_id", None):
+        return args.unit_id
+    return await setup.unit_for_code(session, getattr(args, "unit_code", None))
+
+
+def _role(value: str) -> Any:
+    from app.core.errors import ProblemError
+    from app.identity.service import setup
+
+    try:
+        return setup.parse_role(value)
+    except ProblemError as exc:
+        raise CommandError(exc.detail) from None
+
+
+def cmd_users_create(args: argparse.Namespace) -> None:
+    from app.identity.service import setup
+
+    settings = _settings()
+    role = _role(args.role) if args.role else None
+    password = _read_password(args)
+
+    async def work(session: Any) -> Any:
+        return await setup.create_user(
+            session,
+            settings,
+            username=args.username,
+            password=password,
+            role=role,
+            unit_id=await _unit_of(session, args),
+            display_name=args.display_name,
+            email=args.email,
+        )
+
+    user = _run(_in_session(work))
+    roles = ", ".join(r.role for r in user.roles) or "no role"
+    print(f"created user {user.username} ({user.id}): {roles}")
+
+
+def cmd_users_grant(args: argparse.Namespace) -> None:
+    from app.identity.service import setup
+
+    role = _role(args.role)
+
+    async def work(session: Any) -> Any:
+        return await setup.grant(
+            session,
+            username=args.username,
+            role=role,
+            unit_id=await _unit_of(session, args),
+            valid_from=args.valid_from,
+            valid_to=args.valid_to,
+            step=args.step,
+        )
+
+    assignment = _run(_in_session(work))
+    where = assignment.unit_code or (str(assignment.unit_id) if assignment.unit_id else "national")
+    print(f"granted {assignment.role} over {where} to {args.username} ({assignment.id})")
+
+
+def cmd_users_password(args: argparse.Namespace) -> None:
+    from app.audit.service import AuditContext
+    from app.identity import repository
+    from app.identity.schemas import UserUpdate
+    from app.identity.service import accounts
+
+    settings = _settings()
+    password = _read_password(args)
+
+    async def work(session: Any) -> None:
+        user = await repository.get_user_by_username(session, args.username.strip().lower())
+        if user is None:
+            raise CommandError(f"there is no user {args.username}")
+        await accounts.update_user(
+            session,
+            settings,
+            None,
+            AuditContext.system("cli"),
+            user.id,
+            UserUpdate(password=password, active=True),
+        )
+
+    _run(_in_session(work))
+    print(f"password of {args.username} set")
+
+
+def cmd_clients_create(args: argparse.Namespace) -> None:
+    from app.identity.service import setup
+
+    def split(value: str | None) -> list[str]:
+        return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+    async def work(session: Any) -> Any:
+        return await setup.create_client(
+            session,
+            name=args.name,
+            unit_id=await _unit_of(session, args),
+            read=split(args.read),
+            write=split(args.write),
+        )
+
+    client = _run(_in_session(work))
+    print(f"client_id:     {client.client_id}")
+    print(f"client_secret: {client.client_secret}")
+    print(
+        "The secret is shown once: store it now (rotate it with POST /api/v1/clients/{id}/secret)."
+    )
+
+
+def bootstrap_admin(settings: Settings) -> None:
+    """The embedded default's first start: with no user at all, create ``admin`` with a random
+    password and print it once (never again: from then on a user exists)."""
+    if settings.env != "development" or not settings.bootstrap_admin:
+        return
+    from app.identity.service import setup
+
+    async def work(session: Any) -> str | None:
+        return await setup.bootstrap_admin(session, settings)
+
+    try:
+        password = _run(_in_session(work))
+    except Exception as exc:  # never keep the server from starting; `ntm users create` remains
+        print(f"ntm: no first administrator created ({type(exc).__name__})", file=sys.stderr)
+        return
+    if password is None:
+        return
+    print(
+        "\nntm: created the first administrator of this installation.\n"
+        f"  username: {setup.BOOTSTRAP_USERNAME}\n"
+        f"  password: {password}\n"
+        "  This password is shown once. Sign in with POST /api/v1/auth/token, then change it\n"
+        "  with POST /api/v1/me/password.\n",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 def startup_hooks() -> list[Callable[[Settings], None]]:
     """Work done once before serving (e.g. the first administrator of an embedded install)."""
-    return []
+    return [bootstrap_admin]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -160,7 +337,48 @@ def build_parser() -> argparse.ArgumentParser:
 
     seed = sub.add_parser("seed", help="load the bundled reference data (idempotent)")
     seed.set_defaults(func=cmd_seed)
+
+    users = sub.add_parser("users", help="people who sign in")
+    users_sub = users.add_subparsers(dest="users_command", required=True)
+    create = users_sub.add_parser("create", help="create a person (asks for the password)")
+    create.add_argument("--username", required=True)
+    create.add_argument("--role", help="e.g. system_admin (or admin), province_coordinator")
+    _unit_arguments(create)
+    create.add_argument("--display-name")
+    create.add_argument("--email")
+    create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    create.set_defaults(func=cmd_users_create)
+    grant = users_sub.add_parser("grant", help="grant a person a role over a unit (or nationally)")
+    grant.add_argument("--username", required=True)
+    grant.add_argument("--role", required=True)
+    _unit_arguments(grant)
+    grant.add_argument("--valid-from", type=date.fromisoformat)
+    grant.add_argument("--valid-to", type=date.fromisoformat)
+    grant.add_argument("--step", help="appraisers: the procedure step")
+    grant.set_defaults(func=cmd_users_grant)
+    password = users_sub.add_parser("password", help="set a person's password (and reactivate)")
+    password.add_argument("--username", required=True)
+    password.add_argument("--password-stdin", action="store_true")
+    password.set_defaults(func=cmd_users_password)
+
+    clients = sub.add_parser("clients", help="integration clients")
+    clients_sub = clients.add_subparsers(dest="clients_command", required=True)
+    new_client = clients_sub.add_parser("create", help="register a client; prints its secret once")
+    new_client.add_argument("--name", required=True)
+    new_client.add_argument("--role", choices=["integration_client"], default="integration_client")
+    new_client.add_argument("--read", help="resources it may read, e.g. units,criteria,reports")
+    new_client.add_argument("--write", help="resources it may write, e.g. assessments")
+    _unit_arguments(new_client)
+    new_client.set_defaults(func=cmd_clients_create)
     return parser
+
+
+def _unit_arguments(command: argparse.ArgumentParser) -> None:
+    scope = command.add_mutually_exclusive_group()
+    scope.add_argument("--unit-code", help="the scope: a unit's official code today")
+    scope.add_argument("--unit-id", type=uuid.UUID, help="the scope: a unit's id")
 
 
 def main(argv: list[str] | None = None) -> int:

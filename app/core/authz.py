@@ -130,17 +130,19 @@ async def require(
     unit_id: uuid.UUID | None,
     entity: str = "unit",
     entity_id: object | None = None,
+    missing: NotFound | None = None,
 ) -> None:
     """Raise 404 (``<entity>_not_found``) when the object's unit is out of every scope of the
     principal, 403 (``forbidden``) when it is visible but ``action`` is not allowed there.
 
     ``unit_id`` is the unit the object belongs to; None for national objects (e.g. a national
-    criteria set), which need a national grant of ``action``.
+    criteria set), which need a national grant of ``action``. ``missing``: the feature's own 404
+    for the object, so that out of scope reads exactly like absent.
     """
     if await allows(session, principal, action, unit_id=unit_id):
         return
     if not await can_see(session, principal, unit_id):
-        raise not_found(entity, entity_id)
+        raise missing or not_found(entity, entity_id)
     raise forbidden(action)
 
 

@@ -10,9 +10,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 
 from app.audit.service import AuditContextDep
+from app.core import authz
 from app.core.errors import problem_responses
 from app.core.http import FastJSONResponse, not_modified
 from app.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, set_link_header
+from app.core.permissions import Action
+from app.core.security import PUBLIC, Principal, require
 from app.criteria.document import CriteriaSetDocument, IndicatorDocument
 from app.criteria.schemas import (
     CriteriaSetCreate,
@@ -40,6 +43,32 @@ AcceptLanguage = Annotated[
     str | None, Header(description="`vi` (default) or `en`: labels in that language.")
 ]
 VARY = {"Vary": "Accept-Language"}
+# Writing needs criteria:write over the set's scope: a province's sets in its subtree, national
+# sets nationally (app.core.authz).
+Editor = Annotated[Principal, require(Action.CRITERIA_WRITE)]
+
+
+async def _may_edit(session: SessionDep, principal: Principal, set_id: uuid.UUID) -> None:
+    head = await reading.head_or_404(session, set_id)
+    await authz.require(
+        session,
+        principal,
+        Action.CRITERIA_WRITE,
+        unit_id=head["scope_unit_id"],
+        missing=reading.not_found(set_id),
+    )
+
+
+async def _may_write_scope(session: SessionDep, principal: Principal, tree: Tree) -> None:
+    """For a new set, checked before the router commits: a refusal rolls the write back."""
+    await authz.require(
+        session,
+        principal,
+        Action.CRITERIA_WRITE,
+        unit_id=tree.head["scope_unit_id"],
+        entity="unit",
+        entity_id=tree.head["scope_unit_id"],
+    )
 
 
 def language(header: str | None) -> Language:
@@ -80,6 +109,7 @@ def _location(request: Request, tree: Tree) -> dict[str, str]:
     "",
     response_model=CriteriaSetPage,
     summary="List criteria sets",
+    openapi_extra=PUBLIC,
     responses=problem_responses(422),
 )
 async def list_criteria_sets(
@@ -130,10 +160,12 @@ async def create_criteria_set(
     body: CriteriaSetCreate,
     session: SessionDep,
     audit: AuditContextDep,
+    principal: Editor,
     accept_language: AcceptLanguage = None,
 ) -> Response:
     doc = CriteriaSetDocument.model_validate(body.model_dump(exclude={"id"}, exclude_unset=True))
     tree, created = await authoring.create(session, audit, doc, set_id=body.id)
+    await _may_write_scope(session, principal, tree)
     await session.commit()
     return _set_response(
         tree, language(accept_language), 201 if created else 200, _location(request, tree)
@@ -155,6 +187,7 @@ async def import_criteria_set(
     document: CriteriaSetDocument,
     session: SessionDep,
     audit: AuditContextDep,
+    principal: Editor,
     dry_run: Annotated[bool, Query(description="Check without writing.")] = False,
     accept_language: AcceptLanguage = None,
 ) -> Response:
@@ -171,6 +204,7 @@ async def import_criteria_set(
             }
         )
     tree, _ = await authoring.create(session, audit, document, action="import")
+    await _may_write_scope(session, principal, tree)
     await session.commit()
     return _set_response(tree, language(accept_language), 201, _location(request, tree))
 
@@ -179,6 +213,7 @@ async def import_criteria_set(
     "/{criteria_set_id}",
     response_model=CriteriaSetOut,
     summary="A criteria set with its groups, criteria, indicators and thresholds",
+    openapi_extra=PUBLIC,
     responses={304: {"description": "Not modified"}, **problem_responses(404)},
 )
 async def get_criteria_set(
@@ -208,10 +243,12 @@ async def update_criteria_set(
     body: CriteriaSetPatch,
     session: SessionDep,
     audit: AuditContextDep,
+    principal: Editor,
     if_match: IfMatch = None,
     accept_language: AcceptLanguage = None,
 ) -> Response:
     changes: dict[str, Any] = body.model_dump(mode="json", exclude_unset=True)
+    await _may_edit(session, principal, criteria_set_id)
     tree = await authoring.update(session, audit, criteria_set_id, changes, if_match)
     await session.commit()
     return _set_response(tree, language(accept_language))
@@ -227,9 +264,11 @@ async def publish_criteria_set(
     criteria_set_id: uuid.UUID,
     session: SessionDep,
     audit: AuditContextDep,
+    principal: Editor,
     if_match: IfMatch = None,
     accept_language: AcceptLanguage = None,
 ) -> Response:
+    await _may_edit(session, principal, criteria_set_id)
     tree = await authoring.publish(session, audit, criteria_set_id, if_match)
     await session.commit()
     return _set_response(tree, language(accept_language))
@@ -245,9 +284,11 @@ async def retire_criteria_set(
     criteria_set_id: uuid.UUID,
     session: SessionDep,
     audit: AuditContextDep,
+    principal: Editor,
     if_match: IfMatch = None,
     accept_language: AcceptLanguage = None,
 ) -> Response:
+    await _may_edit(session, principal, criteria_set_id)
     tree = await authoring.retire(session, audit, criteria_set_id, if_match)
     await session.commit()
     return _set_response(tree, language(accept_language))
@@ -266,6 +307,7 @@ async def derive_criteria_set(
     body: DeriveRequest,
     session: SessionDep,
     audit: AuditContextDep,
+    principal: Editor,
     accept_language: AcceptLanguage = None,
 ) -> Response:
     tree, created = await authoring.derive(
@@ -281,6 +323,7 @@ async def derive_criteria_set(
         period=body.period,
         set_id=body.id,
     )
+    await _may_write_scope(session, principal, tree)
     await session.commit()
     return _set_response(
         tree, language(accept_language), 201 if created else 200, _location(request, tree)
@@ -299,12 +342,14 @@ async def add_indicator(
     body: IndicatorCreate,
     session: SessionDep,
     audit: AuditContextDep,
+    principal: Editor,
     if_match: IfMatch = None,
     accept_language: AcceptLanguage = None,
 ) -> Response:
     indicator = IndicatorDocument.model_validate(
         body.model_dump(exclude={"criterion"}, exclude_unset=True)
     )
+    await _may_edit(session, principal, criteria_set_id)
     tree = await authoring.add_indicator(
         session, audit, criteria_set_id, body.criterion, indicator, if_match
     )
@@ -324,9 +369,11 @@ async def replace_thresholds(
     body: ThresholdsReplace,
     session: SessionDep,
     audit: AuditContextDep,
+    principal: Editor,
     if_match: IfMatch = None,
     accept_language: AcceptLanguage = None,
 ) -> Response:
+    await _may_edit(session, principal, criteria_set_id)
     tree = await authoring.replace_thresholds(
         session, audit, criteria_set_id, code, body.thresholds, if_match
     )
@@ -338,6 +385,7 @@ async def replace_thresholds(
     "/{criteria_set_id}/thresholds",
     response_model=ResolvedThresholds,
     summary="Each indicator's threshold as it applies to a unit in a year, with the reason",
+    openapi_extra=PUBLIC,
     responses=problem_responses(404, 422),
 )
 async def resolve_thresholds(
@@ -367,6 +415,7 @@ def _body_etag(body: bytes | memoryview) -> str:
     "/{criteria_set_id}/export",
     response_model=CriteriaSetDocument,
     summary="The set as an ntm.criteria-set/1 document (import it elsewhere)",
+    openapi_extra=PUBLIC,
     responses={304: {"description": "Not modified"}, **problem_responses(404)},
 )
 async def export_criteria_set(

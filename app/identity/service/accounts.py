@@ -37,9 +37,11 @@ from app.models.enums import AuditAction
 from app.models.identity import Client, User
 
 
-async def _require_manager(session: AsyncSession, principal: Principal, entity: str) -> None:
-    # Accounts are national: managing them needs a national users:manage grant.
-    await authz.require(session, principal, Action.USERS_MANAGE, unit_id=None, entity=entity)
+async def _require_manager(session: AsyncSession, principal: Principal | None, entity: str) -> None:
+    """Accounts are national: managing them needs a national users:manage grant. No principal:
+    the command line, run by whoever operates the server."""
+    if principal is not None:
+        await authz.require(session, principal, Action.USERS_MANAGE, unit_id=None, entity=entity)
 
 
 def user_snapshot(user: User) -> dict[str, Any]:
@@ -117,7 +119,7 @@ def _after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
 # --- users --------------------------------------------------------------------------------------
 
 
-async def load_user(session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> User:
+async def load_user(session: AsyncSession, principal: Principal | None, user_id: uuid.UUID) -> User:
     await _require_manager(session, principal, "user")
     user = await repository.get_user(session, user_id)
     if user is None:
@@ -164,8 +166,7 @@ async def create_user(
 ) -> tuple[UserOut, bool]:
     """Create a person (``principal`` None: the command line). Returns the user and whether it
     was created (False: the same ``id`` and username were sent again)."""
-    if principal is not None:
-        await _require_manager(session, principal, "user")
+    await _require_manager(session, principal, "user")
     if body.id is not None:
         existing = await repository.get_user(session, body.id)
         if existing is not None:
@@ -210,7 +211,7 @@ async def create_user(
 async def update_user(
     session: AsyncSession,
     settings: Settings,
-    principal: Principal,
+    principal: Principal | None,
     context: AuditContext,
     user_id: uuid.UUID,
     body: UserUpdate,
@@ -306,8 +307,7 @@ async def create_client(
     context: AuditContext,
     body: ClientCreate,
 ) -> ClientCreated:
-    if principal is not None:
-        await _require_manager(session, principal, "client")
+    await _require_manager(session, principal, "client")
     if body.id is not None and await repository.get_client(session, body.id) is not None:
         # Not replayed: the secret was shown once and is not kept.
         raise Conflict(f"A client with the id {body.id} exists.", code="client_id_taken")
