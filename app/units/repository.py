@@ -181,6 +181,25 @@ async def version_at(session: AsyncSession, unit_id: uuid.UUID, on: date) -> Row
     return row
 
 
+async def detail_at(session: AsyncSession, unit_id: uuid.UUID, on: date) -> RowMapping | None:
+    """The version valid on ``on`` with its parent as it was that day, in one query."""
+    parent = V.alias("parent")
+    statement = (
+        _detail_statement(unit_id)
+        .add_columns(
+            parent.c.id.label("parent_version_id"),
+            parent.c.level.label("parent_level"),
+            parent.c.code.label("parent_code"),
+            parent.c.name.label("parent_name"),
+            parent.c.type.label("parent_type"),
+        )
+        .outerjoin(parent, and_(parent.c.unit_id == V.c.parent_id, valid_at(on, parent)))
+        .where(valid_at(on))
+    )
+    row: RowMapping | None = (await session.execute(statement)).mappings().first()
+    return row
+
+
 async def nearest_version(session: AsyncSession, unit_id: uuid.UUID, on: date) -> RowMapping | None:
     """The last version that started on or before ``on``, else the first one."""
     before = _detail_statement(unit_id).where(V.c.valid_from <= on)

@@ -198,14 +198,28 @@ async def resolve(
 async def get_unit(
     session: AsyncSession, unit_id: uuid.UUID, as_of: date | None
 ) -> tuple[dict[str, Any], str]:
-    row, on = await resolve(session, unit_id, as_of)
+    on = as_of or today()
+    found_row = await repo.detail_at(session, unit_id, on)
     parent = None
     parent_version = None
-    if row["parent_id"] is not None:
-        parents = await repo.refs_at(session, [row["parent_id"]], on)
-        found = parents.get(row["parent_id"])
-        if found is not None:
-            parent, parent_version = ref(found), found["version_id"]
+    row: Record
+    if found_row is not None:
+        row = found_row
+        if row["parent_version_id"] is not None:
+            parent_version = row["parent_version_id"]
+            parent = {
+                "id": row["parent_id"],
+                "level": row["parent_level"],
+                "code": row["parent_code"],
+                "name": row["parent_name"],
+                "type": row["parent_type"],
+            }
+    else:
+        row, on = await resolve(session, unit_id, as_of)
+        if row["parent_id"] is not None:
+            found = (await repo.refs_at(session, [row["parent_id"]], on)).get(row["parent_id"])
+            if found is not None:
+                parent, parent_version = ref(found), found["version_id"]
     body = item(row)
     body.update(
         as_of=on,
