@@ -4,7 +4,7 @@ that merges and splits record (each with its date, ``partly`` flag and legal bas
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
@@ -32,9 +32,17 @@ async def lineage(session: AsyncSession, unit_id: uuid.UUID) -> dict[str, Any]:
     events = await repo.events(session, event_ids)
     return {
         "unit": ref(subject),
-        "predecessors": [_entry(e, versions, events, before=True) for e in predecessors],
-        "successors": [_entry(e, versions, events, before=False) for e in successors],
+        "predecessors": _ordered(_entry(e, versions, events, before=True) for e in predecessors),
+        "successors": _ordered(_entry(e, versions, events, before=False) for e in successors),
     }
+
+
+def _ordered(entries: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Nearest first, then by date and code: a stable, readable order."""
+    return sorted(
+        entries,
+        key=lambda e: (e["depth"], e["effective_date"], e["unit"]["code"], str(e["unit"]["id"])),
+    )
 
 
 async def _walk(
