@@ -14,12 +14,16 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from pydantic import AwareDatetime
 
 from app.audit.service import AuditContextDep
+from app.core import authz
 from app.core.errors import Unprocessable, problem_responses
 from app.core.http import FastJSONResponse, check_if_match, not_modified
 from app.core.pagination import CursorQuery, set_link_header
+from app.core.permissions import Action
+from app.core.security import PUBLIC, Principal, require
 from app.db.session import SessionDep
 from app.models.enums import UnitLevel
 from app.units import classifications, events, imports, lineage, service
+from app.units.errors import unit_not_found
 from app.units.schemas import (
     AncestorList,
     BulkClassifications,
@@ -47,6 +51,35 @@ AsOf = Annotated[
 ]
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size (default 50, max 500).")]
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
+# The map is public to read; changing it needs units:write over every unit a change touches
+# (a unit's subtree as it stands today, app.core.authz); None stands for "national" (a new
+# province, a unit without parent).
+Editor = Annotated[Principal, require(Action.UNITS_WRITE)]
+
+
+async def _may_change(
+    session: SessionDep, principal: Principal, unit_ids: list[uuid.UUID | None]
+) -> None:
+    await authz.require_all(
+        session, principal, Action.UNITS_WRITE, unit_ids, missing=unit_not_found
+    )
+
+
+def _event_units(body: Any) -> list[uuid.UUID | None]:
+    """Every existing unit an event names, and the parent of every unit it creates."""
+    found: list[uuid.UUID | None] = []
+    for name in ("unit_id", "source_id", "move_children_to", "parent_id"):
+        if (value := getattr(body, name, None)) is not None:
+            found.append(value)
+    found += list(getattr(body, "unit_ids", []))
+    found += [source.unit_id for source in getattr(body, "sources", [])]
+    targets = [*getattr(body, "parts", []), *[t for t in [getattr(body, "target", None)] if t]]
+    new_units = [t.new_unit for t in targets if t.new_unit is not None]
+    found += [t.into_id for t in targets if t.into_id is not None]
+    if (unit := getattr(body, "unit", None)) is not None:
+        new_units.append(unit)
+    found += [new.parent_id for new in new_units]
+    return found
 
 
 def _page(request: Request, items: list[dict[str, Any]], cursor: str | None) -> Response:
@@ -63,6 +96,7 @@ def _unit_response(body: dict[str, Any], etag: str, status: int = 200) -> Respon
     "/units",
     response_model=UnitList,
     summary="List units valid on a date",
+    openapi_extra=PUBLIC,
     responses=problem_responses(422),
 )
 async def list_units(
@@ -134,7 +168,10 @@ async def list_units(
         **problem_responses(409, 422),
     },
 )
-async def create_unit(session: SessionDep, audit: AuditContextDep, body: UnitCreate) -> Response:
+async def create_unit(
+    session: SessionDep, audit: AuditContextDep, principal: Editor, body: UnitCreate
+) -> Response:
+    await _may_change(session, principal, [body.parent_id])
     unit, etag, created = await service.create_unit(session, audit, body)
     await session.commit()
     response = _unit_response(unit, etag, 201 if created else 200)
@@ -146,6 +183,7 @@ async def create_unit(session: SessionDep, audit: AuditContextDep, body: UnitCre
     "/units/tree",
     response_model=Tree,
     summary="A subtree in one response (e.g. a province with all its communes)",
+    openapi_extra=PUBLIC,
     responses=problem_responses(404, 422),
 )
 async def unit_tree(
@@ -186,12 +224,15 @@ async def import_units(
     request: Request,
     session: SessionDep,
     audit: AuditContextDep,
+    principal: Editor,
     as_of: AsOf = None,
     dry_run: Annotated[bool, Query(description="Validate only; write nothing.")] = False,
 ) -> ImportResult:
     content = await _upload(request)
     result = await imports.import_villages(session, audit, content, as_of, dry_run)
     if not dry_run:
+        # The villages are written (not committed): each must lie in the caller's scope.
+        await _may_change(session, principal, list(result["unit_ids"]))
         await session.commit()
     return ImportResult.model_validate(result)
 
@@ -222,6 +263,7 @@ async def _upload(request: Request) -> bytes:
     "/units/{unit_id}",
     response_model=UnitDetail,
     summary="A unit as it was on a date",
+    openapi_extra=PUBLIC,
     description="Without `as_of`: today's version, or for a unit that no longer exists its last "
     "one (see `valid_to`). With `as_of` on a day it did not exist: 404 `unit_not_found`.",
     responses={
@@ -246,9 +288,11 @@ async def patch_unit(
     request: Request,
     session: SessionDep,
     audit: AuditContextDep,
+    principal: Editor,
     unit_id: uuid.UUID,
     body: UnitPatch,
 ) -> Response:
+    await _may_change(session, principal, [unit_id, *([body.parent_id] if body.parent_id else [])])
     check_if_match(request, await service.current_etag(session, unit_id))
     unit, etag = await service.patch_unit(session, audit, unit_id, body)
     await session.commit()
@@ -259,6 +303,7 @@ async def patch_unit(
     "/units/{unit_id}/children",
     response_model=UnitList,
     summary="Direct children on a date",
+    openapi_extra=PUBLIC,
     responses=problem_responses(404, 422),
 )
 async def unit_children(
@@ -278,6 +323,7 @@ async def unit_children(
     "/units/{unit_id}/ancestors",
     response_model=AncestorList,
     summary="Parents up to the province, on a date",
+    openapi_extra=PUBLIC,
     responses=problem_responses(404, 422),
 )
 async def unit_ancestors(session: SessionDep, unit_id: uuid.UUID, as_of: AsOf = None) -> Response:
@@ -288,6 +334,7 @@ async def unit_ancestors(session: SessionDep, unit_id: uuid.UUID, as_of: AsOf = 
     "/units/{unit_id}/history",
     response_model=History,
     summary="Every version of the unit over time",
+    openapi_extra=PUBLIC,
     responses=problem_responses(404),
 )
 async def unit_history(session: SessionDep, unit_id: uuid.UUID) -> Response:
@@ -298,6 +345,7 @@ async def unit_history(session: SessionDep, unit_id: uuid.UUID) -> Response:
     "/units/{unit_id}/lineage",
     response_model=Lineage,
     summary="Predecessors and successors through merges and splits, transitively",
+    openapi_extra=PUBLIC,
     responses=problem_responses(404),
 )
 async def unit_lineage(session: SessionDep, unit_id: uuid.UUID) -> Response:
@@ -308,6 +356,7 @@ async def unit_lineage(session: SessionDep, unit_id: uuid.UUID) -> Response:
     "/units/{unit_id}/classifications",
     response_model=ClassificationHistory,
     summary="Classifications of the unit (all, or those valid on `as_of`)",
+    openapi_extra=PUBLIC,
     responses=problem_responses(404, 422),
 )
 async def unit_classifications(
@@ -326,8 +375,13 @@ async def unit_classifications(
     responses=problem_responses(404, 422),
 )
 async def assign_classification(
-    session: SessionDep, audit: AuditContextDep, unit_id: uuid.UUID, body: ClassificationAssign
+    session: SessionDep,
+    audit: AuditContextDep,
+    principal: Editor,
+    unit_id: uuid.UUID,
+    body: ClassificationAssign,
 ) -> ClassificationResult:
+    await _may_change(session, principal, [unit_id])
     outcome = await classifications.assign(
         session, audit, [(unit_id, body, ("body",))], single_unit=unit_id
     )
@@ -342,8 +396,9 @@ async def assign_classification(
     responses=problem_responses(422),
 )
 async def assign_classifications(
-    session: SessionDep, audit: AuditContextDep, body: BulkClassifications
+    session: SessionDep, audit: AuditContextDep, principal: Editor, body: BulkClassifications
 ) -> ClassificationResult:
+    await _may_change(session, principal, [item.unit_id for item in body.items])
     items = [(i.unit_id, i, ("body", "items", n)) for n, i in enumerate(body.items)]
     outcome = await classifications.assign(session, audit, items)
     await session.commit()
@@ -366,8 +421,10 @@ async def assign_classifications(
 async def create_unit_event(
     session: SessionDep,
     audit: AuditContextDep,
+    principal: Editor,
     body: Annotated[UnitEventIn, Body()],
 ) -> Response:
+    await _may_change(session, principal, _event_units(body))
     event, created = await events.apply_event(session, audit, body)
     await session.commit()
     return FastJSONResponse(event, status_code=201 if created else 200)
@@ -377,6 +434,7 @@ async def create_unit_event(
     "/unit-events/{event_id}",
     response_model=UnitEventOut,
     summary="An applied change of the map",
+    openapi_extra=PUBLIC,
     responses=problem_responses(404),
 )
 async def get_unit_event(session: SessionDep, event_id: uuid.UUID) -> Response:
