@@ -47,9 +47,12 @@ async def list_users(
 ) -> Sequence[User]:
     query = select(User)
     if q:
-        pattern = f"%{q.lower()}%"
+        needle = q.lower()
         query = query.where(
-            or_(User.username.like(pattern), func.lower(User.display_name).like(pattern))
+            or_(
+                User.username.contains(needle, autoescape=True),
+                func.lower(User.display_name).contains(needle, autoescape=True),
+            )
         )
     if active is not None:
         query = query.where(User.active.is_(active))
