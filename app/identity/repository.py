@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import delete, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -208,8 +208,8 @@ async def failures_since(
         )
     ).one()
     oldest = row[1]
-    if isinstance(oldest, str):  # SQLite returns aggregates of typed columns untyped
-        oldest = datetime.fromisoformat(oldest)
+    if isinstance(oldest, str):  # an untyped aggregate on SQLite: naive UTC text
+        oldest = datetime.fromisoformat(oldest).replace(tzinfo=UTC)
     return int(row[0]), oldest
 
 
