@@ -1,7 +1,8 @@
 """``Idempotency-Key`` on POST: the same key and body replay the first response (API.md).
 
 A pure-ASGI middleware: it reserves the key in its own short transaction, lets the request run,
-then stores the response. The same key with another body is 422; a key whose first request is
+then stores the response (never one marked ``Cache-Control: no-store``, which carries a
+secret). The same key with another body is 422; a key whose first request is
 still running is 409. Responses of 5xx are not kept, so the client may retry them.
 Keys are scoped to the caller's credentials, so two clients cannot see each other's responses.
 """
@@ -144,7 +145,9 @@ async def _finish(database: Database, key_scope: str, key: str, captured: dict[s
     where = (IdempotencyRecord.scope == key_scope, IdempotencyRecord.key == key)
     try:
         async with database.session() as session:
-            if status >= 500:
+            if status >= 500 or _carries_secret(captured["headers"]):
+                # A response that carries a secret (a token, a client secret) is never stored:
+                # a retry runs again rather than replaying the secret from the database.
                 await session.execute(delete(IdempotencyRecord).where(*where))
             else:
                 kept = {
@@ -160,6 +163,10 @@ async def _finish(database: Database, key_scope: str, key: str, captured: dict[s
             await session.commit()
     except Exception:
         logger.exception("could not store the idempotent response")
+
+
+def _carries_secret(headers: list[tuple[bytes, bytes]]) -> bool:
+    return any(k.lower() == b"cache-control" and b"no-store" in v.lower() for k, v in headers)
 
 
 async def _answer_existing(

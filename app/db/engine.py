@@ -41,7 +41,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
 def build_engine(settings: Settings, **overrides: Any) -> AsyncEngine:
     url = make_url(settings.database_url)
-    kwargs: dict[str, Any] = {"echo": settings.db_echo}
+    # Parameters hold password hashes and token digests: keep them out of logs and errors.
+    kwargs: dict[str, Any] = {"echo": settings.db_echo, "hide_parameters": True}
     if url.get_backend_name() == "sqlite":
         database = url.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):

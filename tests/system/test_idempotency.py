@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from fastapi import Body, FastAPI
+from fastapi import Body, FastAPI, Response
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import func, select
 
@@ -13,7 +13,7 @@ from app.config import Settings
 from app.db.engine import Database
 from app.db.session import SessionDep
 from app.main import create_app
-from app.models.system import AuditRecord
+from app.models.system import AuditRecord, IdempotencyRecord
 
 
 @pytest.fixture
@@ -101,3 +101,28 @@ async def test_overlong_key_is_rejected(echo_client: AsyncClient) -> None:
     )
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_idempotency_key"
+
+
+async def test_responses_carrying_secrets_are_not_stored(
+    settings: Settings, database: Database
+) -> None:
+    app: FastAPI = create_app(settings, database=database)
+    calls = {"n": 0}
+
+    @app.post("/api/v1/_secret", status_code=201)
+    async def secret(response: Response) -> dict[str, Any]:
+        calls["n"] += 1
+        response.headers["Cache-Control"] = "no-store"
+        return {"secret": f"s-{calls['n']}"}
+
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    async with AsyncClient(transport=transport, base_url="http://t") as client:
+        first = await client.post("/api/v1/_secret", json={}, headers={"Idempotency-Key": "sk"})
+        second = await client.post("/api/v1/_secret", json={}, headers={"Idempotency-Key": "sk"})
+    assert first.json() == {"secret": "s-1"}
+    assert second.json() == {"secret": "s-2"}
+    async with database.session() as session:
+        stored = await session.scalar(
+            select(IdempotencyRecord).where(IdempotencyRecord.key == "sk")
+        )
+    assert stored is None
