@@ -40,9 +40,10 @@ class Metrics:
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, api_prefix: str = "") -> None:
         self.app = app
         self.metrics = metrics
+        self.api_prefix = api_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -73,6 +74,15 @@ class RequestContextMiddleware:
             elapsed = time.perf_counter() - started
             route = scope.get("route")
             template = getattr(route, "path", None) or "<unmatched>"
+            # FastAPI resolves included routers lazily: the matched route keeps the path it was
+            # declared with, without the prefix it was included under.
+            if (
+                self.api_prefix
+                and route is not None
+                and scope["path"].startswith(self.api_prefix)
+                and not template.startswith(self.api_prefix)
+            ):
+                template = self.api_prefix + template
             method = scope["method"]
             self.metrics.requests.labels(method, template, str(status)).inc()
             self.metrics.latency.labels(method, template).observe(elapsed)

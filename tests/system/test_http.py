@@ -131,3 +131,9 @@ async def test_readyz_says_503_when_the_schema_is_behind(
     assert response.status_code == 503
     assert response.json()["code"] == "schema_outdated"
     assert "ntm db upgrade" in response.json()["detail"]
+
+
+async def test_metrics_label_api_routes_with_their_full_template(client: AsyncClient) -> None:
+    await client.get("/api/v1/units/00000000-0000-0000-0000-000000000000")
+    text = (await client.get("/metrics")).text
+    assert 'route="/api/v1/units/{unit_id}"' in text
