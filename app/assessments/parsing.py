@@ -220,6 +220,26 @@ def _rows_from_cells(
         yield RawRow(row_no, unit_code, unit_id, year, code, value, note, code)
 
 
+def _long_row(
+    row_no: int, cells: list[str], columns: tuple[int, ...], default_year: int | None
+) -> RawRow:
+    """The long layout's hot path: plain indexing, no per-cell lookups."""
+    size = len(cells)
+    unit_code, unit_id, year, indicator, value, note = (
+        cells[i] if 0 <= i < size else None for i in columns
+    )
+    return RawRow(
+        row_no,
+        unit_code,
+        unit_id,
+        default_year if year is None or year == "" else year,
+        indicator,
+        value,
+        note,
+        None,
+    )
+
+
 def _blank(cells: list[Any]) -> bool:
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
@@ -256,13 +276,26 @@ def iter_csv(
                 info["layout"] = "wide" if layout.wide else "long"
             width = len(header)
             pending: tuple[int, list[str]] | None = None
+            emit = _long_row if not layout.wide else None
+            index = layout.index
+            columns = (
+                index.get(UNIT_CODE, -1),
+                index.get(UNIT_ID, -1),
+                index.get(YEAR, -1),
+                index.get(INDICATOR_CODE, -1),
+                index.get(VALUE, -1),
+                index.get(NOTE, -1),
+            )
             for cells in reader:
                 row_no += 1
-                if _blank(cells):
+                if not any(cells):
                     continue
                 # One row behind, so that the last one can be checked for truncation.
                 if pending is not None:
-                    yield from _rows_from_cells(pending[0], pending[1], layout, default_year)
+                    if emit is not None:
+                        yield emit(pending[0], pending[1], columns, default_year)
+                    else:
+                        yield from _rows_from_cells(pending[0], pending[1], layout, default_year)
                 pending = (row_no, cells)
             if pending is None:
                 raise FileProblem("empty_file", "The file has a header but no data rows.", row=2)

@@ -43,11 +43,14 @@ async def test_create_is_idempotent_with_a_client_id(
     first = await admin_client.post("/api/v1/assessments", json=body)
     assert first.status_code == 201, first.text
     assert first.headers["location"] == f"/api/v1/assessments/{chosen}"
-    assert first.json()["status"] == "draft" and first.json()["revision"] == 1
+    assert first.json()["status"] == "draft"
+    assert first.json()["revision"] == 1
     again = await admin_client.post("/api/v1/assessments", json=body)
-    assert again.status_code == 200 and again.json()["id"] == chosen
+    assert again.status_code == 200
+    assert again.json()["id"] == chosen
     other = await admin_client.post("/api/v1/assessments", json={**body, "year": 2024})
-    assert other.status_code == 409 and other.json()["code"] == "assessment_id_conflict"
+    assert other.status_code == 409
+    assert other.json()["code"] == "assessment_id_conflict"
 
 
 async def test_create_refuses_bad_subjects_naming_the_field(
@@ -123,7 +126,8 @@ async def test_values_upsert_history_and_audit(
     history = (await client.get(f"/api/v1/assessments/{aid}/values/history")).json()["items"]
     income = [item for item in history if item["indicator_code"] == "1.1"]
     assert [(i["value"], i["change"]) for i in income] == [(38, "update"), (41, None)]
-    assert income[0]["superseded_at"] is not None and income[1]["superseded_at"] is None
+    assert income[0]["superseded_at"] is not None
+    assert income[1]["superseded_at"] is None
     removed = [item for item in history if item["indicator_code"] == "2.2"]
     assert [(i["value"], i["change"]) for i in removed] == [(True, "delete")]
     only = await client.get(
@@ -168,7 +172,8 @@ async def test_values_are_checked_against_their_indicator(
     missing = await admin_client.put(
         f"/api/v1/assessments/{uuid.uuid4()}/values", json={"values": []}
     )
-    assert missing.status_code == 404 and missing.json()["code"] == "assessment_not_found"
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "assessment_not_found"
 
 
 async def test_status_transitions_and_locking(
@@ -180,22 +185,27 @@ async def test_status_transitions_and_locking(
     assert skip.json()["code"] == "assessment_transition_not_allowed"
     assert skip.json()["allowed"] == ["submitted"]
     submitted = await admin_client.patch(f"/api/v1/assessments/{aid}", json={"status": "submitted"})
-    assert submitted.json()["status"] == "submitted" and submitted.json()["submitted_at"]
+    assert submitted.json()["status"] == "submitted"
+    assert submitted.json()["submitted_at"]
     locked = await admin_client.patch(f"/api/v1/assessments/{aid}", json={"status": "locked"})
-    assert locked.json()["status"] == "locked" and locked.json()["locked_at"]
+    assert locked.json()["status"] == "locked"
+    assert locked.json()["locked_at"]
     refused = await admin_client.put(
         f"/api/v1/assessments/{aid}/values",
         json={"values": [{"indicator_code": "1.1", "value": 50}]},
     )
-    assert refused.status_code == 409 and refused.json()["code"] == "assessment_locked"
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "assessment_locked"
     for path, body in (
         ("judgements", {"judgements": []}),
         ("conditions", {"conditions": []}),
     ):
         response = await admin_client.put(f"/api/v1/assessments/{aid}/{path}", json=body)
-        assert response.status_code == 409 and response.json()["code"] == "assessment_locked"
+        assert response.status_code == 409
+        assert response.json()["code"] == "assessment_locked"
     reopen = await admin_client.patch(f"/api/v1/assessments/{aid}", json={"status": "draft"})
-    assert reopen.status_code == 409 and reopen.json()["code"] == "assessment_locked"
+    assert reopen.status_code == 409
+    assert reopen.json()["code"] == "assessment_locked"
 
 
 async def test_etag_and_preconditions(
@@ -214,7 +224,8 @@ async def test_etag_and_preconditions(
         json={"values": [{"indicator_code": "1.1", "value": 50}]},
     )
     changed = await client.get(f"/api/v1/assessments/{aid}", headers={"If-None-Match": etag})
-    assert changed.status_code == 200 and changed.headers["etag"] != etag
+    assert changed.status_code == 200
+    assert changed.headers["etag"] != etag
     stale = await admin_client.patch(
         f"/api/v1/assessments/{aid}", json={"note": "x"}, headers={"If-Match": etag}
     )
@@ -224,7 +235,8 @@ async def test_etag_and_preconditions(
         json={"note": "x"},
         headers={"If-Match": changed.headers["etag"]},
     )
-    assert fresh.status_code == 200 and fresh.json()["note"] == "x"
+    assert fresh.status_code == 200
+    assert fresh.json()["note"] == "x"
     evaluation = await client.get(f"/api/v1/assessments/{aid}/evaluation")
     again = await client.get(
         f"/api/v1/assessments/{aid}/evaluation",
@@ -296,7 +308,8 @@ async def test_compare_two_years_and_two_kinds(
     response = await client.get("/api/v1/assessments/compare", params={"a": y2023, "b": y2024})
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["same_criteria_set"] is True and body["changed"] == 1
+    assert body["same_criteria_set"] is True
+    assert body["changed"] == 1
     first = body["criteria"][0]
     assert (first["number"], first["a"], first["b"], first["direction"]) == (
         1,
@@ -305,7 +318,8 @@ async def test_compare_two_years_and_two_kinds(
         "worsened",
     )
     assert first["indicators"][0]["code"] == "1.1"
-    assert body["a"]["summary"]["criteria_met"] == 1 and body["b"]["summary"]["criteria_met"] == 0
+    assert body["a"]["summary"]["criteria_met"] == 1
+    assert body["b"]["summary"]["criteria_met"] == 0
 
     council = (await _create(admin_client, set_id, communes["A"], 2023, kind="appraisal"))["id"]
     await admin_client.put(
@@ -320,7 +334,8 @@ async def test_compare_two_years_and_two_kinds(
     ]
     other_unit = (await _create(admin_client, set_id, communes["B"], 2023))["id"]
     refused = await client.get("/api/v1/assessments/compare", params={"a": y2023, "b": other_unit})
-    assert refused.status_code == 422 and refused.json()["code"] == "assessments_not_comparable"
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "assessments_not_comparable"
     missing = await client.get(
         "/api/v1/assessments/compare", params={"a": y2023, "b": str(uuid.uuid4())}
     )
@@ -341,21 +356,24 @@ async def test_list_filters_and_cursor(
     ]
     page = await client.get("/api/v1/assessments", params={"criteria_set_id": set_id, "limit": 4})
     body = page.json()
-    assert len(body["items"]) == 4 and body["next_cursor"]
+    assert len(body["items"]) == 4
+    assert body["next_cursor"]
     assert 'rel="next"' in page.headers["link"]
     rest = await client.get(
         "/api/v1/assessments",
         params={"criteria_set_id": set_id, "limit": 4, "cursor": body["next_cursor"]},
     )
     seen = [i["id"] for i in body["items"]] + [i["id"] for i in rest.json()["items"]]
-    assert sorted(seen) == sorted(made) and rest.json()["next_cursor"] is None
+    assert sorted(seen) == sorted(made)
+    assert rest.json()["next_cursor"] is None
     only = await client.get(
         "/api/v1/assessments",
         params={"criteria_set_id": set_id, "year": 2024, "unit_id": str(communes["B"])},
     )
     assert len(only.json()["items"]) == 1
     bad = await client.get("/api/v1/assessments", params={"cursor": "garbage"})
-    assert bad.status_code == 422 and bad.json()["code"] == "invalid_cursor"
+    assert bad.status_code == 422
+    assert bad.json()["code"] == "invalid_cursor"
     bad_since = await client.get("/api/v1/assessments", params={"updated_since": "yesterday"})
     assert bad_since.status_code == 422
     assert "updated_since" in bad_since.json()["errors"][0]["loc"]

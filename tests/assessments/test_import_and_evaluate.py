@@ -11,6 +11,7 @@ from typing import Any
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.assessments.service import imports
 from tests.assessments.helpers import (
     CSV_ROWS,
     IMPORT,
@@ -37,14 +38,16 @@ async def test_import_then_evaluate_against_hand_computed_results(
     assert response.status_code == 200, response.text
     summary = response.json()
     assert summary["written"] is True
-    assert summary["format"] == "csv" and summary["layout"] == "long"
+    assert summary["format"] == "csv"
+    assert summary["layout"] == "long"
     assert (summary["rows"], summary["created"], summary["updated"], summary["unchanged"]) == (
         17,
         17,
         0,
         0,
     )
-    assert summary["rejected"] == 0 and summary["errors"] == []
+    assert summary["rejected"] == 0
+    assert summary["errors"] == []
     assert summary["assessments_created"] == 3
     assert await counts(session) == (3, 17, 0)
 
@@ -53,7 +56,8 @@ async def test_import_then_evaluate_against_hand_computed_results(
     assert evaluation["summary"]["criteria_met"] == 4
     assert evaluation["summary"]["headline"] == "đạt 4/4 tiêu chí"
     income = evaluation["criteria"][0]["indicators"][0]
-    assert income["threshold"] == 40 and income["status"] == "met"
+    assert income["threshold"] == 40
+    assert income["status"] == "met"
     assert income["threshold_basis"]["matched"] == {"region": "TDMNPB", "year": 2023}
     assert evaluation["thresholds_context"]["region"] == "TDMNPB"
     # Conditions are not recorded yet: the title is not attainable until they are.
@@ -81,7 +85,8 @@ async def test_import_then_evaluate_against_hand_computed_results(
     }
     assert evaluation["revocation"]["falls_under_band"] is False
     gaps = (await client.get(f"/api/v1/assessments/{a['id']}/gaps")).json()
-    assert gaps["criteria"] == [] and gaps["conditions"] == []
+    assert gaps["criteria"] == []
+    assert gaps["conditions"] == []
 
     # B: the same income as A, but the 2024 threshold (45) applies → year-dependent.
     b = await assessment_of(client, set_id, communes["B"], 2024)
@@ -108,7 +113,8 @@ async def test_import_then_evaluate_against_hand_computed_results(
     assert _criteria(evaluation) == {1: "not_met", 2: "not_met", 3: "met", 4: "not_met"}
     assert evaluation["summary"]["headline"] == "đạt 1/4 tiêu chí"
     poverty = evaluation["criteria"][2]["indicators"][0]
-    assert poverty["threshold"] == 5 and poverty["status"] == "met"
+    assert poverty["threshold"] == 5
+    assert poverty["status"] == "met"
     assert evaluation["revocation"]["falls_under_band"] is True
     gaps = (await client.get(f"/api/v1/assessments/{c['id']}/gaps")).json()
     assert [g["number"] for g in gaps["criteria"]] == [1, 2, 4]
@@ -142,7 +148,8 @@ async def test_dry_run_writes_nothing_and_reimport_is_unchanged(
     dry = await post_csv(admin_client, set_id, text, dry_run=True)
     assert dry.status_code == 200, dry.text
     body = dry.json()
-    assert body["dry_run"] is True and body["written"] is False
+    assert body["dry_run"] is True
+    assert body["written"] is False
     assert (body["created"], body["updated"], body["unchanged"]) == (17, 0, 0)
     assert body["assessments_created"] == 3
     assert await counts(session) == (0, 0, 0)
@@ -157,7 +164,7 @@ async def test_dry_run_writes_nothing_and_reimport_is_unchanged(
     assert await counts(session) == (3, 17, 0)
 
     # One changed value: one update, and the replaced version goes to the history.
-    changed = [("07450", 2023, "1.1", "43", "")] + CSV_ROWS[1:]
+    changed = [("07450", 2023, "1.1", "43", ""), *CSV_ROWS[1:]]
     third = await post_csv(admin_client, set_id, csv_text(changed))
     body = third.json()
     assert (body["created"], body["updated"], body["unchanged"]) == (0, 1, 16)
@@ -246,7 +253,26 @@ async def test_large_import_runs_as_a_job(
     job = (await client.get(location)).json()
     assert job["status"] == "succeeded", job
     assert job["rows_processed"] == 17
-    assert job["summary"]["created"] == 17 and job["summary"]["written"] is True
+    assert job["summary"]["created"] == 17
+    assert job["summary"]["written"] is True
     missing = await client.get(f"/api/v1/import-jobs/{uuid.uuid4()}")
     assert missing.status_code == 404
     assert missing.json()["code"] == "import_job_not_found"
+
+
+async def test_a_refused_row_in_a_later_batch_rolls_back_earlier_batches(
+    admin_client: AsyncClient,
+    session: AsyncSession,
+    criteria_set: dict[str, Any],
+    monkeypatch: Any,
+) -> None:
+    # Batches are merged as they come (the next is checked meanwhile); all or nothing still holds.
+    monkeypatch.setattr(imports, "BATCH", 4)
+    rows = [*CSV_ROWS, ("07450", 2023, "9.9", "1", "")]
+    response = await post_csv(admin_client, criteria_set["id"], csv_text(rows))
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["rows"][0]["row"] == 19
+    assert await counts(session) == (0, 0, 0)
+    partial = await post_csv(admin_client, criteria_set["id"], csv_text(rows), partial=True)
+    assert partial.json()["created"] == 17
+    assert await counts(session) == (3, 17, 0)

@@ -39,7 +39,9 @@ async def test_row_problems_are_grouped_by_code_with_rows_and_values(
     assert response.headers["content-type"] == PROBLEM
     body = response.json()
     assert body["code"] == "import_rejected"
-    assert body["written"] is False and body["rejected"] == 12 and body["rows"] == 13
+    assert body["written"] is False
+    assert body["rejected"] == 12
+    assert body["rows"] == 13
     found = errors_by_code(body)
     by_rows = {code: [(r["row"], r["value"]) for r in listed] for code, listed in found.items()}
     assert by_rows == {
@@ -48,7 +50,7 @@ async def test_row_problems_are_grouped_by_code_with_rows_and_values(
         "indicator_not_in_set": [(5, "9.9")],
         "value_kind_mismatch": [(6, "maybe"), (7, "abc")],
         "value_out_of_range": [(8, "-5"), (9, "120")],
-        "year_outside_period": [(10, 2019)],
+        "year_outside_period": [(10, "2019")],
         "duplicate_row": [(11, "44")],
         "judgement_reason_required": [(12, "basically_met")],
         "invalid_year": [(13, "20x3")],

@@ -49,13 +49,16 @@ async def test_template_round_trip(
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert rows[0] == ["unit_code", "unit_name", "year", "1.1", "2.1", "2.2", "3.1", "3.2", "4.1"]
     codes = [row[0] for row in rows[1:]]
-    assert "07450" in codes and "07453" in codes and len(codes) > 10
+    assert "07450" in codes
+    assert "07453" in codes
+    assert len(codes) > 10
     assert all(isinstance(code, str) and len(code) == 5 for code in codes)
     assert all(value is None for row in rows[1:] for value in row[3:])
 
     # Untouched, the empty template imports without error and writes nothing.
     untouched = await _import(admin_client, content)
-    assert untouched["layout"] == "wide" and untouched["rows"] == 0
+    assert untouched["layout"] == "wide"
+    assert untouched["rows"] == 0
     assert await counts(session) == (0, 0, 0)
 
     # Fill two communes as a province office would, and import (set and kind come from `meta`).
@@ -92,11 +95,14 @@ async def test_template_refuses_bad_queries(
 ) -> None:
     base = {"criteria_set_id": criteria_set["id"], "unit_id": str(communes["A"])}
     outside = await client.get("/api/v1/indicator-values/template", params={**base, "year": 2019})
-    assert outside.status_code == 422 and outside.json()["code"] == "year_outside_period"
+    assert outside.status_code == 422
+    assert outside.json()["code"] == "year_outside_period"
     missing = await client.get("/api/v1/indicator-values/template", params=base)
-    assert missing.status_code == 422 and "year" in missing.json()["errors"][0]["loc"]
+    assert missing.status_code == 422
+    assert "year" in missing.json()["errors"][0]["loc"]
     nowhere = await client.get(
         "/api/v1/indicator-values/template",
         params={**base, "unit_id": str(uuid.uuid4()), "year": 2023},
     )
-    assert nowhere.status_code == 422 and nowhere.json()["code"] == "unit_not_found"
+    assert nowhere.status_code == 422
+    assert nowhere.json()["code"] == "unit_not_found"

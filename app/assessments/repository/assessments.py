@@ -94,6 +94,16 @@ async def find_for_units(
     return [row for row in rows if (row["unit_id"], row["year"]) in keep]
 
 
+async def find_for_year(
+    session: AsyncSession, criteria_set_id: uuid.UUID, kind: str, year: int
+) -> list[RowMapping]:
+    """Every assessment of the set and kind for the year (bulk imports of a whole level)."""
+    statement = select(A.c.id, A.c.unit_id, A.c.year, A.c.status, A.c.created_at).where(
+        A.c.criteria_set_id == criteria_set_id, A.c.kind == kind, A.c.year == year
+    )
+    return list((await session.execute(statement)).mappings().all())
+
+
 async def list_page(
     session: AsyncSession,
     *,

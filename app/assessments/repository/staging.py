@@ -1,5 +1,6 @@
-"""The bulk path of the import: validated rows go to a temporary staging table, then one set-based
-statement merges them into ``indicator_values``.
+"""The bulk path of the import: each batch of validated rows goes to a temporary staging table,
+then one set-based statement merges it into ``indicator_values`` (the importer parses the next
+batch meanwhile, and wraps all batches in one savepoint so that a refused file writes nothing).
 
 PostgreSQL: rows arrive by ``COPY`` (asyncpg ``copy_records_to_table`` on the session's own
 connection, so inside its transaction), then one ``INSERT … ON CONFLICT DO UPDATE … WHERE values
@@ -33,9 +34,12 @@ COLUMNS = (
     "judgement",
     "judgement_reason",
     "note",
+    "fresh",
 )
+# (row, assessment, indicator, number, yes/no, judgement, reason, note, fresh): ``fresh`` marks
+# rows of assessments this import creates, which cannot have stored values to compare with.
 Record = tuple[
-    int, uuid.UUID, uuid.UUID, float | None, bool | None, str | None, str | None, str | None
+    int, uuid.UUID, uuid.UUID, float | None, bool | None, str | None, str | None, str | None, bool
 ]
 
 _HISTORY_COLUMNS = (
@@ -72,12 +76,15 @@ def _params(statement: str) -> Any:
 
 
 class Stage:
-    def __init__(self, dialect: str, keep_notes: bool) -> None:
+    def __init__(self, dialect: str, keep_notes: bool, remember_keys: bool = False) -> None:
         self.dialect = dialect
-        self.name = f"ntm_stage_{uuid.uuid4().hex[:12]}"
+        suffix = uuid.uuid4().hex[:12]
+        self.name = f"ntm_stage_{suffix}"
+        # mode=replace needs every (assessment, indicator) of the file once all batches are in.
+        self.keys = f"ntm_stage_keys_{suffix}" if remember_keys else None
         self.keep_notes = keep_notes
         self.rows = 0
-        self._indexed = False
+        self.total = 0
 
     @property
     def postgres(self) -> bool:
@@ -103,17 +110,32 @@ class Stage:
             ddl = (
                 f"CREATE TEMPORARY TABLE {self.name} (row_no integer, assessment_id uuid, "
                 "indicator_id uuid, value_number double precision, value_bool boolean, "
-                "judgement text, judgement_reason text, note text) ON COMMIT DROP"
+                "judgement text, judgement_reason text, note text, fresh boolean) ON COMMIT DROP"
             )
         else:
             ddl = (
                 f"CREATE TEMPORARY TABLE {self.name} (row_no INTEGER, assessment_id CHAR(32), "
                 "indicator_id CHAR(32), value_number FLOAT, value_bool BOOLEAN, "
-                "judgement VARCHAR(16), judgement_reason TEXT, note TEXT)"
+                "judgement VARCHAR(16), judgement_reason TEXT, note TEXT, fresh BOOLEAN)"
             )
         await session.execute(text(ddl))
+        if self.keys is not None:
+            kind = "uuid" if self.postgres else "CHAR(32)"
+            drop = " ON COMMIT DROP" if self.postgres else ""
+            await session.execute(
+                text(
+                    f"CREATE TEMPORARY TABLE {self.keys} (assessment_id {kind}, "
+                    f"indicator_id {kind}, PRIMARY KEY (assessment_id, indicator_id)){drop}"
+                )
+            )
 
     async def add(self, session: AsyncSession, records: Sequence[Record]) -> None:
+        """Replace the staged batch with ``records``."""
+        if self.rows:
+            await session.execute(
+                text(f"TRUNCATE {self.name}" if self.postgres else f"DELETE FROM {self.name}")
+            )
+            self.rows = 0
         if not records:
             return
         connection = await session.connection()
@@ -128,16 +150,35 @@ class Stage:
                 [(r[0], r[1].hex, r[2].hex, *r[3:]) for r in records],
             )
             await cursor.close()
-        self.rows += len(records)
-
-    async def _index(self, session: AsyncSession) -> None:
-        if not self._indexed:
+        self.rows = len(records)
+        self.total += len(records)
+        if self.keys is not None:
             await session.execute(
-                text(f"CREATE INDEX ix_{self.name} ON {self.name} (assessment_id, indicator_id)")
+                text(
+                    f"INSERT INTO {self.keys} (assessment_id, indicator_id) "
+                    f"SELECT assessment_id, indicator_id FROM {self.name}"
+                )
             )
-            if self.postgres:
-                await session.execute(text(f"ANALYZE {self.name}"))
-            self._indexed = True
+
+    def _current(self, *, outer: bool) -> str:
+        """The stage joined with the stored value of each of its rows, found by primary key.
+
+        On PostgreSQL a ``LATERAL`` subquery fenced by ``OFFSET 0`` keeps the planner from
+        hash-joining the whole of ``indicator_values`` for every batch: one index probe per staged
+        row is what a batch of 20,000 rows against millions of stored values wants.
+        """
+        if self.postgres:
+            join = "LEFT JOIN LATERAL" if outer else "CROSS JOIN LATERAL"
+            return (
+                f"FROM {self.name} s {join} (SELECT * FROM indicator_values i "
+                "WHERE NOT s.fresh AND i.assessment_id = s.assessment_id "
+                f"AND i.indicator_id = s.indicator_id OFFSET 0) v{' ON true' if outer else ''}"
+            )
+        join = "LEFT JOIN" if outer else "JOIN"
+        return (
+            f"FROM {self.name} s {join} indicator_values v ON NOT s.fresh "
+            "AND v.assessment_id = s.assessment_id AND v.indicator_id = s.indicator_id"
+        )
 
     async def compare(self, session: AsyncSession) -> MergeCounts:
         """What a merge would do, without doing it (dry runs; counts on SQLite)."""
@@ -146,8 +187,7 @@ class Stage:
             "COALESCE(SUM(CASE WHEN v.assessment_id IS NULL THEN 1 ELSE 0 END), 0) AS created, "
             f"COALESCE(SUM(CASE WHEN v.assessment_id IS NOT NULL AND {self.differs('v', 's')} "
             "THEN 1 ELSE 0 END), 0) AS updated, COUNT(*) AS total "
-            f"FROM {self.name} s LEFT JOIN indicator_values v "
-            "ON v.assessment_id = s.assessment_id AND v.indicator_id = s.indicator_id"
+            f"{self._current(outer=True)}"
         )
         row = (await session.execute(text(statement))).one()
         created, updated, total = int(row.created), int(row.updated), int(row.total)
@@ -191,8 +231,7 @@ class Stage:
         return (
             f"INSERT INTO indicator_value_history ({_HISTORY_COLUMNS}) "
             f"SELECT {_HISTORY_FROM.format(v='v', change='update')} "
-            f"FROM {self.name} s JOIN indicator_values v "
-            "ON v.assessment_id = s.assessment_id AND v.indicator_id = s.indicator_id "
+            f"{self._current(outer=False)} "
             f"WHERE {self.differs('v', 's')}"
         )
 
@@ -202,7 +241,8 @@ class Stage:
             f"up AS ({self._upsert('iv')} RETURNING iv.assessment_id, (iv.xmax = 0) AS inserted), "
             "touched AS (UPDATE assessments SET revision = revision + 1, updated_at = :now, "
             "updated_by = :actor, updated_by_name = :actor_name "
-            "WHERE id IN (SELECT DISTINCT assessment_id FROM up) RETURNING id) "
+            "WHERE id IN (SELECT DISTINCT assessment_id FROM up) "
+            f"AND id IN (SELECT assessment_id FROM {self.name} WHERE NOT fresh) RETURNING id) "
             "SELECT (SELECT count(*) FROM up WHERE inserted) AS created, "
             "(SELECT count(*) FROM up WHERE NOT inserted) AS updated, "
             "(SELECT count(*) FROM old) AS superseded, (SELECT count(*) FROM touched) AS touched"
@@ -220,8 +260,7 @@ class Stage:
             _params(
                 "UPDATE assessments SET revision = revision + 1, updated_at = :now, "
                 "updated_by = :actor, updated_by_name = :actor_name WHERE id IN ("
-                f"SELECT s.assessment_id FROM {self.name} s LEFT JOIN indicator_values v "
-                "ON v.assessment_id = s.assessment_id AND v.indicator_id = s.indicator_id "
+                f"SELECT s.assessment_id {self._current(outer=True)} "
                 f"WHERE v.assessment_id IS NULL OR {self.differs('v', 's')})"
             ),
             params,
@@ -230,15 +269,15 @@ class Stage:
         return counts
 
     def _unmentioned(self, v: str) -> str:
+        assert self.keys is not None, "mode=replace stages with remember_keys=True"
         return (
-            f"{v}.assessment_id IN (SELECT DISTINCT assessment_id FROM {self.name}) AND NOT EXISTS "
-            f"(SELECT 1 FROM {self.name} s WHERE s.assessment_id = {v}.assessment_id "
-            f"AND s.indicator_id = {v}.indicator_id)"
+            f"{v}.assessment_id IN (SELECT DISTINCT assessment_id FROM {self.keys}) AND NOT EXISTS "
+            f"(SELECT 1 FROM {self.keys} k WHERE k.assessment_id = {v}.assessment_id "
+            f"AND k.indicator_id = {v}.indicator_id)"
         )
 
     async def count_unmentioned(self, session: AsyncSession) -> int:
         """Values of the touched assessments that the file does not mention (mode=replace)."""
-        await self._index(session)
         statement = f"SELECT COUNT(*) FROM indicator_values v WHERE {self._unmentioned('v')}"
         return int((await session.execute(text(statement))).scalar_one())
 
@@ -251,7 +290,6 @@ class Stage:
         actor_name: str | None,
         source: str,
     ) -> int:
-        await self._index(session)
         params = {"now": now, "actor": actor, "actor_name": actor_name, "source": source}
         history = (
             f"INSERT INTO indicator_value_history ({_HISTORY_COLUMNS}) "
@@ -272,3 +310,5 @@ class Stage:
 
     async def drop(self, session: AsyncSession) -> None:
         await session.execute(text(f"DROP TABLE IF EXISTS {self.name}"))
+        if self.keys is not None:
+            await session.execute(text(f"DROP TABLE IF EXISTS {self.keys}"))

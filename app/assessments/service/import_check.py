@@ -1,0 +1,478 @@
+"""Checking imported rows, a batch at a time, with set-based lookups and per-import caches.
+
+Per batch: the (unit code, year) pairs not seen before are resolved in one query per year (or,
+when a batch needs many, the whole level for that year is loaded once), then the assessments of
+the new (unit, year) pairs likewise; then one tight loop turns every row into a staging record or
+a rejection. Raw spellings (the year "2024", the code "7444", the indicator "17.8") are cached, so
+each distinct one is normalised once per import, not once per row.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.assessments import parsing
+from app.assessments.coerce import Rules, ValueProblem, compile_parser
+from app.assessments.engine import SetSpec
+from app.assessments.repository import assessments as repo
+from app.assessments.repository import units as units_repo
+from app.assessments.repository.staging import Record
+from app.models.assessments import AssessmentStatus, Judgement
+
+MAX_LISTED = 1000
+CODE_WIDTH = {"province": 2, "district": 3, "commune": 5}
+# A batch asking for this many unknown codes (or assessments) of one year loads them all at once.
+PRELOAD_AT = 200
+NOT_AN_OBJECT = "__not_an_object__"
+BASICALLY_MET = Judgement.BASICALLY_MET.value
+Problem = tuple[str, str]  # (code, message)
+
+
+@dataclass
+class Rejections:
+    groups: dict[str, dict[str, Any]] = field(default_factory=dict)
+    total: int = 0
+
+    def add(
+        self,
+        code: str,
+        row: int | None,
+        message: str,
+        *,
+        value: Any = None,
+        column: str | None = None,
+        field_name: str | None = None,
+    ) -> None:
+        self.total += 1
+        group = self.groups.setdefault(code, {"code": code, "count": 0, "rows": []})
+        group["count"] += 1
+        if len(group["rows"]) < MAX_LISTED:
+            shown = value if value is None or isinstance(value, bool | int | float) else str(value)
+            group["rows"].append(
+                {
+                    "row": row,
+                    "column": column,
+                    "field": field_name,
+                    "value": shown,
+                    "message": message,
+                }
+            )
+        else:
+            group["truncated"] = True
+
+    def as_list(self) -> list[dict[str, Any]]:
+        return sorted(self.groups.values(), key=lambda g: (-g["count"], g["code"]))
+
+
+def text_of(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    return text or None
+
+
+def year_of(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def variants(code: str) -> set[str]:
+    """Spellings of a numeric code at every level (a district's "218" is "00218" padded)."""
+    if not code.isdigit():
+        return {code}
+    bare = code.lstrip("0") or "0"
+    return {code, bare, *(bare.zfill(width) for width in CODE_WIDTH.values())}
+
+
+@dataclass
+class Target:
+    """The assessment a (unit, year) pair's values go to; ``new`` ones are created on write."""
+
+    id: uuid.UUID
+    new: bool
+    unit_id: uuid.UUID
+    year: int
+
+
+class RowChecker:
+    def __init__(
+        self,
+        session: AsyncSession,
+        spec: SetSpec,
+        kind: str,
+        as_of: date | None,
+        rejections: Rejections,
+    ) -> None:
+        self.session = session
+        self.spec = spec
+        self.kind = kind
+        self.as_of = as_of
+        self.rejections = rejections
+        self.wide = False
+        self.width = CODE_WIDTH.get(spec.level)
+        self.parsers = {
+            i.code: (i, n, compile_parser(Rules(i.kind, i.unit, i.value_min, i.value_max)))
+            for n, i in enumerate(spec.indicators)
+        }
+        self.raw_indicators: dict[Any, Any] = {}
+        self.raw_years: dict[Any, int | Problem] = {}
+        # (raw unit code or id, year) → unit id or problem
+        self.units: dict[tuple[Any, int], uuid.UUID | Problem] = {}
+        self.preloaded_years: set[int] = set()
+        self.targets: dict[tuple[uuid.UUID, int], Target | Problem] = {}
+        self.preloaded_targets: set[int] = set()
+        self.unit_numbers: dict[uuid.UUID, int] = {}
+        self.seen: dict[int, int] = {}
+        self.used: set[uuid.UUID] = set()
+
+    # --- normalising raw spellings (cached) -------------------------------------------------
+
+    def _year(self, raw: Any) -> int | Problem:
+        found = self.raw_years.get(raw)
+        if found is not None:
+            return found
+        year = year_of(raw)
+        first, last = self.spec.start_year, self.spec.end_year
+        result: int | Problem
+        if year is None:
+            result = (
+                ("missing_value", "No year given.")
+                if raw is None
+                else ("invalid_year", "The year is not a whole number.")
+            )
+        elif not first <= year <= last:
+            result = (
+                "year_outside_period",
+                f"Year {year} is outside the set's period {first}-{last}.",
+            )
+        else:
+            result = year
+        if isinstance(raw, str | int | float) or raw is None:
+            self.raw_years[raw] = result
+        return result
+
+    def _code(self, raw: Any) -> str | None:
+        code = text_of(raw)
+        if code is not None and self.width and code.isdigit() and len(code) < self.width:
+            code = code.zfill(self.width)
+        return code
+
+    def _indicator(self, raw: Any) -> Any:
+        found = self.raw_indicators.get(raw)
+        if found is None:
+            code = text_of(raw)
+            found = self.parsers.get(code) if code is not None else None
+            if found is None:
+                found = ("indicator_not_in_set", code) if code else ("missing_value", None)
+            self.raw_indicators[raw] = found
+        return found
+
+    # --- set-based resolution -------------------------------------------------------------
+
+    async def _resolve_codes(self, year: int, wanted: dict[str, list[Any]]) -> None:
+        """``wanted``: normalised code → the raw spellings that produced it."""
+        level = self.spec.level
+        found: dict[str, set[uuid.UUID]] = {}
+        preload = year not in self.preloaded_years and len(wanted) >= PRELOAD_AT
+        if preload:
+            self.preloaded_years.add(year)
+            rows = await units_repo.versions_at_level(self.session, level, year, self.as_of)
+        else:
+            rows = await units_repo.versions_by_code(self.session, level, wanted, year, self.as_of)
+        for row in rows:
+            found.setdefault(row["code"], set()).add(row["unit_id"])
+        spellings = {v: code for code in set(wanted) - set(found) for v in variants(code)}
+        other: dict[str, str] = {}
+        if spellings:
+            for spelling, other_level in (
+                await units_repo.levels_of_codes(self.session, spellings, year, self.as_of)
+            ).items():
+                other.setdefault(spellings[spelling], other_level)
+        when = self.as_of.isoformat() if self.as_of else str(year)
+        if preload:
+            # Every code of the level is known now: fill the cache for the whole year.
+            for code, ids in found.items():
+                if len(ids) == 1:
+                    self.units[(code, year)] = next(iter(ids))
+        for code, raws in wanted.items():
+            ids = found.get(code, set())
+            result: uuid.UUID | Problem
+            if len(ids) == 1:
+                result = next(iter(ids))
+            elif len(ids) > 1:
+                result = (
+                    "unit_code_ambiguous",
+                    f"{len(ids)} {level} units had code {code} during {year} (the map changed "
+                    "that year): give `as_of` or use `unit_id`.",
+                )
+            elif code in other:
+                result = (
+                    "unit_level_mismatch",
+                    f"Code {code} is a {other[code]} code in {when}; the set applies to a {level}.",
+                )
+            else:
+                result = ("unit_not_found", f"No {level} had code {code} in {when}.")
+            for raw in raws:
+                self.units[(raw, year)] = result
+            self.units[(code, year)] = result
+
+    async def _resolve_ids(self, year: int, wanted: dict[uuid.UUID, list[Any]]) -> None:
+        levels = {
+            row["unit_id"]: row["level"]
+            for row in await units_repo.versions_of_units(self.session, wanted, year, self.as_of)
+        }
+        for unit_id, raws in wanted.items():
+            level = levels.get(unit_id)
+            result: uuid.UUID | Problem
+            if level is None:
+                result = ("unit_not_found", f"No unit {unit_id} existed in {year}.")
+            elif level != self.spec.level:
+                result = (
+                    "unit_level_mismatch",
+                    f"Unit {unit_id} is a {level}; the set applies to a {self.spec.level}.",
+                )
+            else:
+                result = unit_id
+            for raw in raws:
+                self.units[(raw, year)] = result
+
+    async def _resolve_targets(self, wanted: set[tuple[uuid.UUID, int]]) -> None:
+        by_year: dict[int, list[tuple[uuid.UUID, int]]] = {}
+        for pair in wanted:
+            by_year.setdefault(pair[1], []).append(pair)
+        rows = []
+        for year, pairs in by_year.items():
+            if year in self.preloaded_targets:
+                continue
+            if len(pairs) >= PRELOAD_AT:
+                self.preloaded_targets.add(year)
+                rows += await repo.find_for_year(self.session, self.spec.id, self.kind, year)
+            else:
+                rows += await repo.find_for_units(self.session, self.spec.id, self.kind, pairs)
+        found: dict[tuple[uuid.UUID, int], list[Any]] = {}
+        for row in rows:
+            found.setdefault((row["unit_id"], row["year"]), []).append(row)
+        for key, listed in found.items():
+            if key in self.targets:
+                continue
+            if len(listed) > 1:
+                self.targets[key] = (
+                    "assessment_ambiguous",
+                    f"{len(listed)} {self.kind} assessments exist for this unit and year: enter "
+                    "these values through PUT /assessments/{id}/values.",
+                )
+            elif listed[0]["status"] == AssessmentStatus.LOCKED:
+                self.targets[key] = (
+                    "assessment_locked",
+                    f"Assessment {listed[0]['id']} is locked: its values can no longer change.",
+                )
+            else:
+                self.targets[key] = Target(listed[0]["id"], False, *key)
+        for key in wanted:
+            if key not in self.targets:
+                self.targets[key] = Target(uuid.uuid4(), True, *key)
+
+    # --- one batch ----------------------------------------------------------------------------
+
+    def _unit_key(self, row: parsing.RawRow) -> tuple[str, Any] | None:
+        raw_id = row.unit_id
+        if raw_id is not None and raw_id != "":
+            return ("id", raw_id)
+        raw_code = row.unit_code
+        if raw_code is None or raw_code == "":
+            return None
+        return ("code", raw_code)
+
+    def wanted_units(
+        self, batch: list[parsing.RawRow]
+    ) -> tuple[dict[int, dict[str, list[Any]]], dict[int, dict[uuid.UUID, list[Any]]]]:
+        """Unit codes and ids of the batch that are not cached yet, by year (no database)."""
+        codes: dict[int, dict[str, list[Any]]] = {}
+        ids: dict[int, dict[uuid.UUID, list[Any]]] = {}
+        units = self.units
+        for row in batch:
+            year = self._year(row.year)
+            if not isinstance(year, int):
+                continue
+            key = self._unit_key(row)
+            if key is None or (key[1], year) in units:
+                continue
+            if key[0] == "code":
+                code = self._code(key[1])
+                if code is None:
+                    continue
+                if (code, year) in units:
+                    units[(key[1], year)] = units[(code, year)]
+                    continue
+                codes.setdefault(year, {}).setdefault(code, []).append(key[1])
+            else:
+                try:
+                    unit_id = uuid.UUID(str(key[1]).strip())
+                except ValueError:
+                    units[(key[1], year)] = ("unit_not_found", "unit_id is not a UUID.")
+                    continue
+                ids.setdefault(year, {}).setdefault(unit_id, []).append(key[1])
+        return codes, ids
+
+    async def lookup_units(
+        self,
+        codes: dict[int, dict[str, list[Any]]],
+        ids: dict[int, dict[uuid.UUID, list[Any]]],
+    ) -> None:
+        for year, wanted in codes.items():
+            await self._resolve_codes(year, wanted)
+        for year, wanted_ids in ids.items():
+            await self._resolve_ids(year, wanted_ids)
+
+    def wanted_targets(self, batch: list[parsing.RawRow]) -> set[tuple[uuid.UUID, int]]:
+        """(unit, year) pairs of the batch whose assessment is not known yet (no database)."""
+        pairs: set[tuple[uuid.UUID, int]] = set()
+        units, targets = self.units, self.targets
+        for row in batch:
+            year = self._year(row.year)
+            key = self._unit_key(row)
+            if not isinstance(year, int) or key is None:
+                continue
+            unit = units.get((key[1], year))
+            if isinstance(unit, uuid.UUID) and (unit, year) not in targets:
+                pairs.add((unit, year))
+        return pairs
+
+    async def lookup_targets(self, pairs: set[tuple[uuid.UUID, int]]) -> None:
+        await self._resolve_targets(pairs)
+
+    async def resolve(self, batch: list[parsing.RawRow]) -> None:
+        """Look up the units and assessments this batch needs that are not cached yet."""
+        codes, ids = self.wanted_units(batch)
+        if codes or ids:
+            await self.lookup_units(codes, ids)
+        pairs = self.wanted_targets(batch)
+        if pairs:
+            await self.lookup_targets(pairs)
+
+    def records(self, batch: Iterable[parsing.RawRow]) -> list[Record]:
+        """The batch's staging records; every refused row is added to the rejections."""
+        reject = self.rejections.add
+        units, targets, seen, numbers = self.units, self.targets, self.seen, self.unit_numbers
+        used, wide = self.used, self.wide
+        out: list[Record] = []
+        append = out.append
+        for row in batch:
+            if row.column == NOT_AN_OBJECT:
+                reject("malformed_row", row.row, "A JSON row must be an object.", value=row.value)
+                continue
+            year = self._year(row.year)
+            if not isinstance(year, int):
+                reject(year[0], row.row, year[1], value=row.year, field_name="year")
+                continue
+            key = self._unit_key(row)
+            if key is None:
+                reject(
+                    "missing_value",
+                    row.row,
+                    "No unit_code or unit_id given.",
+                    field_name="unit_code",
+                )
+                continue
+            unit = units.get((key[1], year))
+            if not isinstance(unit, uuid.UUID):
+                problem = unit or ("unit_not_found", "Unknown unit.")
+                name = "unit_code" if key[0] == "code" else "unit_id"
+                reject(problem[0], row.row, problem[1], value=key[1], field_name=name)
+                continue
+            found = self._indicator(row.indicator_code)
+            if len(found) == 2:
+                code, shown = found
+                reject(
+                    code,
+                    row.row,
+                    f"{shown} is not an indicator code of {self.spec.code}."
+                    if shown
+                    else "No indicator_code given.",
+                    value=row.indicator_code,
+                    column=row.column,
+                    field_name="indicator_code",
+                )
+                continue
+            indicator, position, parse = found
+            try:
+                number, flag, judgement = parse(row.value)
+            except ValueProblem as problem:
+                reject(
+                    problem.code,
+                    row.row,
+                    f"{indicator.code}: {problem.message}.",
+                    value=row.value,
+                    column=row.column,
+                    field_name="value",
+                )
+                continue
+            note = None if wide or row.note is None or row.note == "" else text_of(row.note)
+            if judgement == BASICALLY_MET and not note:
+                # Cơ bản đạt only by a recorded judgement with its reasons: the note holds them.
+                reject(
+                    "judgement_reason_required",
+                    row.row,
+                    f"{indicator.code}: a judgement of basically_met needs its reasons in `note`.",
+                    value=row.value,
+                    column=row.column,
+                    field_name="note",
+                )
+                continue
+            number_of_unit = numbers.get(unit)
+            if number_of_unit is None:
+                number_of_unit = numbers[unit] = len(numbers)
+            dup = (number_of_unit << 32) | ((year - 1900) << 16) | position
+            earlier = seen.get(dup)
+            if earlier is not None:
+                reject(
+                    "duplicate_row",
+                    row.row,
+                    f"{indicator.code} for this unit and year was already given in row {earlier}.",
+                    value=row.value,
+                    column=row.column,
+                    field_name="indicator_code",
+                )
+                continue
+            seen[dup] = row.row
+            target = targets[(unit, year)]
+            if not isinstance(target, Target):
+                reject(target[0], row.row, target[1], value=row.value, column=row.column)
+                continue
+            used.add(target.id)
+            append(
+                (
+                    row.row,
+                    target.id,
+                    indicator.id,
+                    number,
+                    flag,
+                    judgement,
+                    note if judgement is not None else None,
+                    note,
+                    target.new,
+                )
+            )
+        return out
+
+    def new_targets(self, ids: Iterable[uuid.UUID] | None = None) -> list[Target]:
+        """Assessments to create: the new ones that received at least one value (of ``ids``)."""
+        wanted = self.used if ids is None else set(ids)
+        return [
+            t for t in self.targets.values() if isinstance(t, Target) and t.new and t.id in wanted
+        ]
