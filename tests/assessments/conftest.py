@@ -24,6 +24,7 @@ TEST_SET: dict[str, Any] = {
     "level": "commune",
     "period": {"start_year": 2021, "end_year": 2025},
     "legal_basis": {"number": "TEST/2024"},
+    "applicability_rules": [{"if_classification": "especially_difficult", "use_region": "TDMNPB"}],
     "criteria": [
         {
             "number": 1,
@@ -137,7 +138,7 @@ TEST_SET: dict[str, Any] = {
 }
 
 # Communes of the pre-2025 map: two in Bắc Giang (region TDMNPB), one in Hà Nội (DBSH).
-COMMUNES = {"A": "07450", "B": "07453", "C": "00379"}
+COMMUNES = {"A": "07450", "B": "07453", "C": "00379", "D": "00382"}
 LUC_NAM_DISTRICT = "218"
 
 

@@ -276,3 +276,32 @@ async def test_a_refused_row_in_a_later_batch_rolls_back_earlier_batches(
     partial = await post_csv(admin_client, criteria_set["id"], csv_text(rows), partial=True)
     assert partial.json()["created"] == 17
     assert await counts(session) == (3, 17, 0)
+
+
+async def test_classification_picks_the_northern_column_even_among_siblings(
+    admin_client: AsyncClient,
+    client: AsyncClient,
+    criteria_set: dict[str, Any],
+    communes: dict[str, uuid.UUID],
+) -> None:
+    """C and D are neighbours in Hà Nội (DBSH); D is an especially difficult commune, so it reads
+    the TDMNPB column (318/QĐ-TTg art. 1). Evaluated together, each gets its own thresholds."""
+    assigned = await admin_client.post(
+        f"/api/v1/units/{communes['D']}/classifications",
+        json={"kind": "especially_difficult", "value": "true", "valid_from": "2021-01-01"},
+    )
+    assert assigned.status_code in (200, 201), assigned.text
+    rows = [("00379", 2023, "1.1", "50", ""), ("00382", 2023, "1.1", "50", "")]
+    assert (await post_csv(admin_client, criteria_set["id"], csv_text(rows))).status_code == 200
+    listed = await client.get(
+        "/api/v1/assessments",
+        params={"criteria_set_id": criteria_set["id"], "include": "evaluation"},
+    )
+    by_unit = {i["unit_id"]: i for i in listed.json()["items"]}
+    assert by_unit[str(communes["C"])]["evaluation"]["summary"]["criteria_met"] == 0
+    assert by_unit[str(communes["D"])]["evaluation"]["summary"]["criteria_met"] == 1
+    d = by_unit[str(communes["D"])]["id"]
+    evaluation = (await client.get(f"/api/v1/assessments/{d}/evaluation")).json()
+    assert evaluation["thresholds_context"]["region"] == "TDMNPB"
+    assert evaluation["thresholds_context"]["classifications"] == ["especially_difficult"]
+    assert evaluation["criteria"][0]["indicators"][0]["threshold"] == 40

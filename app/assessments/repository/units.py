@@ -14,13 +14,22 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import RowMapping, Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models.units import UnitVersion
+from app.models.units import UnitClassification, UnitVersion
 
 V = cast(Table, UnitVersion.__table__)
+K = cast(Table, UnitClassification.__table__)
 T = TypeVar("T")
 CHUNK = 900
 
-UNIT_COLUMNS = (V.c.unit_id, V.c.level, V.c.code, V.c.name, V.c.valid_from, V.c.valid_to)
+UNIT_COLUMNS = (
+    V.c.unit_id,
+    V.c.level,
+    V.c.code,
+    V.c.name,
+    V.c.parent_id,
+    V.c.valid_from,
+    V.c.valid_to,
+)
 
 
 def chunks(values: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
@@ -101,6 +110,20 @@ async def versions_for_years(
             V.c.unit_id.in_(part),
             V.c.valid_from < date(last + 1, 1, 1),
             V.c.valid_to > date(first, 1, 1),
+        )
+        rows.extend((await session.execute(statement)).mappings().all())
+    return rows
+
+
+async def classifications_of(
+    session: AsyncSession, unit_ids: Iterable[uuid.UUID]
+) -> list[RowMapping]:
+    """Every dated classification of the units (the caller picks those valid on its date)."""
+    wanted = sorted(set(unit_ids))
+    rows: list[RowMapping] = []
+    for part in chunks(wanted):
+        statement = select(K.c.unit_id, K.c.kind, K.c.value, K.c.valid_from, K.c.valid_to).where(
+            K.c.unit_id.in_(part)
         )
         rows.extend((await session.execute(statement)).mappings().all())
     return rows

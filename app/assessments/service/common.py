@@ -86,6 +86,7 @@ class UnitInYear:
     name: str
     level: str
     as_of: date
+    parent_id: uuid.UUID | None = None
 
     def ref(self) -> dict[str, Any]:
         return {"id": self.id, "code": self.code, "name": self.name, "level": self.level}
@@ -103,7 +104,9 @@ def _pick(rows: Iterable[Mapping[Any, Any]], year: int) -> UnitInYear | None:
     # Read the unit on the last day of the year it existed (a commune dissolved on 01/07/2025
     # is assessed for 2025 as it stood on 30/06/2025).
     as_of = min(date(year, 12, 31), best["valid_to"] - ONE_DAY)
-    return UnitInYear(best["unit_id"], best["code"], best["name"], best["level"], as_of)
+    return UnitInYear(
+        best["unit_id"], best["code"], best["name"], best["level"], as_of, best["parent_id"]
+    )
 
 
 async def unit_in_year(session: AsyncSession, unit_id: uuid.UUID, year: int) -> UnitInYear | None:

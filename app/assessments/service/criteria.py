@@ -24,9 +24,12 @@ from app.assessments.engine import (
     SetSpec,
     Threshold,
 )
+from app.assessments.repository import units as units_repo
+from app.assessments.service.common import UnitInYear
 from app.core.errors import ProblemError, Unprocessable, field_error
 from app.criteria.service.reading import get_tree
 from app.criteria.service.resolution import resolve
+from app.models.enums import ClassificationKind
 
 Language = Literal["vi", "en"]
 _CACHE_SIZE = 64
@@ -217,3 +220,41 @@ async def thresholds_for(
         "province": resolved["province"],
     }
     return out, context
+
+
+SubjectKey = tuple[uuid.UUID, int, date, uuid.UUID | None, frozenset[tuple[str, str]]]
+
+
+async def thresholds_for_many(
+    session: AsyncSession, items: list[tuple[Any, SetSpec, UnitInYear, int]]
+) -> dict[Any, tuple[dict[uuid.UUID, Threshold], dict[str, Any]]]:
+    """Thresholds for many (key, set, unit, year) at once, e.g. every commune of a province.
+
+    The criteria feature resolves one unit at a time (five queries). What it reads to do so is
+    the unit's chain of parents and the classifications along it, so units with the same parent
+    and the same classifications of their own get the same answer: each such group is resolved
+    once, through the criteria feature, for its first unit. A unit carrying its own NTM region
+    is resolved alone (the reason names it). Swap for a batch call of the criteria feature when
+    it offers one.
+    """
+    own: dict[uuid.UUID, list[Any]] = {}
+    for row in await units_repo.classifications_of(session, [unit.id for _, _, unit, _ in items]):
+        own.setdefault(row["unit_id"], []).append(row)
+    cache: dict[SubjectKey, tuple[dict[uuid.UUID, Threshold], dict[str, Any]]] = {}
+    out: dict[Any, tuple[dict[uuid.UUID, Threshold], dict[str, Any]]] = {}
+    for key, spec, unit, year in items:
+        held = frozenset(
+            (str(c["kind"]), str(c["value"]))
+            for c in own.get(unit.id, [])
+            if c["valid_from"] <= unit.as_of < c["valid_to"]
+        )
+        alone = any(kind == ClassificationKind.NTM_REGION for kind, _ in held)
+        group: SubjectKey = (spec.id, year, unit.as_of, unit.parent_id, held)
+        if alone or group not in cache:
+            resolved = await thresholds_for(session, spec, unit.id, year, unit.as_of)
+            if alone:
+                out[key] = resolved
+                continue
+            cache[group] = resolved
+        out[key] = cache[group]
+    return out

@@ -99,21 +99,29 @@ async def load_many(
         conditions[condition["assessment_id"]][condition["code"]] = _stored_condition(condition)
     units = await units_in_years(session, [(row["unit_id"], row["year"]) for row in rows])
     specs: dict[uuid.UUID, engine.SetSpec] = {}
-    resolved: dict[tuple[uuid.UUID, uuid.UUID, int], Any] = {}
-    out = []
     for row in rows:
+        if row["unit_id"] is not None and (row["unit_id"], row["year"]) not in units:
+            raise _unit_gone(row)
         set_id = row["criteria_set_id"]
         if set_id not in specs:
             specs[set_id] = await criteria_port.load_set(session, set_id, language)
-        unit = units.get((row["unit_id"], row["year"]))
-        if unit is None:
-            raise _unit_gone(row)
-        key = (set_id, row["unit_id"], row["year"])
-        if key not in resolved:
-            resolved[key] = await criteria_port.thresholds_for(
-                session, specs[set_id], row["unit_id"], row["year"], unit.as_of
+    thresholds_by_row = await criteria_port.thresholds_for_many(
+        session,
+        [
+            (
+                row["id"],
+                specs[row["criteria_set_id"]],
+                units[(row["unit_id"], row["year"])],
+                row["year"],
             )
-        thresholds, context = resolved[key]
+            for row in rows
+        ],
+    )
+    out = []
+    for row in rows:
+        set_id = row["criteria_set_id"]
+        unit = units[(row["unit_id"], row["year"])]
+        thresholds, context = thresholds_by_row[row["id"]]
         out.append(
             Loaded(
                 row=row,
