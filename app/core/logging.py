@@ -12,7 +12,11 @@ import orjson
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
-_RESERVED = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+_RESERVED = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
+    "message",
+    "asctime",
+    "color_message",  # uvicorn's ANSI-coloured copy of msg
+}
 
 
 class JsonFormatter(logging.Formatter):
@@ -43,5 +47,7 @@ def configure_logging(level: str) -> None:
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    # /readyz asks Alembic for the revision; its INFO lines would repeat on every probe.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
     # The access log is ours (with the request id and route); uvicorn's would repeat it.
     logging.getLogger("uvicorn.access").disabled = True
