@@ -191,7 +191,9 @@ async def recreate_postgres(url: str, *, drop_only: bool = False) -> None:
     admin = create_async_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+            await connection.execute(
+                text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+            )
             if not drop_only:
                 await connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
     finally:
@@ -206,7 +208,7 @@ async def admin_headers(database: Database, settings: Settings) -> dict[str, str
                 id=user_id,
                 username="bench-admin",
                 display_name="bench",
-                password_hash="not-a-password",  # noqa: S106 - the token below is what is used
+                password_hash="not-a-password",
             )
         )
         await session.flush()
@@ -302,7 +304,9 @@ async def measure_evaluation(
         province = (
             await session.execute(
                 select(v.c.unit_id).where(
-                    v.c.level == "province", v.c.code == PROVINCE_CODE, v.c.valid_from <= ON,
+                    v.c.level == "province",
+                    v.c.code == PROVINCE_CODE,
+                    v.c.valid_from <= ON,
                     v.c.valid_to > ON,
                 )
             )
@@ -329,9 +333,7 @@ async def measure_evaluation(
         async with database.session() as session:
             elapsed, _result = await timed(lambda s=session: evaluation.evaluation(s, one))
         service_samples.append(elapsed)
-        elapsed, response = await timed(
-            lambda: client.get(f"/api/v1/assessments/{one}/evaluation")
-        )
+        elapsed, response = await timed(lambda: client.get(f"/api/v1/assessments/{one}/evaluation"))
         response.raise_for_status()
         http_samples.append(elapsed)
     out["evaluate_one_service_p50_ms"] = p50(service_samples)
@@ -378,8 +380,8 @@ async def measure_baselines(
         reader = csv.reader(handle)
         next(reader)
         for code, _year, indicator, value, _note in reader:
-            number, flag = (None, value == "true") if value in ("true", "false") else (
-                float(value), None
+            number, flag = (
+                (None, value == "true") if value in ("true", "false") else (float(value), None)
             )
             records.append((units[code], indicators[indicator], number, flag))
     out["baseline_rows"] = len(records)
@@ -451,10 +453,7 @@ def report(results: list[dict[str, Any]]) -> None:
                 f"  baseline, same {r['baseline_rows']:,} rows: COPY to staging + one INSERT … "
                 f"ON CONFLICT {base:.2f} s; raw COPY into an empty table {raw:.2f} s"
             )
-            print(
-                f"  API import rate / baseline rate = {base / r['import_s']:.2f} "
-                "(target ≥ 0.5)"
-            )
+            print(f"  API import rate / baseline rate = {base / r['import_s']:.2f} (target ≥ 0.5)")
     if "postgresql" in by and "sqlite" in by:
         ratio = by["sqlite"]["import_s"] / by["postgresql"]["import_s"]
         print(f"\nSQLite import time / PostgreSQL import time = {ratio:.2f} (target < 3)")

@@ -15,7 +15,7 @@ PROBLEM = "application/problem+json"
 
 
 async def _create(
-    client: AsyncClient, set_id: str, unit: uuid.UUID, year: int = 2023, **extra: Any
+    admin_client: AsyncClient, set_id: str, unit: uuid.UUID, year: int = 2023, **extra: Any
 ) -> dict[str, Any]:
     body = {
         "unit_id": str(unit),
@@ -24,7 +24,7 @@ async def _create(
         "kind": "self_assessment",
         **extra,
     }
-    response = await client.post("/api/v1/assessments", json=body)
+    response = await admin_client.post("/api/v1/assessments", json=body)
     assert response.status_code == 201, response.text
     return dict(response.json())
 
@@ -60,7 +60,7 @@ async def test_create_refuses_bad_subjects_naming_the_field(
     communes: dict[str, uuid.UUID],
 ) -> None:
     district = (
-        await client.get("/api/v1/units", params={"code": "218", "as_of": "2023-06-01"})
+        await admin_client.get("/api/v1/units", params={"code": "218", "as_of": "2023-06-01"})
     ).json()["items"][0]["id"]
     base = {
         "unit_id": str(communes["A"]),
@@ -123,19 +123,19 @@ async def test_values_upsert_history_and_audit(
     )
     assert again.json() == {"created": 0, "updated": 1, "unchanged": 1, "deleted": 1, "revision": 3}
 
-    history = (await client.get(f"/api/v1/assessments/{aid}/values/history")).json()["items"]
+    history = (await admin_client.get(f"/api/v1/assessments/{aid}/values/history")).json()["items"]
     income = [item for item in history if item["indicator_code"] == "1.1"]
     assert [(i["value"], i["change"]) for i in income] == [(38, "update"), (41, None)]
     assert income[0]["superseded_at"] is not None
     assert income[1]["superseded_at"] is None
     removed = [item for item in history if item["indicator_code"] == "2.2"]
     assert [(i["value"], i["change"]) for i in removed] == [(True, "delete")]
-    only = await client.get(
+    only = await admin_client.get(
         f"/api/v1/assessments/{aid}/values/history", params={"indicator_code": "1.1"}
     )
     assert len(only.json()["items"]) == 2
 
-    detail = (await client.get(f"/api/v1/assessments/{aid}")).json()
+    detail = (await admin_client.get(f"/api/v1/assessments/{aid}")).json()
     assert [(v["indicator_code"], v["value"]) for v in detail["values"]] == [
         ("1.1", 41),
         ("2.1", 85),
@@ -215,15 +215,15 @@ async def test_etag_and_preconditions(
     communes: dict[str, uuid.UUID],
 ) -> None:
     aid = (await _create(admin_client, criteria_set["id"], communes["A"]))["id"]
-    first = await client.get(f"/api/v1/assessments/{aid}")
+    first = await admin_client.get(f"/api/v1/assessments/{aid}")
     etag = first.headers["etag"]
-    cached = await client.get(f"/api/v1/assessments/{aid}", headers={"If-None-Match": etag})
+    cached = await admin_client.get(f"/api/v1/assessments/{aid}", headers={"If-None-Match": etag})
     assert cached.status_code == 304
     await admin_client.put(
         f"/api/v1/assessments/{aid}/values",
         json={"values": [{"indicator_code": "1.1", "value": 50}]},
     )
-    changed = await client.get(f"/api/v1/assessments/{aid}", headers={"If-None-Match": etag})
+    changed = await admin_client.get(f"/api/v1/assessments/{aid}", headers={"If-None-Match": etag})
     assert changed.status_code == 200
     assert changed.headers["etag"] != etag
     stale = await admin_client.patch(
@@ -237,8 +237,8 @@ async def test_etag_and_preconditions(
     )
     assert fresh.status_code == 200
     assert fresh.json()["note"] == "x"
-    evaluation = await client.get(f"/api/v1/assessments/{aid}/evaluation")
-    again = await client.get(
+    evaluation = await admin_client.get(f"/api/v1/assessments/{aid}/evaluation")
+    again = await admin_client.get(
         f"/api/v1/assessments/{aid}/evaluation",
         headers={"If-None-Match": evaluation.headers["etag"]},
     )
@@ -276,7 +276,7 @@ async def test_judgements_make_basically_met_only_with_reasons(
         },
     )
     assert judged.status_code == 200, judged.text
-    evaluation = (await client.get(f"/api/v1/assessments/{aid}/evaluation")).json()
+    evaluation = (await admin_client.get(f"/api/v1/assessments/{aid}/evaluation")).json()
     criterion = evaluation["criteria"][1]
     assert (criterion["computed_status"], criterion["status"]) == ("not_met", "basically_met")
     assert criterion["judgement"]["reason"].startswith("Còn 2 km")
@@ -286,7 +286,7 @@ async def test_judgements_make_basically_met_only_with_reasons(
         json={"judgements": [{"criterion_number": 2, "status": None}]},
     )
     assert withdrawn.json()["deleted"] == 1
-    evaluation = (await client.get(f"/api/v1/assessments/{aid}/evaluation")).json()
+    evaluation = (await admin_client.get(f"/api/v1/assessments/{aid}/evaluation")).json()
     assert evaluation["criteria"][1]["status"] == "not_met"
 
 
@@ -305,7 +305,9 @@ async def test_compare_two_years_and_two_kinds(
             json={"values": [{"indicator_code": "1.1", "value": 42}]},
         )
     # 42 meets 2023's 40 but not 2024's 45: criterion 1 worsened.
-    response = await client.get("/api/v1/assessments/compare", params={"a": y2023, "b": y2024})
+    response = await admin_client.get(
+        "/api/v1/assessments/compare", params={"a": y2023, "b": y2024}
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["same_criteria_set"] is True
@@ -327,16 +329,18 @@ async def test_compare_two_years_and_two_kinds(
         json={"values": [{"indicator_code": "1.1", "value": 39}]},
     )
     versus = (
-        await client.get("/api/v1/assessments/compare", params={"a": y2023, "b": council})
+        await admin_client.get("/api/v1/assessments/compare", params={"a": y2023, "b": council})
     ).json()
     assert [(c["number"], c["direction"]) for c in versus["criteria"] if c["changed"]] == [
         (1, "worsened")
     ]
     other_unit = (await _create(admin_client, set_id, communes["B"], 2023))["id"]
-    refused = await client.get("/api/v1/assessments/compare", params={"a": y2023, "b": other_unit})
+    refused = await admin_client.get(
+        "/api/v1/assessments/compare", params={"a": y2023, "b": other_unit}
+    )
     assert refused.status_code == 422
     assert refused.json()["code"] == "assessments_not_comparable"
-    missing = await client.get(
+    missing = await admin_client.get(
         "/api/v1/assessments/compare", params={"a": y2023, "b": str(uuid.uuid4())}
     )
     assert missing.status_code == 404
@@ -354,26 +358,67 @@ async def test_list_filters_and_cursor(
         for unit in communes.values()
         for year in (2023, 2024)
     ]
-    page = await client.get("/api/v1/assessments", params={"criteria_set_id": set_id, "limit": 4})
+    page = await admin_client.get(
+        "/api/v1/assessments", params={"criteria_set_id": set_id, "limit": 4}
+    )
     body = page.json()
     assert len(body["items"]) == 4
     assert body["next_cursor"]
     assert 'rel="next"' in page.headers["link"]
-    rest = await client.get(
+    rest = await admin_client.get(
         "/api/v1/assessments",
         params={"criteria_set_id": set_id, "limit": 4, "cursor": body["next_cursor"]},
     )
     seen = [i["id"] for i in body["items"]] + [i["id"] for i in rest.json()["items"]]
     assert sorted(seen) == sorted(made)
     assert rest.json()["next_cursor"] is None
-    only = await client.get(
+    only = await admin_client.get(
         "/api/v1/assessments",
         params={"criteria_set_id": set_id, "year": 2024, "unit_id": str(communes["B"])},
     )
     assert len(only.json()["items"]) == 1
-    bad = await client.get("/api/v1/assessments", params={"cursor": "garbage"})
+    bad = await admin_client.get("/api/v1/assessments", params={"cursor": "garbage"})
     assert bad.status_code == 422
     assert bad.json()["code"] == "invalid_cursor"
-    bad_since = await client.get("/api/v1/assessments", params={"updated_since": "yesterday"})
+    bad_since = await admin_client.get("/api/v1/assessments", params={"updated_since": "yesterday"})
     assert bad_since.status_code == 422
     assert "updated_since" in bad_since.json()["errors"][0]["loc"]
+
+
+async def test_reads_follow_the_callers_scope(
+    admin_client: AsyncClient,
+    client: AsyncClient,
+    app: Any,
+    make_principal: Any,
+    criteria_set: dict[str, Any],
+    communes: dict[str, uuid.UUID],
+) -> None:
+    from httpx import ASGITransport
+
+    from app.core.permissions import Role
+
+    mine = (await _create(admin_client, criteria_set["id"], communes["A"]))["id"]
+    other = (await _create(admin_client, criteria_set["id"], communes["C"]))["id"]
+    anonymous = await client.get(f"/api/v1/assessments/{mine}")
+    assert anonymous.status_code == 401
+    officer = await make_principal(Role.COMMUNE_OFFICER, unit_id=communes["A"])
+    async with AsyncClient(
+        transport=ASGITransport(app=app), base_url="http://testserver", headers=officer.headers
+    ) as as_officer:
+        assert (await as_officer.get(f"/api/v1/assessments/{mine}")).status_code == 200
+        hidden = await as_officer.get(f"/api/v1/assessments/{other}/evaluation")
+        assert hidden.status_code == 404
+        assert hidden.json()["code"] == "assessment_not_found"
+        listed = await as_officer.get(
+            "/api/v1/assessments", params={"criteria_set_id": criteria_set["id"]}
+        )
+        assert [item["id"] for item in listed.json()["items"]] == [mine]
+        judged = await as_officer.put(
+            f"/api/v1/assessments/{mine}/judgements",
+            json={"judgements": [{"criterion_number": 1, "status": "met", "reason": "x"}]},
+        )
+        assert judged.status_code == 403
+        compared = await as_officer.get(
+            "/api/v1/assessments/compare", params={"a": mine, "b": other}
+        )
+        assert compared.status_code == 404

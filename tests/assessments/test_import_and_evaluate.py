@@ -51,8 +51,8 @@ async def test_import_then_evaluate_against_hand_computed_results(
     assert summary["assessments_created"] == 3
     assert await counts(session) == (3, 17, 0)
 
-    a = await assessment_of(client, set_id, communes["A"], 2023)
-    evaluation = (await client.get(f"/api/v1/assessments/{a['id']}/evaluation")).json()
+    a = await assessment_of(admin_client, set_id, communes["A"], 2023)
+    evaluation = (await admin_client.get(f"/api/v1/assessments/{a['id']}/evaluation")).json()
     assert evaluation["summary"]["criteria_met"] == 4
     assert evaluation["summary"]["headline"] == "đạt 4/4 tiêu chí"
     income = evaluation["criteria"][0]["indicators"][0]
@@ -76,7 +76,7 @@ async def test_import_then_evaluate_against_hand_computed_results(
         },
     )
     assert put.status_code == 200, put.text
-    evaluation = (await client.get(f"/api/v1/assessments/{a['id']}/evaluation")).json()
+    evaluation = (await admin_client.get(f"/api/v1/assessments/{a['id']}/evaluation")).json()
     assert evaluation["title"] == {
         "title": "ntm_commune",
         "attainable": True,
@@ -84,13 +84,13 @@ async def test_import_then_evaluate_against_hand_computed_results(
         "unverified": [],
     }
     assert evaluation["revocation"]["falls_under_band"] is False
-    gaps = (await client.get(f"/api/v1/assessments/{a['id']}/gaps")).json()
+    gaps = (await admin_client.get(f"/api/v1/assessments/{a['id']}/gaps")).json()
     assert gaps["criteria"] == []
     assert gaps["conditions"] == []
 
     # B: the same income as A, but the 2024 threshold (45) applies → year-dependent.
-    b = await assessment_of(client, set_id, communes["B"], 2024)
-    evaluation = (await client.get(f"/api/v1/assessments/{b['id']}/evaluation")).json()
+    b = await assessment_of(admin_client, set_id, communes["B"], 2024)
+    evaluation = (await admin_client.get(f"/api/v1/assessments/{b['id']}/evaluation")).json()
     assert _criteria(evaluation) == {1: "not_met", 2: "met", 3: "met", 4: "basically_met"}
     summary_b = evaluation["summary"]
     assert (summary_b["criteria_met"], summary_b["criteria_basically_met"]) == (2, 1)
@@ -99,7 +99,7 @@ async def test_import_then_evaluate_against_hand_computed_results(
     assert evaluation["revocation"]["falls_under_band"] is True
     assert evaluation["revocation"]["band"]["key_criteria_failing"] == [1]
     assert evaluation["title"]["attainable"] is False
-    gaps = (await client.get(f"/api/v1/assessments/{b['id']}/gaps")).json()
+    gaps = (await admin_client.get(f"/api/v1/assessments/{b['id']}/gaps")).json()
     assert [(g["number"], g["status"]) for g in gaps["criteria"]] == [
         (1, "not_met"),
         (4, "basically_met"),
@@ -108,15 +108,15 @@ async def test_import_then_evaluate_against_hand_computed_results(
     assert gaps["criteria"][1]["indicators"][0]["reason"] == "Đang hoàn thiện hồ sơ trạm y tế"
 
     # C: Hà Nội reads the DBSH column (55 for income, 5 for poverty) → region-dependent.
-    c = await assessment_of(client, set_id, communes["C"], 2023)
-    evaluation = (await client.get(f"/api/v1/assessments/{c['id']}/evaluation")).json()
+    c = await assessment_of(admin_client, set_id, communes["C"], 2023)
+    evaluation = (await admin_client.get(f"/api/v1/assessments/{c['id']}/evaluation")).json()
     assert _criteria(evaluation) == {1: "not_met", 2: "not_met", 3: "met", 4: "not_met"}
     assert evaluation["summary"]["headline"] == "đạt 1/4 tiêu chí"
     poverty = evaluation["criteria"][2]["indicators"][0]
     assert poverty["threshold"] == 5
     assert poverty["status"] == "met"
     assert evaluation["revocation"]["falls_under_band"] is True
-    gaps = (await client.get(f"/api/v1/assessments/{c['id']}/gaps")).json()
+    gaps = (await admin_client.get(f"/api/v1/assessments/{c['id']}/gaps")).json()
     assert [g["number"] for g in gaps["criteria"]] == [1, 2, 4]
     first = gaps["criteria"][0]["indicators"][0]
     assert (first["code"], first["value"], first["threshold"], first["distance"]) == (
@@ -133,7 +133,7 @@ async def test_import_then_evaluate_against_hand_computed_results(
     ]
 
     # The list can carry every evaluation summary at once (set-based).
-    listed = await client.get(
+    listed = await admin_client.get(
         "/api/v1/assessments", params={"criteria_set_id": set_id, "include": "evaluation"}
     )
     headlines = sorted(i["evaluation"]["summary"]["headline"] for i in listed.json()["items"])
@@ -188,8 +188,8 @@ async def test_replace_mode_removes_values_the_file_does_not_mention(
     body = replaced.json()
     assert (body["unchanged"], body["deleted"]) == (3, 14)
     assert await counts(session) == (3, 3, 14)
-    a = await assessment_of(client, set_id, communes["A"], 2023)
-    history = (await client.get(f"/api/v1/assessments/{a['id']}/values/history")).json()
+    a = await assessment_of(admin_client, set_id, communes["A"], 2023)
+    history = (await admin_client.get(f"/api/v1/assessments/{a['id']}/values/history")).json()
     deleted = [item for item in history["items"] if item["change"] == "delete"]
     assert sorted(item["indicator_code"] for item in deleted) == ["2.1", "2.2", "3.1", "3.2", "4.1"]
 
@@ -250,12 +250,12 @@ async def test_large_import_runs_as_a_job(
     assert location.startswith("/api/v1/import-jobs/")
     assert response.json()["status"] in ("queued", "running", "succeeded")
     await app.state.assessment_import_jobs.drain()
-    job = (await client.get(location)).json()
+    job = (await admin_client.get(location)).json()
     assert job["status"] == "succeeded", job
     assert job["rows_processed"] == 17
     assert job["summary"]["created"] == 17
     assert job["summary"]["written"] is True
-    missing = await client.get(f"/api/v1/import-jobs/{uuid.uuid4()}")
+    missing = await admin_client.get(f"/api/v1/import-jobs/{uuid.uuid4()}")
     assert missing.status_code == 404
     assert missing.json()["code"] == "import_job_not_found"
 
@@ -293,7 +293,7 @@ async def test_classification_picks_the_northern_column_even_among_siblings(
     assert assigned.status_code in (200, 201), assigned.text
     rows = [("00379", 2023, "1.1", "50", ""), ("00382", 2023, "1.1", "50", "")]
     assert (await post_csv(admin_client, criteria_set["id"], csv_text(rows))).status_code == 200
-    listed = await client.get(
+    listed = await admin_client.get(
         "/api/v1/assessments",
         params={"criteria_set_id": criteria_set["id"], "include": "evaluation"},
     )
@@ -301,7 +301,7 @@ async def test_classification_picks_the_northern_column_even_among_siblings(
     assert by_unit[str(communes["C"])]["evaluation"]["summary"]["criteria_met"] == 0
     assert by_unit[str(communes["D"])]["evaluation"]["summary"]["criteria_met"] == 1
     d = by_unit[str(communes["D"])]["id"]
-    evaluation = (await client.get(f"/api/v1/assessments/{d}/evaluation")).json()
+    evaluation = (await admin_client.get(f"/api/v1/assessments/{d}/evaluation")).json()
     assert evaluation["thresholds_context"]["region"] == "TDMNPB"
     assert evaluation["thresholds_context"]["classifications"] == ["especially_difficult"]
     assert evaluation["criteria"][0]["indicators"][0]["threshold"] == 40

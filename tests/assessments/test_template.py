@@ -16,8 +16,8 @@ from tests.assessments.helpers import IMPORT, assessment_of, counts, unit_of
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-async def _template(client: AsyncClient, set_id: str, district: uuid.UUID) -> bytes:
-    response = await client.get(
+async def _template(admin_client: AsyncClient, set_id: str, district: uuid.UUID) -> bytes:
+    response = await admin_client.get(
         "/api/v1/indicator-values/template",
         params={"criteria_set_id": set_id, "unit_id": str(district), "year": 2023},
     )
@@ -27,8 +27,8 @@ async def _template(client: AsyncClient, set_id: str, district: uuid.UUID) -> by
     return response.content
 
 
-async def _import(client: AsyncClient, content: bytes, **params: str) -> dict[str, Any]:
-    response = await client.post(
+async def _import(admin_client: AsyncClient, content: bytes, **params: str) -> dict[str, Any]:
+    response = await admin_client.post(
         IMPORT, params=params, files={"file": ("template.xlsx", content, XLSX)}
     )
     assert response.status_code == 200, response.text
@@ -44,7 +44,7 @@ async def test_template_round_trip(
 ) -> None:
     set_id = criteria_set["id"]
     district = await unit_of(client, LUC_NAM_DISTRICT, "district")
-    content = await _template(client, set_id, district)
+    content = await _template(admin_client, set_id, district)
     sheet = load_workbook(io.BytesIO(content), read_only=True)["values"]
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert rows[0] == ["unit_code", "unit_name", "year", "1.1", "2.1", "2.2", "3.1", "3.2", "4.1"]
@@ -74,12 +74,12 @@ async def test_template_round_trip(
     workbook.save(buffer)
     filled = await _import(admin_client, buffer.getvalue())
     assert (filled["created"], filled["rejected"], filled["assessments_created"]) == (7, 0, 2)
-    a = await assessment_of(client, set_id, communes["A"], 2023)
-    evaluation = (await client.get(f"/api/v1/assessments/{a['id']}/evaluation")).json()
+    a = await assessment_of(admin_client, set_id, communes["A"], 2023)
+    evaluation = (await admin_client.get(f"/api/v1/assessments/{a['id']}/evaluation")).json()
     assert evaluation["summary"]["criteria_met"] == 4
 
     # A new download carries the stored values; importing it unchanged changes nothing.
-    again = await _template(client, set_id, district)
+    again = await _template(admin_client, set_id, district)
     sheet = load_workbook(io.BytesIO(again), read_only=True)["values"]
     by_code = {row[0]: list(row) for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert by_code["07450"][3:] == [42, 85, True, 14, 1, "met"]
@@ -91,16 +91,18 @@ async def test_template_round_trip(
 
 
 async def test_template_refuses_bad_queries(
-    client: AsyncClient, criteria_set: dict[str, Any], communes: dict[str, uuid.UUID]
+    admin_client: AsyncClient, criteria_set: dict[str, Any], communes: dict[str, uuid.UUID]
 ) -> None:
     base = {"criteria_set_id": criteria_set["id"], "unit_id": str(communes["A"])}
-    outside = await client.get("/api/v1/indicator-values/template", params={**base, "year": 2019})
+    outside = await admin_client.get(
+        "/api/v1/indicator-values/template", params={**base, "year": 2019}
+    )
     assert outside.status_code == 422
     assert outside.json()["code"] == "year_outside_period"
-    missing = await client.get("/api/v1/indicator-values/template", params=base)
+    missing = await admin_client.get("/api/v1/indicator-values/template", params=base)
     assert missing.status_code == 422
     assert "year" in missing.json()["errors"][0]["loc"]
-    nowhere = await client.get(
+    nowhere = await admin_client.get(
         "/api/v1/indicator-values/template",
         params={**base, "unit_id": str(uuid.uuid4()), "year": 2023},
     )

@@ -107,6 +107,7 @@ async def find_for_year(
 async def list_page(
     session: AsyncSession,
     *,
+    visible: Any = None,
     unit_id: uuid.UUID | None,
     criteria_set_id: uuid.UUID | None,
     year: int | None,
@@ -117,6 +118,8 @@ async def list_page(
     limit: int,
 ) -> list[RowMapping]:
     statement = select(A)
+    if visible is not None:
+        statement = statement.where(visible)
     if unit_id is not None:
         statement = statement.where(A.c.unit_id == unit_id)
     if criteria_set_id is not None:

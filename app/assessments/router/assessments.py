@@ -31,10 +31,18 @@ from app.audit.service import AuditContextDep
 from app.core.errors import problem_responses
 from app.core.http import FastJSONResponse, check_if_match, etag_for, not_modified
 from app.core.pagination import CursorQuery, LimitQuery, set_link_header
+from app.core.permissions import Action
+from app.core.security import Principal, require
 from app.db.session import SessionDep
 from app.models.assessments import AssessmentKind, AssessmentStatus
 
 router = APIRouter(tags=["assessments"])
+
+# Route-level: the caller holds the action somewhere (401/403); the service then checks the
+# assessment's unit (404 outside every scope, 403 where only visible).
+Reader = Annotated[Principal, require(Action.ASSESSMENTS_READ)]
+Writer = Annotated[Principal, require(Action.ASSESSMENTS_WRITE)]
+Reviewer = Annotated[Principal, require(Action.ASSESSMENTS_REVIEW)]
 
 AssessmentId = Annotated[uuid.UUID, "the assessment"]
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
@@ -53,9 +61,11 @@ def _cached(request: Request, body: dict[str, Any], etag: str | None = None) -> 
     return not_modified(request, tag) or FastJSONResponse(body, headers={"ETag": tag})
 
 
-async def _if_match(request: Request, session: SessionDep, assessment_id: uuid.UUID) -> None:
+async def _if_match(
+    request: Request, session: SessionDep, assessment_id: uuid.UUID, principal: Principal
+) -> None:
     if request.headers.get("if-match") is not None:
-        check_if_match(request, await service.current_etag(session, assessment_id))
+        check_if_match(request, await service.current_etag(session, assessment_id, principal))
 
 
 @router.post(
@@ -70,9 +80,9 @@ async def _if_match(request: Request, session: SessionDep, assessment_id: uuid.U
     responses={200: {"description": "Already created (replay)."}, **problem_responses(409, 422)},
 )
 async def create_assessment(
-    session: SessionDep, audit: AuditContextDep, body: AssessmentCreate
+    session: SessionDep, audit: AuditContextDep, principal: Writer, body: AssessmentCreate
 ) -> Response:
-    item, created = await service.create(session, audit, body)
+    item, created = await service.create(session, audit, body, principal)
     await session.commit()
     return FastJSONResponse(
         item,
@@ -92,6 +102,7 @@ async def create_assessment(
 async def list_assessments(
     request: Request,
     session: SessionDep,
+    principal: Reader,
     unit_id: uuid.UUID | None = None,
     criteria_set_id: uuid.UUID | None = None,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
@@ -114,6 +125,7 @@ async def list_assessments(
         limit=limit,
         with_evaluation=include == "evaluation",
         language=language(request),
+        principal=principal,
     )
     response = FastJSONResponse({"items": items, "next_cursor": next_cursor})
     set_link_header(request, response, next_cursor)
@@ -129,9 +141,9 @@ async def list_assessments(
     responses=problem_responses(404, 422),
 )
 async def compare_assessments(
-    request: Request, session: SessionDep, a: uuid.UUID, b: uuid.UUID
+    request: Request, session: SessionDep, principal: Reader, a: uuid.UUID, b: uuid.UUID
 ) -> Response:
-    body = await evaluation_service.compare(session, a, b, language(request))
+    body = await evaluation_service.compare(session, a, b, language(request), principal)
     return FastJSONResponse(body)
 
 
@@ -142,9 +154,9 @@ async def compare_assessments(
     responses={**NOT_MODIFIED, **problem_responses(404)},
 )
 async def get_assessment(
-    request: Request, session: SessionDep, assessment_id: uuid.UUID
+    request: Request, session: SessionDep, principal: Reader, assessment_id: uuid.UUID
 ) -> Response:
-    body, etag = await service.detail(session, assessment_id, language(request))
+    body, etag = await service.detail(session, assessment_id, language(request), principal)
     return _cached(request, body, etag)
 
 
@@ -158,11 +170,12 @@ async def patch_assessment(
     request: Request,
     session: SessionDep,
     audit: AuditContextDep,
+    principal: Writer,
     assessment_id: uuid.UUID,
     body: AssessmentPatch,
 ) -> Response:
-    await _if_match(request, session, assessment_id)
-    item = await service.patch(session, audit, assessment_id, body)
+    await _if_match(request, session, assessment_id, principal)
+    item = await service.patch(session, audit, assessment_id, body, principal)
     await session.commit()
     return FastJSONResponse(item)
 
@@ -180,11 +193,12 @@ async def put_values(
     request: Request,
     session: SessionDep,
     audit: AuditContextDep,
+    principal: Writer,
     assessment_id: uuid.UUID,
     body: ValuesPut,
 ) -> Response:
-    await _if_match(request, session, assessment_id)
-    result = await values_service.put_values(session, audit, assessment_id, body)
+    await _if_match(request, session, assessment_id, principal)
+    result = await values_service.put_values(session, audit, assessment_id, body, principal)
     await session.commit()
     return FastJSONResponse(result)
 
@@ -200,11 +214,12 @@ async def put_judgements(
     request: Request,
     session: SessionDep,
     audit: AuditContextDep,
+    principal: Reviewer,
     assessment_id: uuid.UUID,
     body: JudgementsPut,
 ) -> Response:
-    await _if_match(request, session, assessment_id)
-    result = await values_service.put_judgements(session, audit, assessment_id, body)
+    await _if_match(request, session, assessment_id, principal)
+    result = await values_service.put_judgements(session, audit, assessment_id, body, principal)
     await session.commit()
     return FastJSONResponse(result)
 
@@ -220,11 +235,12 @@ async def put_conditions(
     request: Request,
     session: SessionDep,
     audit: AuditContextDep,
+    principal: Writer,
     assessment_id: uuid.UUID,
     body: ConditionsPut,
 ) -> Response:
-    await _if_match(request, session, assessment_id)
-    result = await values_service.put_conditions(session, audit, assessment_id, body)
+    await _if_match(request, session, assessment_id, principal)
+    result = await values_service.put_conditions(session, audit, assessment_id, body, principal)
     await session.commit()
     return FastJSONResponse(result)
 
@@ -237,11 +253,14 @@ async def put_conditions(
 )
 async def values_history(
     session: SessionDep,
+    principal: Reader,
     assessment_id: uuid.UUID,
     indicator_id: uuid.UUID | None = None,
     indicator_code: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
-    body = await values_service.history(session, assessment_id, indicator_id, indicator_code)
+    body = await values_service.history(
+        session, assessment_id, indicator_id, indicator_code, principal
+    )
     return FastJSONResponse(body)
 
 
@@ -254,9 +273,9 @@ async def values_history(
     responses={**NOT_MODIFIED, **problem_responses(404, 422)},
 )
 async def get_evaluation(
-    request: Request, session: SessionDep, assessment_id: uuid.UUID
+    request: Request, session: SessionDep, principal: Reader, assessment_id: uuid.UUID
 ) -> Response:
-    body = await evaluation_service.evaluation(session, assessment_id, language(request))
+    body = await evaluation_service.evaluation(session, assessment_id, language(request), principal)
     return _cached(request, body)
 
 
@@ -266,6 +285,8 @@ async def get_evaluation(
     summary="What is missing for the title, by criterion, with the distance to each threshold",
     responses={**NOT_MODIFIED, **problem_responses(404, 422)},
 )
-async def get_gaps(request: Request, session: SessionDep, assessment_id: uuid.UUID) -> Response:
-    body = await evaluation_service.gaps(session, assessment_id, language(request))
+async def get_gaps(
+    request: Request, session: SessionDep, principal: Reader, assessment_id: uuid.UUID
+) -> Response:
+    body = await evaluation_service.gaps(session, assessment_id, language(request), principal)
     return _cached(request, body)

@@ -23,6 +23,8 @@ from app.assessments.service import template as template_service
 from app.audit.service import AuditContextDep
 from app.core.errors import ProblemError, Unprocessable, field_error, problem_responses
 from app.core.http import FastJSONResponse
+from app.core.permissions import Action
+from app.core.security import Principal, require
 from app.db.engine import Database
 from app.db.session import SessionDep
 from app.models.assessments import AssessmentKind
@@ -45,6 +47,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 router = APIRouter(tags=["indicator values"], lifespan=lifespan)
+Reader = Annotated[Principal, require(Action.ASSESSMENTS_READ)]
+Writer = Annotated[Principal, require(Action.ASSESSMENTS_WRITE)]
 
 
 def jobs(request: Request) -> job_service.ImportJobs:
@@ -236,6 +240,7 @@ async def import_values(
     request: Request,
     session: SessionDep,
     audit: AuditContextDep,
+    principal: Writer,
     criteria_set_id: uuid.UUID | None = None,
     kind: AssessmentKind | None = None,
     dry_run: Annotated[bool, Query(description="Validate and count; write nothing.")] = False,
@@ -267,18 +272,18 @@ async def import_values(
                 size=path.stat().st_size,
                 estimate=estimate,
             )
-            body = await job_service.get_job(session, job_id)
+            body = await job_service.get_job(session, job_id, principal)
             await session.commit()
             # The job works with sessions of its own: this one must be done with first.
             await session.close()
             job_path = path.with_name(f"job-{job_id}{path.suffix}")
             path.rename(job_path)
             keep = True
-            runner.start(job_id, job_path, params, audit)
+            runner.start(job_id, job_path, params, audit, principal)
             return FastJSONResponse(
                 body, status_code=202, headers={"Location": f"/api/v1/import-jobs/{job_id}"}
             )
-        summary = await import_service.run_import(session, audit, path, params)
+        summary = await import_service.run_import(session, audit, path, params, principal=principal)
         if summary["written"]:
             await session.commit()
         return _summary_response(summary)
@@ -293,8 +298,8 @@ async def import_values(
     summary="Status, progress and summary of an import job",
     responses=problem_responses(404),
 )
-async def get_import_job(session: SessionDep, job_id: uuid.UUID) -> Response:
-    return FastJSONResponse(await job_service.get_job(session, job_id))
+async def get_import_job(session: SessionDep, principal: Writer, job_id: uuid.UUID) -> Response:
+    return FastJSONResponse(await job_service.get_job(session, job_id, principal))
 
 
 @router.get(
@@ -311,6 +316,7 @@ async def get_import_job(session: SessionDep, job_id: uuid.UUID) -> Response:
 )
 async def indicator_values_template(
     session: SessionDep,
+    principal: Reader,
     criteria_set_id: uuid.UUID,
     unit_id: uuid.UUID,
     year: Annotated[int, Query(ge=2000, le=2100)],
@@ -320,7 +326,7 @@ async def indicator_values_template(
     query = TemplateQuery(
         criteria_set_id=criteria_set_id, unit_id=unit_id, year=year, kind=kind, as_of=as_of
     )
-    content, name = await template_service.build(session, query)
+    content, name = await template_service.build(session, query, principal)
     return Response(
         content,
         media_type=template_service.MEDIA_TYPE,

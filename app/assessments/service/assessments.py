@@ -15,6 +15,7 @@ from app.assessments.schemas import AssessmentCreate, AssessmentPatch
 from app.assessments.service import criteria as criteria_port
 from app.assessments.service.common import (
     assessment_not_found,
+    authorize,
     invalid,
     representation,
     ts,
@@ -23,9 +24,12 @@ from app.assessments.service.common import (
 from app.assessments.service.criteria import Language
 from app.assessments.service.evaluation import evaluate, load, load_many, summary_of
 from app.audit.service import AuditContext, record
+from app.core import authz
 from app.core.errors import Conflict, Unprocessable, field_error
 from app.core.http import etag_for
 from app.core.pagination import decode_cursor, encode_cursor
+from app.core.permissions import Action
+from app.core.security import Principal
 from app.db.types import utcnow
 from app.models.assessments import AssessmentStatus
 from app.models.enums import AuditAction
@@ -94,12 +98,25 @@ async def _check_subject(session: AsyncSession, body: AssessmentCreate) -> None:
 
 
 async def create(
-    session: AsyncSession, context: AuditContext, body: AssessmentCreate
+    session: AsyncSession,
+    context: AuditContext,
+    body: AssessmentCreate,
+    principal: Principal | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """(representation, created). The same id and body again returns the existing one."""
+    if principal is not None:
+        await authz.require(
+            session,
+            principal,
+            Action.ASSESSMENTS_WRITE,
+            unit_id=body.unit_id,
+            entity="unit",
+            entity_id=body.unit_id,
+        )
     if body.id is not None:
         existing = await repo.get(session, body.id)
         if existing is not None:
+            await authorize(session, principal, Action.ASSESSMENTS_WRITE, existing)
             if _same(body, existing):
                 return representation(existing), False
             raise Conflict(
@@ -156,10 +173,13 @@ def _value_out(row: Mapping[Any, Any], codes: Mapping[uuid.UUID, str]) -> dict[s
 
 
 async def detail(
-    session: AsyncSession, assessment_id: uuid.UUID, language: Language = "vi"
+    session: AsyncSession,
+    assessment_id: uuid.UUID,
+    language: Language = "vi",
+    principal: Principal | None = None,
 ) -> tuple[dict[str, Any], str]:
     """The assessment with its values, judgements, condition values and evaluation summary."""
-    loaded = await load(session, assessment_id, language)
+    loaded = await load(session, assessment_id, language, principal)
     codes = {indicator.id: indicator.code for indicator in loaded.spec.indicators}
     numbers = {criterion.id: criterion.number for criterion in loaded.spec.criteria}
     value_rows = await values_repo.values_of(session, [assessment_id])
@@ -202,8 +222,10 @@ async def detail(
     return body, etag_for(body)
 
 
-async def current_etag(session: AsyncSession, assessment_id: uuid.UUID) -> str:
-    return (await detail(session, assessment_id))[1]
+async def current_etag(
+    session: AsyncSession, assessment_id: uuid.UUID, principal: Principal | None = None
+) -> str:
+    return (await detail(session, assessment_id, principal=principal))[1]
 
 
 def _after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
@@ -233,9 +255,16 @@ async def list_assessments(
     limit: int,
     with_evaluation: bool,
     language: Language = "vi",
+    principal: Principal | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
+    visible = (
+        authz.scope(principal, Action.ASSESSMENTS_READ).clause(repo.A.c.unit_id)
+        if principal is not None
+        else None
+    )
     rows = await repo.list_page(
         session,
+        visible=visible,
         unit_id=unit_id,
         criteria_set_id=criteria_set_id,
         year=year,
@@ -258,11 +287,16 @@ async def list_assessments(
 
 
 async def patch(
-    session: AsyncSession, context: AuditContext, assessment_id: uuid.UUID, body: AssessmentPatch
+    session: AsyncSession,
+    context: AuditContext,
+    assessment_id: uuid.UUID,
+    body: AssessmentPatch,
+    principal: Principal | None = None,
 ) -> dict[str, Any]:
     current = await repo.get_for_update(session, assessment_id)
     if current is None:
         raise assessment_not_found(assessment_id)
+    await authorize(session, principal, Action.ASSESSMENTS_WRITE, current)
     status = AssessmentStatus(current["status"])
     changes: dict[str, Any] = {}
     if body.status is not None and body.status != status:

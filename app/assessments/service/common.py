@@ -13,7 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assessments.repository import assessments as repo
 from app.assessments.repository import units as units_repo
+from app.core import authz
 from app.core.errors import Conflict, NotFound, Unprocessable, field_error
+from app.core.permissions import Action
+from app.core.security import Principal
 from app.models.assessments import AssessmentStatus
 
 ONE_DAY = timedelta(days=1)
@@ -41,18 +44,48 @@ def invalid(loc: list[str | int], code: str, message: str) -> Unprocessable:
     return Unprocessable(message, code=code, errors=[field_error(loc, message, code)])
 
 
-async def load_or_404(session: AsyncSession, assessment_id: uuid.UUID) -> RowMapping:
+async def authorize(
+    session: AsyncSession, principal: Principal | None, action: Action, row: Mapping[Any, Any]
+) -> None:
+    """An assessment belongs to its unit: 404 outside the caller's scopes (as if absent), 403
+    where it is visible but ``action`` is not allowed. ``None``: the system itself."""
+    if principal is None:
+        return
+    await authz.require(
+        session,
+        principal,
+        action,
+        unit_id=row["unit_id"],
+        entity="assessment",
+        entity_id=row["id"],
+        missing=assessment_not_found(row["id"]),
+    )
+
+
+async def load_or_404(
+    session: AsyncSession,
+    assessment_id: uuid.UUID,
+    principal: Principal | None = None,
+    action: Action = Action.ASSESSMENTS_READ,
+) -> RowMapping:
     row = await repo.get(session, assessment_id)
     if row is None:
         raise assessment_not_found(assessment_id)
+    await authorize(session, principal, action, row)
     return row
 
 
-async def load_for_write(session: AsyncSession, assessment_id: uuid.UUID) -> RowMapping:
+async def load_for_write(
+    session: AsyncSession,
+    assessment_id: uuid.UUID,
+    principal: Principal | None = None,
+    action: Action = Action.ASSESSMENTS_WRITE,
+) -> RowMapping:
     """The row locked for the transaction; 409 ``assessment_locked`` once locked."""
     row = await repo.get_for_update(session, assessment_id)
     if row is None:
         raise assessment_not_found(assessment_id)
+    await authorize(session, principal, action, row)
     if row["status"] == AssessmentStatus.LOCKED:
         raise locked(assessment_id)
     return row

@@ -24,12 +24,15 @@ from app.assessments.service import criteria as criteria_port
 from app.assessments.service.common import (
     UnitInYear,
     assessment_not_found,
+    authorize,
     invalid,
     load_or_404,
     units_in_years,
 )
 from app.assessments.service.criteria import Language
 from app.core.errors import Unprocessable, field_error
+from app.core.permissions import Action
+from app.core.security import Principal
 from app.models.assessments import CriterionStatus
 
 
@@ -138,9 +141,12 @@ async def load_many(
 
 
 async def load(
-    session: AsyncSession, assessment_id: uuid.UUID, language: Language = "vi"
+    session: AsyncSession,
+    assessment_id: uuid.UUID,
+    language: Language = "vi",
+    principal: Principal | None = None,
 ) -> Loaded:
-    row = await load_or_404(session, assessment_id)
+    row = await load_or_404(session, assessment_id, principal)
     return (await load_many(session, [row], language))[0]
 
 
@@ -180,15 +186,21 @@ def summary_of(result: Mapping[str, Any]) -> dict[str, Any]:
 
 
 async def evaluation(
-    session: AsyncSession, assessment_id: uuid.UUID, language: Language = "vi"
+    session: AsyncSession,
+    assessment_id: uuid.UUID,
+    language: Language = "vi",
+    principal: Principal | None = None,
 ) -> dict[str, Any]:
-    return evaluate(await load(session, assessment_id, language))
+    return evaluate(await load(session, assessment_id, language, principal))
 
 
 async def gaps(
-    session: AsyncSession, assessment_id: uuid.UUID, language: Language = "vi"
+    session: AsyncSession,
+    assessment_id: uuid.UUID,
+    language: Language = "vi",
+    principal: Principal | None = None,
 ) -> dict[str, Any]:
-    result = await evaluation(session, assessment_id, language)
+    result = await evaluation(session, assessment_id, language, principal)
     return {
         "assessment_id": assessment_id,
         "title": result["title"]["title"],
@@ -244,7 +256,11 @@ def _side(result: Mapping[str, Any]) -> dict[str, Any]:
 
 
 async def compare(
-    session: AsyncSession, a_id: uuid.UUID, b_id: uuid.UUID, language: Language = "vi"
+    session: AsyncSession,
+    a_id: uuid.UUID,
+    b_id: uuid.UUID,
+    language: Language = "vi",
+    principal: Principal | None = None,
 ) -> dict[str, Any]:
     """Which criteria changed status between two assessments of the same unit."""
     if a_id == b_id:
@@ -253,6 +269,7 @@ async def compare(
     for wanted in (a_id, b_id):
         if wanted not in rows:
             raise assessment_not_found(wanted)
+        await authorize(session, principal, Action.ASSESSMENTS_READ, rows[wanted])
     if rows[a_id]["unit_id"] != rows[b_id]["unit_id"]:
         raise Unprocessable(
             "The two assessments are of different units.",

@@ -139,6 +139,7 @@ class RowChecker:
         self.unit_numbers: dict[uuid.UUID, int] = {}
         self.seen: dict[int, int] = {}
         self.used: set[uuid.UUID] = set()
+        self.target_units: dict[uuid.UUID, uuid.UUID] = {}
 
     # --- normalising raw spellings (cached) -------------------------------------------------
 
@@ -454,7 +455,9 @@ class RowChecker:
             if not isinstance(target, Target):
                 reject(target[0], row.row, target[1], value=row.value, column=row.column)
                 continue
-            used.add(target.id)
+            if target.id not in used:
+                used.add(target.id)
+                self.target_units[target.id] = target.unit_id
             append(
                 (
                     row.row,
@@ -469,6 +472,9 @@ class RowChecker:
                 )
             )
         return out
+
+    def unit_of(self, assessment_id: uuid.UUID) -> uuid.UUID:
+        return self.target_units[assessment_id]
 
     def new_targets(self, ids: Iterable[uuid.UUID] | None = None) -> list[Target]:
         """Assessments to create: the new ones that received at least one value (of ``ids``)."""

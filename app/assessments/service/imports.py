@@ -29,6 +29,9 @@ from app.assessments.repository.staging import MergeCounts, Record, Stage
 from app.assessments.service import criteria as criteria_port
 from app.assessments.service.import_check import Rejections, RowChecker, Target, year_of
 from app.audit.service import AuditContext, entry, record, record_many
+from app.core import authz
+from app.core.permissions import Action
+from app.core.security import Principal
 from app.db.types import utcnow
 from app.models.assessments import AssessmentKind, AssessmentStatus
 from app.models.enums import AuditAction
@@ -73,8 +76,11 @@ class Importer:
         spec: SetSpec,
         params: ImportParams,
         import_id: uuid.UUID,
+        principal: Principal | None = None,
     ) -> None:
         self.session = session
+        self.principal = principal
+        self.authorized: set[uuid.UUID] = set()
         self.context = context
         self.spec = spec
         self.params = params
@@ -155,6 +161,7 @@ class Importer:
         except BaseException:
             await self._settle(suppress=True)
             await savepoint.rollback()
+            await stage.drop(self.session)
             raise
         summary.update(self.counts)
         summary["rows"] = self.rows
@@ -204,6 +211,7 @@ class Importer:
         await self._settle()
         if not records:
             return
+        await self._authorize(records)
         if self.params.dry_run:
             await self.stage.add(self.session, records)
             self._count(await self.stage.compare(self.session))
@@ -213,6 +221,18 @@ class Importer:
             await self._write_new_assessments(records)
             await self.stage.add(self.session, records)
             self.pending = asyncio.create_task(self._merge())
+
+    async def _authorize(self, records: list[Record]) -> None:
+        """The caller must hold assessments:write over every unit the file writes to: 404 for a
+        unit outside all its scopes, 403 where it only may read (checked before any write)."""
+        if self.principal is None:
+            return
+        units = {self.checker.unit_of(record[1]) for record in records} - self.authorized
+        if units:
+            await authz.require_all(
+                self.session, self.principal, Action.ASSESSMENTS_WRITE, units, entity="unit"
+            )
+            self.authorized |= units
 
     async def _merge(self) -> None:
         context = self.context
@@ -324,8 +344,10 @@ async def run_import(
     *,
     import_id: uuid.UUID | None = None,
     progress: Progress | None = None,
+    principal: Principal | None = None,
 ) -> dict[str, Any]:
-    """Validate and (unless a dry run or refused) write; the caller commits."""
+    """Validate and (unless a dry run or refused) write; the caller commits. What is merged
+    lives in a savepoint that is rolled back when nothing must be written."""
     spec = await criteria_port.load_set(session, params.criteria_set_id)
-    importer = Importer(session, context, spec, params, import_id or uuid.uuid4())
+    importer = Importer(session, context, spec, params, import_id or uuid.uuid4(), principal)
     return await importer.run(path, progress)

@@ -24,7 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.assessments.service.common import ts
 from app.assessments.service.imports import ImportParams, run_import
 from app.audit.service import AuditContext
-from app.core.errors import NotFound, ServiceUnavailable
+from app.core.errors import NotFound, ProblemError, ServiceUnavailable
+from app.core.permissions import Action
+from app.core.security import Principal
 from app.db.engine import Database
 from app.db.types import utcnow
 from app.models.assessments import ImportJob, ImportJobStatus
@@ -84,9 +86,16 @@ async def create_job(
     return job_id
 
 
-async def get_job(session: AsyncSession, job_id: uuid.UUID) -> dict[str, Any]:
+async def get_job(
+    session: AsyncSession, job_id: uuid.UUID, principal: Principal | None = None
+) -> dict[str, Any]:
+    """A job is seen by who started it, and by national holders of assessments:write."""
     row = (await session.execute(J.select().where(J.c.id == job_id))).mappings().first()
-    if row is None:
+    if row is None or not (
+        principal is None
+        or row["created_by"] == principal.id
+        or principal.allows_nationally(Action.ASSESSMENTS_WRITE)
+    ):
         raise NotFound(f"No import job with id {job_id}.", code="import_job_not_found")
     return job_representation(row)
 
@@ -119,14 +128,24 @@ class ImportJobs:
             )
 
     def start(
-        self, job_id: uuid.UUID, path: Path, params: ImportParams, context: AuditContext
+        self,
+        job_id: uuid.UUID,
+        path: Path,
+        params: ImportParams,
+        context: AuditContext,
+        principal: Principal | None,
     ) -> None:
-        task = asyncio.create_task(self._run(job_id, path, params, context))
+        task = asyncio.create_task(self._run(job_id, path, params, context, principal))
         self.tasks[job_id] = task
         task.add_done_callback(lambda _: self.tasks.pop(job_id, None))
 
     async def _run(
-        self, job_id: uuid.UUID, path: Path, params: ImportParams, context: AuditContext
+        self,
+        job_id: uuid.UUID,
+        path: Path,
+        params: ImportParams,
+        context: AuditContext,
+        principal: Principal | None,
     ) -> None:
         try:
             async with self.slots:
@@ -143,7 +162,13 @@ class ImportJobs:
 
                 async with self.database.session() as session:
                     summary = await run_import(
-                        session, context, path, params, import_id=job_id, progress=progress
+                        session,
+                        context,
+                        path,
+                        params,
+                        import_id=job_id,
+                        progress=progress,
+                        principal=principal,
                     )
                     await session.commit()
                 await _set(
@@ -164,6 +189,15 @@ class ImportJobs:
                     finished_at=utcnow(),
                 )
             raise
+        except ProblemError as exc:  # e.g. a unit outside the caller's scopes
+            with contextlib.suppress(Exception):
+                await _set(
+                    self.database,
+                    job_id,
+                    status=ImportJobStatus.FAILED.value,
+                    error={"code": exc.code, "status": exc.status, "detail": exc.detail},
+                    finished_at=utcnow(),
+                )
         except Exception as exc:
             logger.exception("import job %s failed", job_id)
             with contextlib.suppress(Exception):

@@ -21,6 +21,9 @@ from app.assessments.repository import values as values_repo
 from app.assessments.schemas import TemplateQuery
 from app.assessments.service import criteria as criteria_port
 from app.assessments.service.common import invalid, ts, unit_in_year
+from app.core import authz
+from app.core.permissions import Action
+from app.core.security import Principal
 from app.db.types import utcnow
 from app.units.service import tree
 
@@ -34,8 +37,19 @@ def _flatten(nodes: list[dict[str, Any]], level: str, out: list[dict[str, Any]])
         _flatten(node.get("children", []), level, out)
 
 
-async def build(session: AsyncSession, query: TemplateQuery) -> tuple[bytes, str]:
-    """(workbook bytes, file name)."""
+async def build(
+    session: AsyncSession, query: TemplateQuery, principal: Principal | None = None
+) -> tuple[bytes, str]:
+    """(workbook bytes, file name). Needs assessments:read over the unit (its subtree)."""
+    if principal is not None:
+        await authz.require(
+            session,
+            principal,
+            Action.ASSESSMENTS_READ,
+            unit_id=query.unit_id,
+            entity="unit",
+            entity_id=query.unit_id,
+        )
     from openpyxl import Workbook  # imported lazily: only this endpoint and XLSX imports use it
 
     spec = await criteria_port.load_set(session, query.criteria_set_id)

@@ -19,6 +19,8 @@ from app.assessments.service import criteria as criteria_port
 from app.assessments.service.common import load_for_write, load_or_404, ts
 from app.audit.service import AuditContext, record
 from app.core.errors import Unprocessable, field_error
+from app.core.permissions import Action
+from app.core.security import Principal
 from app.db.types import utcnow
 from app.models.assessments import Judgement, ValueChange
 from app.models.enums import AuditAction
@@ -115,10 +117,14 @@ def _parse_values(
 
 
 async def put_values(
-    session: AsyncSession, context: AuditContext, assessment_id: uuid.UUID, body: ValuesPut
+    session: AsyncSession,
+    context: AuditContext,
+    assessment_id: uuid.UUID,
+    body: ValuesPut,
+    principal: Principal | None = None,
 ) -> dict[str, Any]:
     """Upsert many values at once; ``value: null`` removes one. Locked → 409."""
-    current = await load_for_write(session, assessment_id)
+    current = await load_for_write(session, assessment_id, principal)
     spec = await criteria_port.load_set(session, current["criteria_set_id"])
     wanted, errors = _parse_values(spec, body)
     if errors:
@@ -178,11 +184,15 @@ async def put_values(
 
 
 async def put_judgements(
-    session: AsyncSession, context: AuditContext, assessment_id: uuid.UUID, body: JudgementsPut
+    session: AsyncSession,
+    context: AuditContext,
+    assessment_id: uuid.UUID,
+    body: JudgementsPut,
+    principal: Principal | None = None,
 ) -> dict[str, Any]:
     """Reviewers' judgements of whole criteria, each with its reasons; ``status: null``
-    withdraws one."""
-    current = await load_for_write(session, assessment_id)
+    withdraws one. Needs ``assessments:review`` (district, appraisal council)."""
+    current = await load_for_write(session, assessment_id, principal, Action.ASSESSMENTS_REVIEW)
     spec = await criteria_port.load_set(session, current["criteria_set_id"])
     by_id = {c.id: c for c in spec.criteria}
     by_number = {c.number: c for c in spec.criteria}
@@ -263,10 +273,14 @@ async def put_judgements(
 
 
 async def put_conditions(
-    session: AsyncSession, context: AuditContext, assessment_id: uuid.UUID, body: ConditionsPut
+    session: AsyncSession,
+    context: AuditContext,
+    assessment_id: uuid.UUID,
+    body: ConditionsPut,
+    principal: Principal | None = None,
 ) -> dict[str, Any]:
     """Values of the set's recognition conditions (18/2022/QĐ-TTg art. 4), by code."""
-    current = await load_for_write(session, assessment_id)
+    current = await load_for_write(session, assessment_id, principal)
     spec = await criteria_port.load_set(session, current["criteria_set_id"])
     known = {c.code: c for c in spec.conditions}
     errors: list[dict[str, Any]] = []
@@ -375,9 +389,10 @@ async def history(
     assessment_id: uuid.UUID,
     indicator_id: uuid.UUID | None,
     indicator_code: str | None,
+    principal: Principal | None = None,
 ) -> dict[str, Any]:
     """Every version of every value, oldest first per indicator; the current one last."""
-    current = await load_or_404(session, assessment_id)
+    current = await load_or_404(session, assessment_id, principal)
     spec = await criteria_port.load_set(session, current["criteria_set_id"])
     codes = {indicator.id: indicator.code for indicator in spec.indicators}
     if indicator_code is not None:
