@@ -121,9 +121,7 @@ async def test_only_auditors_read_it(
 
 
 @pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE", "POST"])
-async def test_no_api_changes_or_deletes_a_record(
-    admin_client: AsyncClient, method: str
-) -> None:
+async def test_no_api_changes_or_deletes_a_record(admin_client: AsyncClient, method: str) -> None:
     await create_user(admin_client)
     [record] = (await admin_client.get("/api/v1/audit", params={"limit": 1})).json()["items"]
     for path in ("/api/v1/audit", f"/api/v1/audit/{record['seq']}"):
