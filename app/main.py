@@ -13,6 +13,7 @@ from fastapi.openapi.utils import get_openapi
 from app.config import Settings, get_settings
 from app.core.errors import PROBLEM_SCHEMA, install_error_handlers
 from app.core.idempotency import IdempotencyMiddleware
+from app.core.input import InputGuardMiddleware
 from app.core.logging import configure_logging
 from app.core.middleware import Metrics, RequestContextMiddleware
 from app.core.problem import Problem
@@ -53,6 +54,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(root_router)
     app.include_router(api_router, prefix=API_PREFIX)
 
+    # Innermost: input no route can store is refused before any handler sees it (inside CORS,
+    # so that browsers can read the refusal).
+    app.add_middleware(InputGuardMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -162,6 +162,9 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return out
 
 
+# FastAPI's detail when reading the body failed for any reason other than malformed JSON.
+UNPARSEABLE_BODY = "There was an error parsing the body"
+
 _STATUS_CODES = {
     404: "not_found",
     405: "method_not_allowed",
@@ -209,6 +212,16 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 400 and exc.detail == UNPARSEABLE_BODY:
+            # FastAPI's answer to a body its parser gave up on (not UTF-8, nested too deeply, a
+            # number with thousands of digits): a validation error of the body like any other.
+            return problem_response(
+                422,
+                "validation_error",
+                "The request is not valid: body.",
+                request=request,
+                errors=[field_error(["body"], "the body cannot be parsed", "body_unparseable")],
+            )
         code = _STATUS_CODES.get(exc.status_code, f"http_{exc.status_code}")
         if exc.status_code == 404 and exc.detail == "Not Found":
             detail = f"No resource at {request.url.path}."

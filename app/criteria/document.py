@@ -42,7 +42,8 @@ SourceRef = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class DocModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # NaN and infinities are no threshold (and JSON cannot carry them back out).
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Name(DocModel):

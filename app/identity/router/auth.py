@@ -37,7 +37,11 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     if not sep:
         raise auth.invalid_client()
     # RFC 6749 §2.3.1: both parts are form-urlencoded before joining.
-    return unquote(client_id), unquote(secret)
+    client_id, secret = unquote(client_id), unquote(secret)
+    if "\x00" in client_id or "\x00" in secret:
+        # No client has such an id, and it could not even be counted as a failed attempt.
+        raise auth.invalid_client()
+    return client_id, secret
 
 
 @router.post(
