@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from app.audit import service
 from app.audit.repository import AuditFilter
@@ -15,6 +14,7 @@ from app.core.errors import problem_responses
 from app.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, set_link_header
 from app.core.permissions import Action
 from app.core.security import Principal, require
+from app.core.types import INT64_MAX, Instant
 from app.db.session import SessionDep
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -45,8 +45,8 @@ async def list_audit(
     unit_id: Annotated[
         uuid.UUID | None, Query(description="Records about this unit and its subtree.")
     ] = None,
-    since: Annotated[datetime | None, Query(description="From this time (included).")] = None,
-    until: Annotated[datetime | None, Query(description="Until this time (excluded).")] = None,
+    since: Annotated[Instant | None, Query(description="From this time (included).")] = None,
+    until: Annotated[Instant | None, Query(description="Until this time (excluded).")] = None,
 ) -> Page[AuditRecordOut]:
     where = AuditFilter(
         entity=entity,
@@ -71,5 +71,7 @@ async def list_audit(
     summary="One audit record",
     responses=problem_responses(401, 403, 404),
 )
-async def get_audit_record(seq: int, session: SessionDep, principal: Auditor) -> AuditRecordOut:
+async def get_audit_record(
+    seq: Annotated[int, Path(ge=1, le=INT64_MAX)], session: SessionDep, principal: Auditor
+) -> AuditRecordOut:
     return await service.get_record(session, principal, seq)

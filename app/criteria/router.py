@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -16,6 +16,7 @@ from app.core.http import FastJSONResponse, not_modified
 from app.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, set_link_header
 from app.core.permissions import Action
 from app.core.security import PUBLIC, Principal, require
+from app.core.types import Instant
 from app.criteria.document import CriteriaSetDocument, IndicatorDocument
 from app.criteria.schemas import (
     CriteriaSetCreate,
@@ -124,7 +125,7 @@ async def list_criteria_sets(
     ] = None,
     status: Status | None = None,
     code: Annotated[str | None, Query(max_length=100)] = None,
-    updated_since: datetime | None = None,
+    updated_since: Instant | None = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
     accept_language: AcceptLanguage = None,

@@ -11,7 +11,6 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
-from pydantic import AwareDatetime
 
 from app.audit.service import AuditContextDep
 from app.core import authz
@@ -20,6 +19,7 @@ from app.core.http import FastJSONResponse, check_if_match, not_modified
 from app.core.pagination import CursorQuery, set_link_header
 from app.core.permissions import Action
 from app.core.security import PUBLIC, Principal, require
+from app.core.types import Instant
 from app.db.session import SessionDep
 from app.models.enums import UnitLevel
 from app.units import classifications, events, imports, lineage, service
@@ -133,7 +133,7 @@ async def list_units(
         ),
     ] = None,
     updated_since: Annotated[
-        AwareDatetime | None,
+        Instant | None,
         Query(
             description="Only units changed at or after this instant; ordered by (updated_at, id)."
         ),

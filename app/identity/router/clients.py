@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
@@ -14,6 +13,7 @@ from app.core.http import check_if_match, etag_for, not_modified
 from app.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, set_link_header
 from app.core.permissions import Action
 from app.core.security import Principal, require
+from app.core.types import Instant
 from app.db.session import SessionDep
 from app.identity.schemas import (
     ClientCreate,
@@ -49,7 +49,7 @@ async def list_clients(
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
     active: bool | None = None,
-    updated_since: datetime | None = None,
+    updated_since: Instant | None = None,
 ) -> Page[ClientOut]:
     items, next_cursor = await accounts.list_clients(
         session, principal, limit=limit, cursor=cursor, active=active, updated_since=updated_since

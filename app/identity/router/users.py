@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -14,6 +13,7 @@ from app.core.http import check_if_match, etag_for, not_modified
 from app.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, set_link_header
 from app.core.permissions import Action, Role
 from app.core.security import Principal, SettingsDep, require
+from app.core.types import Instant
 from app.db.session import SessionDep
 from app.identity.schemas import (
     RoleAssignmentCreate,
@@ -48,7 +48,7 @@ async def list_users(
     ] = None,
     active: bool | None = None,
     role: Role | None = None,
-    updated_since: datetime | None = None,
+    updated_since: Instant | None = None,
 ) -> Page[UserOut]:
     items, next_cursor = await accounts.list_users(
         session,
