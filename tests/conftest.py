@@ -6,17 +6,20 @@ one outer transaction that is rolled back, with the app's sessions joined to it 
 
 from __future__ import annotations
 
+import re
 import uuid
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
 import pytest
 from fastapi import FastAPI
-from httpx import ASGITransport, AsyncClient
+from httpx import ASGITransport, AsyncClient, Response
+from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from app.config import Settings
+from app.core.logging import request_id_var
 from app.core.permissions import Role
 from app.core.security import PrincipalKind, digest, issue_access_token
 from app.db import migrate
@@ -24,6 +27,7 @@ from app.db.engine import Database, build_engine
 from app.identity.passwords import hash_password
 from app.main import create_app
 from app.models.identity import Client, RoleAssignment, User
+from app.models.system import AuditRecord
 from app.seed import run_all
 from tests.dbutil import database_url_for_tests, recreate_database, tmp_dir
 
@@ -92,6 +96,14 @@ def database(engine: AsyncEngine, connection: AsyncConnection) -> Database:
 
 
 @pytest.fixture
+def write_log(database: Database, connection: AsyncConnection) -> Iterator[WriteLog]:
+    log = WriteLog(database)
+    event.listen(connection.sync_connection, "before_cursor_execute", log.on_statement)
+    yield log
+    log.assert_all_audited()
+
+
+@pytest.fixture
 async def session(database: Database) -> AsyncIterator[AsyncSession]:
     async with database.session() as session:
         yield session
@@ -102,11 +114,80 @@ def app(settings: Settings, engine: AsyncEngine) -> FastAPI:
     return create_app(settings, database=Database(engine))
 
 
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+# Tables whose rows are bookkeeping of the request itself, not records of the platform.
+UNAUDITED_TABLES = {"audit_log", "idempotency_keys", "login_failures"}
+_TEMPORARY = re.compile(r"^\s*CREATE\s+TEMP(?:ORARY)?\s+TABLE\s+\"?(\w+)", re.IGNORECASE)
+_MUTATION = re.compile(r"^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+\"?(\w+)", re.IGNORECASE)
+
+
+class WriteLog:
+    """Every API request of a test that changed the database must have left an audit record.
+
+    SQL statements are attributed to requests through the request-id context variable that the
+    middleware sets, so a write that changed nothing (a replay, an unchanged re-import) is not
+    required to be audited, and one that changed anything is. The check runs as each response
+    arrives, before the test can roll anything back.
+    """
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.mutating: set[str] = set()
+        self.unaudited: list[str] = []
+        self.temporary: set[str] = set()
+
+    def on_statement(self, _conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        temporary = _TEMPORARY.match(statement)
+        if temporary:
+            self.temporary.add(temporary.group(1).lower())
+            return
+        match = _MUTATION.match(statement)
+        request_id = request_id_var.get()
+        if not match or not request_id:
+            return
+        table = match.group(1).lower()
+        if table not in UNAUDITED_TABLES and table not in self.temporary:
+            self.mutating.add(request_id)
+
+    async def __call__(self, response: Response) -> None:
+        request = response.request
+        request_id = response.headers.get("x-request-id")
+        if request.method not in WRITE_METHODS or request_id not in self.mutating:
+            return
+        if not 200 <= response.status_code < 300:
+            return  # refused: the request's transaction was rolled back
+        if request.url.params.get("dry_run", "").lower() in {"true", "1"}:
+            return  # validated in a savepoint that is rolled back
+        if response.status_code == 202:
+            return  # accepted as a job, which audits its own work later on its own session
+        async with self.database.session() as session:
+            audited = await session.scalar(
+                select(func.count())
+                .select_from(AuditRecord)
+                .where(AuditRecord.request_id == request_id)
+            )
+        if not audited:
+            self.unaudited.append(f"{request.method} {request.url.path} -> {response.status_code}")
+
+    def assert_all_audited(self) -> None:
+        assert not self.unaudited, (
+            f"writes that changed data without an audit record: {self.unaudited}"
+        )
+
+
 @pytest.fixture
-async def client(app: FastAPI, database: Database) -> AsyncIterator[AsyncClient]:
+async def client(
+    app: FastAPI, database: Database, write_log: WriteLog
+) -> AsyncIterator[AsyncClient]:
     app.state.database = database
     transport = ASGITransport(app=app, raise_app_exceptions=False)
-    async with AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with AsyncClient(
+        transport=transport,
+        base_url="http://testserver",
+        event_hooks={"response": [write_log]},
+    ) as client:
         yield client
 
 
@@ -187,7 +268,7 @@ async def admin(make_principal: PrincipalFactory) -> TestPrincipal:
 
 @pytest.fixture
 async def admin_client(
-    app: FastAPI, client: AsyncClient, admin: TestPrincipal
+    app: FastAPI, client: AsyncClient, admin: TestPrincipal, write_log: WriteLog
 ) -> AsyncIterator[AsyncClient]:
     """A client acting as a system administrator: use it for every write in feature tests.
 
@@ -195,6 +276,9 @@ async def admin_client(
     """
     transport = ASGITransport(app=app, raise_app_exceptions=False)
     async with AsyncClient(
-        transport=transport, base_url="http://testserver", headers=admin.headers
+        transport=transport,
+        base_url="http://testserver",
+        headers=admin.headers,
+        event_hooks={"response": [write_log]},
     ) as admin_client:
         yield admin_client
