@@ -9,7 +9,9 @@ from httpx import AsyncClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.permissions import Role
 from app.models.system import AuditRecord
+from tests.conftest import PrincipalFactory
 
 PROBLEM = "application/problem+json"
 
@@ -422,3 +424,31 @@ async def test_reads_follow_the_callers_scope(
             "/api/v1/assessments/compare", params={"a": mine, "b": other}
         )
         assert compared.status_code == 404
+
+
+async def test_only_a_reviewer_locks(
+    client: AsyncClient,
+    admin_client: AsyncClient,
+    criteria_set: dict[str, Any],
+    communes: dict[str, uuid.UUID],
+    make_principal: PrincipalFactory,
+) -> None:
+    aid = (await _create(admin_client, criteria_set["id"], communes["A"]))["id"]
+    officer = await make_principal(Role.COMMUNE_OFFICER, unit_id=communes["A"])
+    submitted = await client.patch(
+        f"/api/v1/assessments/{aid}", json={"status": "submitted"}, headers=officer.headers
+    )
+    assert submitted.status_code == 200, submitted.text
+    refused = await client.patch(
+        f"/api/v1/assessments/{aid}", json={"status": "locked"}, headers=officer.headers
+    )
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "forbidden"
+    assert (await admin_client.get(f"/api/v1/assessments/{aid}")).json()["status"] == "submitted"
+
+    reviewer = await make_principal(Role.DISTRICT_OFFICER, unit_id=communes["A"])
+    locked = await client.patch(
+        f"/api/v1/assessments/{aid}", json={"status": "locked"}, headers=reviewer.headers
+    )
+    assert locked.status_code == 200, locked.text
+    assert locked.json()["status"] == "locked"

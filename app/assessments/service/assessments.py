@@ -311,6 +311,10 @@ async def patch(
                 code=code,
                 extra={"allowed": sorted(t.value for s, t in TRANSITIONS if s == status)},
             )
+        if body.status == AssessmentStatus.LOCKED:
+            # Locking closes the figures to changes: a reviewer's act after checking them, not
+            # data entry (the commune submits; the district or province reviews and locks).
+            await authorize(session, principal, Action.ASSESSMENTS_REVIEW, current)
         changes["status"] = body.status.value
     if "note" in body.model_fields_set and body.note != current["note"]:
         if status == AssessmentStatus.LOCKED:
