@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 
 from app.config import Settings
+from app.db import migrate
 from app.db.engine import Database, build_engine
 from app.main import create_app
 
@@ -127,3 +128,33 @@ async def test_metrics_label_api_routes_with_their_full_template(client: AsyncCl
     await client.get("/api/v1/units/00000000-0000-0000-0000-000000000000")
     text = (await client.get("/metrics")).text
     assert 'route="/api/v1/units/{unit_id}"' in text
+
+
+async def test_requests_answer_503_while_the_database_is_down_and_recover_without_restart(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # The database's folder is blocked by a file: every connection fails until it is replaced.
+    blocker = tmp_path / "db"
+    blocker.write_text("not a folder")
+    url = f"sqlite+aiosqlite:///{blocker}/ntm.db"
+    app = create_app(settings.model_copy(update={"database_url": url}))
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    async with AsyncClient(transport=transport, base_url="http://t") as client:
+        down = await client.get("/api/v1/units", params={"level": "province"})
+        assert down.status_code == 503
+        assert down.headers["content-type"] == PROBLEM
+        assert down.json()["code"] == "database_unavailable"
+        assert down.headers["retry-after"]
+        assert (await client.get("/readyz")).status_code == 503
+
+        blocker.unlink()
+        blocker.mkdir()
+        engine = build_engine(settings.model_copy(update={"database_url": url}))
+        await migrate.upgrade(engine)
+        await engine.dispose()
+
+        assert (await client.get("/readyz")).status_code == 200
+        back = await client.get("/api/v1/units", params={"level": "province"})
+        assert back.status_code == 200, back.text
+        assert back.json()["items"] == []
+    await app.state.database.dispose()
