@@ -8,6 +8,7 @@ import sys
 # One line per benchmark module; each has ``main(argv) -> int``.
 BENCHMARKS = [
     "bench.units",
+    "bench.assessments",
 ]
 
 
