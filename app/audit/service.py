@@ -19,7 +19,7 @@ from app.audit import repository
 from app.audit.schemas import AuditRecordOut
 from app.core import authz
 from app.core.logging import request_id_var
-from app.core.pagination import decode_cursor, page_from_rows
+from app.core.pagination import decode_cursor, invalid_cursor, page_from_rows
 from app.core.permissions import Action
 from app.core.security import Principal, authenticate
 from app.db.types import utcnow
@@ -162,7 +162,7 @@ async def list_records(
     if cursor is not None:
         (before_seq,) = decode_cursor(cursor, 1)
         if not isinstance(before_seq, int):
-            decode_cursor("", 1)
+            raise invalid_cursor()
     rows = await repository.list_records(
         session, where, visible=visible, limit=limit, before_seq=before_seq
     )

@@ -49,6 +49,14 @@ def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def invalid_cursor() -> Unprocessable:
+    return Unprocessable(
+        "The cursor is not one this service issued (or it has expired).",
+        code="invalid_cursor",
+        errors=[field_error(["query", "cursor"], "malformed cursor", "invalid_cursor")],
+    )
+
+
 def decode_cursor(cursor: str, size: int) -> list[Any]:
     """Decode a cursor made by :func:`encode_cursor` carrying ``size`` values, or raise 422."""
     try:
@@ -57,12 +65,19 @@ def decode_cursor(cursor: str, size: int) -> list[Any]:
     except (binascii.Error, ValueError, orjson.JSONDecodeError):
         values = None
     if not isinstance(values, list) or len(values) != size:
-        raise Unprocessable(
-            "The cursor is not one this service issued (or it has expired).",
-            code="invalid_cursor",
-            errors=[field_error(["query", "cursor"], "malformed cursor", "invalid_cursor")],
-        )
+        raise invalid_cursor()
     return values
+
+
+def decode_updated_cursor(cursor: str | None) -> tuple[datetime, UUID] | None:
+    """The ``(updated_at, id)`` key of lists in sync order, from their cursor (None: first page)."""
+    if cursor is None:
+        return None
+    moment, last_id = decode_cursor(cursor, 2)
+    try:
+        return datetime.fromisoformat(moment), UUID(last_id)
+    except (TypeError, ValueError) as exc:
+        raise invalid_cursor() from exc
 
 
 def set_link_header(request: Request, response: Response, next_cursor: str | None) -> None:

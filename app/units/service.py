@@ -14,9 +14,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import AuditContext, record
-from app.core.errors import Unprocessable, field_error
 from app.core.http import etag_for
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.pagination import decode_cursor, encode_cursor, invalid_cursor
 from app.models.enums import AuditAction, ClassificationKind, UnitLevel
 from app.units import repository as repo
 from app.units.changes import create_unit as create_unit_rows
@@ -158,11 +157,7 @@ def _cursor_values(values: list[Any], filters: UnitFilters) -> list[Any]:
             return [datetime.fromisoformat(values[0]), uuid.UUID(values[1])]
         return [*values[:-1], uuid.UUID(values[-1])]
     except (TypeError, ValueError) as exc:
-        raise Unprocessable(
-            "The cursor is not one this service issued (or it has expired).",
-            code="invalid_cursor",
-            errors=[field_error(["query", "cursor"], "malformed cursor", "invalid_cursor")],
-        ) from exc
+        raise invalid_cursor() from exc
 
 
 # --- one unit ----------------------------------------------------------------------------------

@@ -25,9 +25,9 @@ from app.assessments.service.criteria import Language
 from app.assessments.service.evaluation import evaluate, load, load_many, summary_of
 from app.audit.service import AuditContext, record
 from app.core import authz
-from app.core.errors import Conflict, Unprocessable, field_error
+from app.core.errors import Conflict
 from app.core.http import etag_for
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.pagination import decode_updated_cursor, page_from_rows
 from app.core.permissions import Action
 from app.core.security import Principal
 from app.db.types import utcnow
@@ -228,20 +228,6 @@ async def current_etag(
     return (await detail(session, assessment_id, principal=principal))[1]
 
 
-def _after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    if cursor is None:
-        return None
-    moment, last = decode_cursor(cursor, 2)
-    try:
-        return datetime.fromisoformat(moment), uuid.UUID(last)
-    except (TypeError, ValueError) as exc:
-        raise Unprocessable(
-            "The cursor is not one this service issued (or it has expired).",
-            code="invalid_cursor",
-            errors=[field_error(["query", "cursor"], "malformed cursor", "invalid_cursor")],
-        ) from exc
-
-
 async def list_assessments(
     session: AsyncSession,
     *,
@@ -271,13 +257,10 @@ async def list_assessments(
         kind=kind,
         status=status,
         updated_since=updated_since,
-        after=_after(cursor),
+        after=decode_updated_cursor(cursor),
         limit=limit,
     )
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor([rows[-1]["updated_at"], rows[-1]["id"]])
+    rows, next_cursor = page_from_rows(rows, limit, lambda r: (r["updated_at"], r["id"]))
     items = [representation(row) for row in rows]
     if with_evaluation and rows:
         loaded = await load_many(session, rows, language)

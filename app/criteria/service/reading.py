@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import NotFound, Unprocessable, field_error
+from app.core.errors import NotFound
 from app.core.http import etag_for
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.pagination import decode_updated_cursor, page_from_rows
 from app.criteria import repository
 from app.criteria.tree import Language, Row, Tree, assemble, render, summary
 
@@ -60,20 +60,6 @@ async def get_set(session: AsyncSession, set_id: uuid.UUID, language: Language) 
     return render(await get_tree(session, set_id), language)
 
 
-def _after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    if cursor is None:
-        return None
-    moment, last_id = decode_cursor(cursor, 2)
-    try:
-        return datetime.fromisoformat(moment), uuid.UUID(last_id)
-    except (TypeError, ValueError) as exc:
-        raise Unprocessable(
-            "The cursor is not one this service issued (or it has expired).",
-            code="invalid_cursor",
-            errors=[field_error(["query", "cursor"], "malformed cursor", "invalid_cursor")],
-        ) from exc
-
-
 async def list_sets(
     session: AsyncSession,
     language: Language,
@@ -99,12 +85,8 @@ async def list_sets(
         status=status,
         code=code,
         updated_since=updated_since,
-        after=_after(cursor),
+        after=decode_updated_cursor(cursor),
         limit=limit,
     )
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        next_cursor = encode_cursor([last["updated_at"], last["id"]])
-    return [summary(row, language, row) for row in rows], next_cursor
+    kept, next_cursor = page_from_rows(rows, limit, lambda r: (r["updated_at"], r["id"]))
+    return [summary(row, language, row) for row in kept], next_cursor

@@ -14,7 +14,7 @@ from app.audit.service import AuditContext, record
 from app.config import Settings
 from app.core import authz
 from app.core.errors import Conflict
-from app.core.pagination import decode_cursor, page_from_rows
+from app.core.pagination import decode_updated_cursor, page_from_rows
 from app.core.permissions import Action, Role
 from app.core.security import CLIENT_SECRET_PREFIX, Principal, digest, new_secret
 from app.db.types import utcnow
@@ -105,17 +105,6 @@ async def present_clients(session: AsyncSession, clients: Sequence[Client]) -> l
     ]
 
 
-def _after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    if cursor is None:
-        return None
-    moment, ident = decode_cursor(cursor, 2)
-    try:
-        return datetime.fromisoformat(moment), uuid.UUID(ident)
-    except (TypeError, ValueError):
-        decode_cursor("", 2)  # raises the same 422 as any malformed cursor
-        raise
-
-
 # --- users --------------------------------------------------------------------------------------
 
 
@@ -142,7 +131,7 @@ async def list_users(
     rows = await repository.list_users(
         session,
         limit=limit,
-        after=_after(cursor),
+        after=decode_updated_cursor(cursor),
         q=q,
         active=active,
         role=role,
@@ -288,7 +277,11 @@ async def list_clients(
 ) -> tuple[list[ClientOut], str | None]:
     await _require_manager(session, principal, "client")
     rows = await repository.list_clients(
-        session, limit=limit, after=_after(cursor), active=active, updated_since=updated_since
+        session,
+        limit=limit,
+        after=decode_updated_cursor(cursor),
+        active=active,
+        updated_since=updated_since,
     )
     kept, next_cursor = page_from_rows(rows, limit, lambda c: (c.updated_at, c.id))
     return await present_clients(session, kept), next_cursor
