@@ -35,9 +35,12 @@ class FastJSONResponse(Response):
         return dumps(content)
 
 
+def etag_of_bytes(body: bytes | memoryview) -> str:
+    return f'W/"{hashlib.blake2b(bytes(body), digest_size=12).hexdigest()}"'
+
+
 def etag_for(*parts: Any) -> str:
-    digest = hashlib.blake2b(dumps(parts), digest_size=12).hexdigest()
-    return f'W/"{digest}"'
+    return etag_of_bytes(dumps(parts))
 
 
 def _etag_matches(header: str | None, etag: str) -> bool:
@@ -54,6 +57,12 @@ def not_modified(request: Request, etag: str) -> Response | None:
     if _etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers={"ETag": etag})
     return None
+
+
+def cached_json(request: Request, body: Any, etag: str | None = None) -> Response:
+    """``body`` with its ETag (by default one of the body itself), or 304 when the client has it."""
+    tag = etag or etag_for(body)
+    return not_modified(request, tag) or FastJSONResponse(body, headers={"ETag": tag})
 
 
 def check_if_match(request: Request, etag: str) -> None:

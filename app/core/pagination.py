@@ -17,6 +17,7 @@ from fastapi import Query, Request, Response
 from pydantic import BaseModel
 
 from app.core.errors import Unprocessable, field_error
+from app.core.http import FastJSONResponse
 
 T = TypeVar("T")
 
@@ -85,6 +86,18 @@ def set_link_header(request: Request, response: Response, next_cursor: str | Non
         return
     url = request.url.include_query_params(cursor=next_cursor)
     response.headers["Link"] = f'<{url}>; rel="next"'
+
+
+def page_response(
+    request: Request,
+    items: list[Any],
+    next_cursor: str | None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A page of plain dicts (hot lists built from Core rows) with its ``Link`` header."""
+    response = FastJSONResponse({"items": items, "next_cursor": next_cursor}, headers=headers)
+    set_link_header(request, response, next_cursor)
+    return response
 
 
 def page_from_rows(rows: Sequence[T], limit: int, key: Any) -> tuple[list[T], str | None]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from datetime import date
 from typing import Annotated, Any
@@ -12,8 +11,8 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from app.audit.service import AuditContextDep
 from app.core import authz
 from app.core.errors import problem_responses
-from app.core.http import FastJSONResponse, not_modified
-from app.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, set_link_header
+from app.core.http import FastJSONResponse, etag_of_bytes, not_modified
+from app.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, page_response
 from app.core.permissions import Action
 from app.core.security import PUBLIC, Principal, require
 from app.core.types import Instant
@@ -144,9 +143,7 @@ async def list_criteria_sets(
         cursor=cursor,
         limit=limit,
     )
-    response = FastJSONResponse({"items": items, "next_cursor": next_cursor}, headers=VARY)
-    set_link_header(request, response, next_cursor)
-    return response
+    return page_response(request, items, next_cursor, VARY)
 
 
 @router.post(
@@ -404,12 +401,8 @@ async def resolve_thresholds(
         session, criteria_set_id, unit_id, year, as_of, language(accept_language)
     )
     response = FastJSONResponse(body, headers=VARY)
-    response.headers["ETag"] = _body_etag(response.body)
+    response.headers["ETag"] = etag_of_bytes(response.body)
     return not_modified(request, response.headers["ETag"]) or response
-
-
-def _body_etag(body: bytes | memoryview) -> str:
-    return f'W/"{hashlib.blake2b(bytes(body), digest_size=12).hexdigest()}"'
 
 
 @router.get(

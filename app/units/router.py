@@ -15,8 +15,8 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from app.audit.service import AuditContextDep
 from app.core import authz
 from app.core.errors import Unprocessable, problem_responses
-from app.core.http import FastJSONResponse, check_if_match, not_modified
-from app.core.pagination import CursorQuery, set_link_header
+from app.core.http import FastJSONResponse, cached_json, check_if_match
+from app.core.pagination import CursorQuery, page_response
 from app.core.permissions import Action
 from app.core.security import PUBLIC, Principal, require
 from app.core.types import Instant
@@ -80,12 +80,6 @@ def _event_units(body: Any) -> list[uuid.UUID | None]:
         new_units.append(unit)
     found += [new.parent_id for new in new_units]
     return found
-
-
-def _page(request: Request, items: list[dict[str, Any]], cursor: str | None) -> Response:
-    response = FastJSONResponse({"items": items, "next_cursor": cursor})
-    set_link_header(request, response, cursor)
-    return response
 
 
 def _unit_response(body: dict[str, Any], etag: str, status: int = 200) -> Response:
@@ -155,7 +149,7 @@ async def list_units(
         updated_since=updated_since,
     )
     items, next_cursor = await service.list_units(session, filters, limit, cursor)
-    return _page(request, items, next_cursor)
+    return page_response(request, items, next_cursor)
 
 
 @router.post(
@@ -275,7 +269,7 @@ async def get_unit(
     request: Request, session: SessionDep, unit_id: uuid.UUID, as_of: AsOf = None
 ) -> Response:
     unit, etag = await service.get_unit(session, unit_id, as_of)
-    return not_modified(request, etag) or _unit_response(unit, etag)
+    return cached_json(request, unit, etag)
 
 
 @router.patch(
@@ -316,7 +310,7 @@ async def unit_children(
     cursor: CursorQuery = None,
 ) -> Response:
     items, next_cursor = await service.children(session, unit_id, as_of, level, limit, cursor)
-    return _page(request, items, next_cursor)
+    return page_response(request, items, next_cursor)
 
 
 @router.get(

@@ -29,8 +29,8 @@ from app.assessments.service import values as values_service
 from app.assessments.service.criteria import Language
 from app.audit.service import AuditContextDep
 from app.core.errors import problem_responses
-from app.core.http import FastJSONResponse, check_if_match, etag_for, not_modified
-from app.core.pagination import CursorQuery, LimitQuery, set_link_header
+from app.core.http import FastJSONResponse, cached_json, check_if_match
+from app.core.pagination import CursorQuery, LimitQuery, page_response
 from app.core.permissions import Action
 from app.core.security import Principal, require
 from app.db.session import SessionDep
@@ -54,11 +54,6 @@ def language(request: Request) -> Language:
     header = request.headers.get("accept-language", "")
     first = header.split(",")[0].strip().lower()
     return "en" if first.startswith("en") else "vi"
-
-
-def _cached(request: Request, body: dict[str, Any], etag: str | None = None) -> Response:
-    tag = etag or etag_for(body)
-    return not_modified(request, tag) or FastJSONResponse(body, headers={"ETag": tag})
 
 
 async def _if_match(
@@ -127,9 +122,7 @@ async def list_assessments(
         language=language(request),
         principal=principal,
     )
-    response = FastJSONResponse({"items": items, "next_cursor": next_cursor})
-    set_link_header(request, response, next_cursor)
-    return response
+    return page_response(request, items, next_cursor)
 
 
 @router.get(
@@ -157,7 +150,7 @@ async def get_assessment(
     request: Request, session: SessionDep, principal: Reader, assessment_id: uuid.UUID
 ) -> Response:
     body, etag = await service.detail(session, assessment_id, language(request), principal)
-    return _cached(request, body, etag)
+    return cached_json(request, body, etag)
 
 
 @router.patch(
@@ -276,7 +269,7 @@ async def get_evaluation(
     request: Request, session: SessionDep, principal: Reader, assessment_id: uuid.UUID
 ) -> Response:
     body = await evaluation_service.evaluation(session, assessment_id, language(request), principal)
-    return _cached(request, body)
+    return cached_json(request, body)
 
 
 @router.get(
@@ -289,4 +282,4 @@ async def get_gaps(
     request: Request, session: SessionDep, principal: Reader, assessment_id: uuid.UUID
 ) -> Response:
     body = await evaluation_service.gaps(session, assessment_id, language(request), principal)
-    return _cached(request, body)
+    return cached_json(request, body)
