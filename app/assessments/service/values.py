@@ -14,7 +14,7 @@ from app.assessments.coerce import Rules, ValueProblem, coerce
 from app.assessments.engine import SetSpec
 from app.assessments.repository import assessments as repo
 from app.assessments.repository import values as values_repo
-from app.assessments.schemas import ConditionsPut, JudgementsPut, ValuesPut
+from app.assessments.schemas import ConditionsPut, EvidenceRef, JudgementsPut, ValuesPut
 from app.assessments.service import criteria as criteria_port
 from app.assessments.service.common import load_for_write, load_or_404, ts
 from app.audit.service import AuditContext, record
@@ -37,6 +37,12 @@ def _fail(errors: list[dict[str, Any]]) -> Unprocessable:
 
 def _differs(old: Mapping[Any, Any], new: Mapping[str, Any]) -> bool:
     return any(old[key] != new[key] for key in VALUE_KEYS)
+
+
+def _evidence(evidence: Sequence[EvidenceRef] | None) -> list[dict[str, Any]] | None:
+    if evidence is None:
+        return None
+    return [e.model_dump(mode="json", exclude_none=True) for e in evidence]
 
 
 def _history_row(
@@ -107,11 +113,7 @@ def _parse_values(
             "judgement": typed.judgement,
             "judgement_reason": reason if indicator.kind == "judgement" else None,
             "note": item.note,
-            "evidence": (
-                [e.model_dump(mode="json", exclude_none=True) for e in item.evidence]
-                if item.evidence is not None
-                else None
-            ),
+            "evidence": _evidence(item.evidence),
         }
     return wanted, errors
 
@@ -246,8 +248,9 @@ async def put_judgements(
             inserts.append(row)
         elif (old["status"], old["reason"]) != (new["status"], new["reason"]):
             updates.append(row)
+    counts = {"created": len(inserts), "updated": len(updates), "deleted": len(deletes)}
     if not (inserts or updates or deletes):
-        return {"created": 0, "updated": 0, "deleted": 0, "revision": current["revision"]}
+        return {**counts, "revision": current["revision"]}
     await values_repo.upsert_judgements(session, assessment_id, inserts, updates, deletes)
     await repo.touch(session, [assessment_id], now, context.actor_id, context.actor_name)
     await record(
@@ -264,12 +267,7 @@ async def put_judgements(
         after={str(k): v for k, v in wanted.items()},
         unit_id=current["unit_id"],
     )
-    return {
-        "created": len(inserts),
-        "updated": len(updates),
-        "deleted": len(deletes),
-        "revision": current["revision"] + 1,
-    }
+    return {**counts, "revision": current["revision"] + 1}
 
 
 async def put_conditions(
@@ -306,11 +304,7 @@ async def put_conditions(
             "value_number": typed.number,
             "value_bool": typed.boolean,
             "note": item.note,
-            "evidence": (
-                [e.model_dump(mode="json", exclude_none=True) for e in item.evidence]
-                if item.evidence is not None
-                else None
-            ),
+            "evidence": _evidence(item.evidence),
         }
     if errors:
         raise _fail(errors)
@@ -337,8 +331,9 @@ async def put_conditions(
             inserts.append(row)
         elif any(old[k] != new[k] for k in new):
             updates.append(row)
+    counts = {"created": len(inserts), "updated": len(updates), "deleted": len(deletes)}
     if not (inserts or updates or deletes):
-        return {"created": 0, "updated": 0, "deleted": 0, "revision": current["revision"]}
+        return {**counts, "revision": current["revision"]}
     await values_repo.upsert_conditions(session, assessment_id, inserts, updates, deletes)
     await repo.touch(session, [assessment_id], now, context.actor_id, context.actor_name)
     await record(
@@ -355,12 +350,7 @@ async def put_conditions(
         after=wanted,
         unit_id=current["unit_id"],
     )
-    return {
-        "created": len(inserts),
-        "updated": len(updates),
-        "deleted": len(deletes),
-        "revision": current["revision"] + 1,
-    }
+    return {**counts, "revision": current["revision"] + 1}
 
 
 def _version(
