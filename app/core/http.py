@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -33,6 +34,13 @@ class FastJSONResponse(Response):
 
     def render(self, content: Any) -> bytes:
         return dumps(content)
+
+
+def timestamp(value: datetime | None) -> str | None:
+    """RFC 3339 in UTC with ``Z``, the same text pydantic produces for response models."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def etag_of_bytes(body: bytes | memoryview) -> str:

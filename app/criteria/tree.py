@@ -10,9 +10,10 @@ import uuid
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any, Literal
 
+from app.core.http import timestamp
 from app.criteria.document import FORMAT
 from app.criteria.thresholds import number, threshold_value, when_of
 
@@ -67,12 +68,6 @@ def assemble(
         parent=refs.get(head["derived_from_id"]) if head["derived_from_id"] else None,
         amends=refs.get(head["amends_id"]) if head["amends_id"] else None,
     )
-
-
-def timestamp(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _date(value: date | None) -> str | None:

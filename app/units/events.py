@@ -14,6 +14,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import AuditContext, record
+from app.core.http import timestamp
 from app.models.enums import AuditAction
 from app.units import repository as repo
 from app.units.changes import (
@@ -41,7 +42,6 @@ from app.units.schemas import (
     TransferEvent,
 )
 from app.units.service import legal_basis
-from app.units.temporal import timestamp
 
 
 class Effects:

@@ -7,7 +7,7 @@ legal documents that change the map.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from app.models.units import BEGINNING_OF_TIME, END_OF_TIME
 
@@ -53,8 +53,3 @@ def covers(intervals: list[tuple[date, date]], start: date, end: date) -> bool:
         if cursor >= end:
             return True
     return cursor >= end
-
-
-def timestamp(value: datetime) -> str:
-    """RFC 3339 in UTC with ``Z``, the same text pydantic produces for response models."""
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -18,7 +18,6 @@ from app.assessments.service.common import (
     authorize,
     invalid,
     representation,
-    ts,
     unit_in_year,
 )
 from app.assessments.service.criteria import Language
@@ -26,7 +25,7 @@ from app.assessments.service.evaluation import evaluate, load, load_many, summar
 from app.audit.service import AuditContext, record
 from app.core import authz
 from app.core.errors import Conflict
-from app.core.http import etag_for
+from app.core.http import etag_for, timestamp
 from app.core.pagination import decode_updated_cursor, page_from_rows
 from app.core.permissions import Action
 from app.core.security import Principal
@@ -167,7 +166,7 @@ def _value_out(row: Mapping[Any, Any], codes: Mapping[uuid.UUID, str]) -> dict[s
         "judgement_reason": row["judgement_reason"],
         "evidence": row["evidence"],
         "entered_by_name": row["entered_by_name"],
-        "entered_at": ts(row["entered_at"]),
+        "entered_at": timestamp(row["entered_at"]),
         "source": row["source"],
     }
 
@@ -200,7 +199,7 @@ async def detail(
                 "status": row["status"],
                 "reason": row["reason"],
                 "judged_by_name": row["judged_by_name"],
-                "judged_at": ts(row["judged_at"]),
+                "judged_at": timestamp(row["judged_at"]),
             }
             for row in sorted(judgement_rows, key=lambda r: numbers.get(r["criterion_id"], 0))
         ],
@@ -213,7 +212,7 @@ async def detail(
                 "note": row["note"],
                 "evidence": row["evidence"],
                 "entered_by_name": row["entered_by_name"],
-                "entered_at": ts(row["entered_at"]),
+                "entered_at": timestamp(row["entered_at"]),
             }
             for row in sorted(condition_rows, key=lambda r: r["code"])
         ],

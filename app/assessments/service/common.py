@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import RowMapping
@@ -15,18 +15,12 @@ from app.assessments.repository import assessments as repo
 from app.assessments.repository import units as units_repo
 from app.core import authz
 from app.core.errors import Conflict, NotFound, Unprocessable, field_error
+from app.core.http import timestamp
 from app.core.permissions import Action
 from app.core.security import Principal
 from app.models.assessments import AssessmentStatus
 
 ONE_DAY = timedelta(days=1)
-
-
-def ts(value: datetime | None) -> str | None:
-    """RFC 3339 in UTC with ``Z`` (API.md)."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def assessment_not_found(assessment_id: uuid.UUID | str) -> NotFound:
@@ -101,12 +95,12 @@ def representation(row: Mapping[Any, Any]) -> dict[str, Any]:
         "status": row["status"],
         "note": row["note"],
         "revision": row["revision"],
-        "created_at": ts(row["created_at"]),
-        "updated_at": ts(row["updated_at"]),
+        "created_at": timestamp(row["created_at"]),
+        "updated_at": timestamp(row["updated_at"]),
         "created_by_name": row["created_by_name"],
         "updated_by_name": row["updated_by_name"],
-        "submitted_at": ts(row["submitted_at"]),
-        "locked_at": ts(row["locked_at"]),
+        "submitted_at": timestamp(row["submitted_at"]),
+        "locked_at": timestamp(row["locked_at"]),
     }
 
 

@@ -21,10 +21,10 @@ from typing import Any, cast
 from sqlalchemy import Table, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.assessments.service.common import ts
 from app.assessments.service.imports import ImportParams, run_import
 from app.audit.service import AuditContext
 from app.core.errors import NotFound, ProblemError, ServiceUnavailable
+from app.core.http import timestamp
 from app.core.permissions import Action
 from app.core.security import Principal
 from app.db.engine import Database
@@ -48,10 +48,10 @@ def job_representation(row: Any) -> dict[str, Any]:
         "rows_processed": row["rows_processed"],
         "summary": row["summary"],
         "error": row["error"],
-        "created_at": ts(row["created_at"]),
-        "updated_at": ts(row["updated_at"]),
-        "started_at": ts(row["started_at"]),
-        "finished_at": ts(row["finished_at"]),
+        "created_at": timestamp(row["created_at"]),
+        "updated_at": timestamp(row["updated_at"]),
+        "started_at": timestamp(row["started_at"]),
+        "finished_at": timestamp(row["finished_at"]),
     }
 
 

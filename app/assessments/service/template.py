@@ -20,8 +20,9 @@ from app.assessments.repository import assessments as repo
 from app.assessments.repository import values as values_repo
 from app.assessments.schemas import TemplateQuery
 from app.assessments.service import criteria as criteria_port
-from app.assessments.service.common import invalid, ts, unit_in_year
+from app.assessments.service.common import invalid, unit_in_year
 from app.core import authz
+from app.core.http import timestamp
 from app.core.permissions import Action
 from app.core.security import Principal
 from app.db.types import utcnow
@@ -124,7 +125,7 @@ async def build(
         ("year", query.year),
         ("unit_id", str(query.unit_id)),
         ("as_of", as_of.isoformat()),
-        ("generated_at", ts(utcnow())),
+        ("generated_at", timestamp(utcnow())),
     ):
         meta.append([key, value])
     buffer = io.BytesIO()

@@ -16,9 +16,10 @@ from app.assessments.repository import assessments as repo
 from app.assessments.repository import values as values_repo
 from app.assessments.schemas import ConditionsPut, EvidenceRef, JudgementsPut, ValuesPut
 from app.assessments.service import criteria as criteria_port
-from app.assessments.service.common import load_for_write, load_or_404, ts
+from app.assessments.service.common import load_for_write, load_or_404
 from app.audit.service import AuditContext, record
 from app.core.errors import Unprocessable, field_error
+from app.core.http import timestamp
 from app.core.permissions import Action
 from app.core.security import Principal
 from app.db.types import utcnow
@@ -366,9 +367,9 @@ def _version(
         "note": row["note"],
         "judgement_reason": row["judgement_reason"],
         "entered_by_name": row["entered_by_name"],
-        "entered_at": ts(row["entered_at"]),
+        "entered_at": timestamp(row["entered_at"]),
         "source": row["source"],
-        "superseded_at": None if current else ts(row["superseded_at"]),
+        "superseded_at": None if current else timestamp(row["superseded_at"]),
         "superseded_by_name": None if current else row["superseded_by_name"],
         "change": None if current else row["change"],
     }
