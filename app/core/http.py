@@ -1,13 +1,13 @@
-"""Small HTTP helpers: fast JSON responses, ETags and preconditions."""
+"""Small HTTP helpers: fast JSON responses, ETags and preconditions, the response language."""
 
 from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any, Final, Literal
 
 import orjson
-from fastapi import Request, Response
+from fastapi import Depends, Header, Request, Response
 from pydantic import BaseModel
 
 from app.core.errors import PreconditionFailed
@@ -60,17 +60,32 @@ def _etag_matches(header: str | None, etag: str) -> bool:
     return any(tag.strip().removeprefix("W/") == wanted for tag in header.split(","))
 
 
-def not_modified(request: Request, etag: str) -> Response | None:
-    """304 when ``If-None-Match`` matches the current ETag."""
+def not_modified(request: Request, etag: str, *, vary: str | None = None) -> Response | None:
+    """304 when ``If-None-Match`` matches the current ETag.
+
+    ``vary``: the request headers the representation depends on; a 304 carries the same ``Vary``
+    as the 200 it stands for (RFC 9110 §15.4.5), so that caches key it the same way.
+    """
     if _etag_matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers={"ETag": etag})
+        headers = {"ETag": etag}
+        if vary is not None:
+            headers["Vary"] = vary
+        return Response(status_code=304, headers=headers)
     return None
 
 
-def cached_json(request: Request, body: Any, etag: str | None = None) -> Response:
-    """``body`` with its ETag (by default one of the body itself), or 304 when the client has it."""
+def cached_json(
+    request: Request, body: Any, etag: str | None = None, *, vary: str | None = None
+) -> Response:
+    """``body`` with its ETag (by default one of the body itself), or 304 when the client has it.
+
+    ``vary`` (e.g. :data:`ACCEPT_LANGUAGE`) is sent as ``Vary`` on both the 200 and the 304.
+    """
     tag = etag or etag_for(body)
-    return not_modified(request, tag) or FastJSONResponse(body, headers={"ETag": tag})
+    headers = {"ETag": tag}
+    if vary is not None:
+        headers["Vary"] = vary
+    return not_modified(request, tag, vary=vary) or FastJSONResponse(body, headers=headers)
 
 
 def check_if_match(request: Request, etag: str) -> None:
@@ -83,3 +98,54 @@ def check_if_match(request: Request, etag: str) -> None:
             code="precondition_failed",
             extra={"current_etag": etag},
         )
+
+
+# --- the response language ----------------------------------------------------------------------
+
+Language = Literal["vi", "en"]
+# The ``Vary`` value of a response whose body depends on the language (labels, names).
+ACCEPT_LANGUAGE: Final = "Accept-Language"
+VARY_LANGUAGE: Final[dict[str, str]] = {"Vary": ACCEPT_LANGUAGE}
+
+
+def _quality(params: list[str]) -> float:
+    for param in params:
+        name, _, value = param.strip().partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return min(max(float(value.strip()), 0.0), 1.0)
+            except ValueError:
+                return 0.0
+    return 1.0
+
+
+def preferred_language(header: str | None) -> Language:
+    """The first of ``vi`` / ``en`` in an ``Accept-Language`` value by preference (q-values
+    honoured, ``q=0`` meaning "not this one", ties in the order given); Vietnamese when neither
+    is asked for. ``fr, en;q=0.8`` is English; ``en-GB`` is English; ``*`` is Vietnamese."""
+    if not header:
+        return "vi"
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate(header.split(",")):
+        tag, *params = part.split(";")
+        primary = tag.strip().lower().split("-")[0]
+        quality = _quality(params)
+        if primary in ("vi", "en") and quality > 0:
+            ranked.append((-quality, position, primary))
+    if not ranked:
+        return "vi"
+    return "en" if min(ranked)[2] == "en" else "vi"
+
+
+def _language(
+    accept_language: Annotated[
+        str | None,
+        Header(description="`vi` (default) or `en`, q-values honoured: labels in that language."),
+    ] = None,
+) -> Language:
+    return preferred_language(accept_language)
+
+
+# ``lang: LanguageDep`` in a route: the caller's language, and the header documented in OpenAPI.
+# A response that depends on it sends ``Vary: Accept-Language`` (``cached_json(..., vary=…)``).
+LanguageDep = Annotated[Language, Depends(_language)]

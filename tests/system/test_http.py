@@ -3,10 +3,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 
 from app.config import Settings
+from app.core.http import preferred_language
 from app.db import migrate
 from app.db.engine import Database, build_engine
 from app.main import create_app
@@ -158,3 +160,31 @@ async def test_requests_answer_503_while_the_database_is_down_and_recover_withou
         assert back.status_code == 200, back.text
         assert back.json()["items"] == []
     await app.state.database.dispose()
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (None, "vi"),
+        ("", "vi"),
+        ("en", "en"),
+        ("en-GB", "en"),
+        ("EN-us", "en"),
+        ("vi-VN", "vi"),
+        ("fr, en;q=0.8", "en"),
+        ("fr;q=1.0, en;q=0.8, vi;q=0.5", "en"),
+        ("en-GB,en;q=0.9,vi;q=0.5", "en"),
+        ("vi;q=0.9, en;q=0.8", "vi"),
+        ("en;q=0.5, vi;q=0.9", "vi"),
+        ("en;q=0.8, vi;q=0.8", "en"),  # a tie goes to the first given
+        ("en;q=0", "vi"),  # q=0: not acceptable
+        ("en;q=0, vi;q=0", "vi"),
+        ("en;q=nonsense, vi;q=0.1", "vi"),
+        ("en;level=1;q=0.7, vi;q=0.6", "en"),
+        ("*", "vi"),
+        ("fr, de", "vi"),
+        (" , ;q=1, en ", "en"),
+    ],
+)
+def test_preferred_language_honours_q_values(header: str | None, expected: str) -> None:
+    assert preferred_language(header) == expected
