@@ -26,10 +26,16 @@ from app.assessments.schemas import (
 from app.assessments.service import assessments as service
 from app.assessments.service import evaluation as evaluation_service
 from app.assessments.service import values as values_service
-from app.assessments.service.criteria import Language
 from app.audit.service import AuditContextDep
 from app.core.errors import problem_responses
-from app.core.http import FastJSONResponse, cached_json, check_if_match
+from app.core.http import (
+    ACCEPT_LANGUAGE,
+    VARY_LANGUAGE,
+    FastJSONResponse,
+    LanguageDep,
+    cached_json,
+    check_if_match,
+)
 from app.core.pagination import CursorQuery, LimitQuery, page_response
 from app.core.permissions import Action
 from app.core.security import Principal, require
@@ -48,12 +54,6 @@ AssessmentId = Annotated[uuid.UUID, "the assessment"]
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
     304: {"description": "Not modified (If-None-Match)."}
 }
-
-
-def language(request: Request) -> Language:
-    header = request.headers.get("accept-language", "")
-    first = header.split(",")[0].strip().lower()
-    return "en" if first.startswith("en") else "vi"
 
 
 async def _if_match(
@@ -98,6 +98,7 @@ async def list_assessments(
     request: Request,
     session: SessionDep,
     principal: Reader,
+    lang: LanguageDep,
     unit_id: uuid.UUID | None = None,
     criteria_set_id: uuid.UUID | None = None,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
@@ -119,10 +120,10 @@ async def list_assessments(
         cursor=cursor,
         limit=limit,
         with_evaluation=include == "evaluation",
-        language=language(request),
+        language=lang,
         principal=principal,
     )
-    return page_response(request, items, next_cursor)
+    return page_response(request, items, next_cursor, VARY_LANGUAGE)
 
 
 @router.get(
@@ -134,10 +135,10 @@ async def list_assessments(
     responses=problem_responses(404, 422),
 )
 async def compare_assessments(
-    request: Request, session: SessionDep, principal: Reader, a: uuid.UUID, b: uuid.UUID
+    session: SessionDep, principal: Reader, lang: LanguageDep, a: uuid.UUID, b: uuid.UUID
 ) -> Response:
-    body = await evaluation_service.compare(session, a, b, language(request), principal)
-    return FastJSONResponse(body)
+    body = await evaluation_service.compare(session, a, b, lang, principal)
+    return FastJSONResponse(body, headers=VARY_LANGUAGE)
 
 
 @router.get(
@@ -147,10 +148,14 @@ async def compare_assessments(
     responses={**NOT_MODIFIED, **problem_responses(404)},
 )
 async def get_assessment(
-    request: Request, session: SessionDep, principal: Reader, assessment_id: uuid.UUID
+    request: Request,
+    session: SessionDep,
+    principal: Reader,
+    assessment_id: uuid.UUID,
+    lang: LanguageDep,
 ) -> Response:
-    body, etag = await service.detail(session, assessment_id, language(request), principal)
-    return cached_json(request, body, etag)
+    body, etag = await service.detail(session, assessment_id, lang, principal)
+    return cached_json(request, body, etag, vary=ACCEPT_LANGUAGE)
 
 
 @router.patch(
@@ -266,10 +271,14 @@ async def values_history(
     responses={**NOT_MODIFIED, **problem_responses(404, 422)},
 )
 async def get_evaluation(
-    request: Request, session: SessionDep, principal: Reader, assessment_id: uuid.UUID
+    request: Request,
+    session: SessionDep,
+    principal: Reader,
+    assessment_id: uuid.UUID,
+    lang: LanguageDep,
 ) -> Response:
-    body = await evaluation_service.evaluation(session, assessment_id, language(request), principal)
-    return cached_json(request, body)
+    body = await evaluation_service.evaluation(session, assessment_id, lang, principal)
+    return cached_json(request, body, vary=ACCEPT_LANGUAGE)
 
 
 @router.get(
@@ -279,7 +288,11 @@ async def get_evaluation(
     responses={**NOT_MODIFIED, **problem_responses(404, 422)},
 )
 async def get_gaps(
-    request: Request, session: SessionDep, principal: Reader, assessment_id: uuid.UUID
+    request: Request,
+    session: SessionDep,
+    principal: Reader,
+    assessment_id: uuid.UUID,
+    lang: LanguageDep,
 ) -> Response:
-    body = await evaluation_service.gaps(session, assessment_id, language(request), principal)
-    return cached_json(request, body)
+    body = await evaluation_service.gaps(session, assessment_id, lang, principal)
+    return cached_json(request, body, vary=ACCEPT_LANGUAGE)

@@ -20,12 +20,11 @@ from app.assessments.service.common import (
     representation,
     unit_in_year,
 )
-from app.assessments.service.criteria import Language
 from app.assessments.service.evaluation import evaluate, load, load_many, summary_of
 from app.audit.service import AuditContext, record
 from app.core import authz
 from app.core.errors import Conflict
-from app.core.http import etag_for, timestamp
+from app.core.http import Language, etag_for, timestamp
 from app.core.pagination import decode_updated_cursor, page_from_rows
 from app.core.permissions import Action
 from app.core.security import Principal

@@ -11,7 +11,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,11 +27,11 @@ from app.assessments.engine import (
 from app.assessments.repository import units as units_repo
 from app.assessments.service.common import UnitInYear
 from app.core.errors import ProblemError, Unprocessable, field_error
+from app.core.http import Language
 from app.criteria.service.reading import get_tree
 from app.criteria.service.resolution import resolve
 from app.models.enums import ClassificationKind
 
-Language = Literal["vi", "en"]
 _CACHE_SIZE = 64
 _specs: OrderedDict[tuple[uuid.UUID, int, datetime, str], SetSpec] = OrderedDict()
 

@@ -29,8 +29,8 @@ from app.assessments.service.common import (
     load_or_404,
     units_in_years,
 )
-from app.assessments.service.criteria import Language
 from app.core.errors import Unprocessable, field_error
+from app.core.http import Language
 from app.core.permissions import Action
 from app.core.security import Principal
 from app.models.assessments import CriterionStatus
