@@ -11,7 +11,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, and_, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -99,6 +110,7 @@ async def derived_children(session: AsyncSession, set_id: uuid.UUID) -> list[Row
 async def list_sets(
     session: AsyncSession,
     *,
+    visible: ColumnElement[bool],
     level: str | None,
     title: str | None,
     year: int | None,
@@ -110,7 +122,8 @@ async def list_sets(
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
 ) -> list[Row]:
-    """Sets ordered by ``(updated_at, id)`` with their criteria and indicator counts."""
+    """Sets ordered by ``(updated_at, id)`` with their criteria and indicator counts, among
+    those ``visible`` (the caller's filter, on ``criteria_sets``)."""
     criteria_count = (
         select(func.count())
         .where(_CRITERION.c.criteria_set_id == _SET.c.id)
@@ -137,7 +150,7 @@ async def list_sets(
         .outerjoin(parent, parent.c.id == _SET.c.derived_from_id)
         .outerjoin(amended, amended.c.id == _SET.c.amends_id)
     )
-    conditions = []
+    conditions = [visible]
     if level is not None:
         conditions.append(_SET.c.level == level)
     if title is not None:

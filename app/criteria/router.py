@@ -11,10 +11,18 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from app.audit.service import AuditContextDep
 from app.core import authz
 from app.core.errors import problem_responses
-from app.core.http import FastJSONResponse, etag_of_bytes, not_modified
+from app.core.http import (
+    ACCEPT_LANGUAGE,
+    VARY_LANGUAGE,
+    FastJSONResponse,
+    Language,
+    LanguageDep,
+    cached_json,
+    not_modified,
+)
 from app.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, page_response
 from app.core.permissions import Action
-from app.core.security import PUBLIC, Principal, require
+from app.core.security import PUBLIC, OptionalPrincipal, Principal, require
 from app.core.types import Instant
 from app.criteria.document import CriteriaSetDocument, IndicatorDocument
 from app.criteria.schemas import (
@@ -30,7 +38,7 @@ from app.criteria.schemas import (
     ThresholdsReplace,
 )
 from app.criteria.service import authoring, reading, resolution
-from app.criteria.tree import Language, Tree, export_document, render
+from app.criteria.tree import Tree, export_document, render
 from app.db.session import SessionDep
 from app.models.enums import Title, UnitLevel
 
@@ -39,10 +47,13 @@ router = APIRouter(prefix="/criteria-sets", tags=["criteria"])
 IfMatch = Annotated[
     str | None, Header(description="ETag of the version you edit; 412 when it is stale.")
 ]
-AcceptLanguage = Annotated[
-    str | None, Header(description="`vi` (default) or `en`: labels in that language.")
-]
-VARY = {"Vary": "Accept-Language"}
+# Reads are public for published and retired sets; a draft is shown only to a caller with
+# criteria:read over its scope, and is 404 to anyone else (app.criteria.service.reading).
+DRAFTS_ARE_PRIVATE = (
+    "Published and retired sets are public (no token needed). A draft is visible only with a "
+    "token holding `criteria:read` over its scope (nationally for a national draft, over the "
+    "province for a province's); to anyone else it is 404 `criteria_set_not_found`."
+)
 # Writing needs criteria:write over the set's scope: a province's sets in its subtree, national
 # sets nationally (app.core.authz).
 Editor = Annotated[Principal, require(Action.CRITERIA_WRITE)]
@@ -71,33 +82,13 @@ async def _may_write_scope(session: SessionDep, principal: Principal, tree: Tree
     )
 
 
-def language(header: str | None) -> Language:
-    """The first of vi/en by preference (q-values honoured); Vietnamese by default."""
-    if not header:
-        return "vi"
-    ranked = []
-    for position, part in enumerate(header.split(",")):
-        tag, _, params = part.strip().partition(";")
-        quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                quality = 0.0
-        ranked.append((-quality, position, tag.strip().lower().split("-")[0]))
-    for _, _, tag in sorted(ranked):
-        if tag in ("vi", "en"):
-            return "en" if tag == "en" else "vi"
-    return "vi"
-
-
 def _set_response(
     tree: Tree, lang: Language, status_code: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
     return FastJSONResponse(
         render(tree, lang),
         status_code=status_code,
-        headers={"ETag": reading.etag(tree.head), **VARY, **(headers or {})},
+        headers={"ETag": reading.etag(tree.head), **VARY_LANGUAGE, **(headers or {})},
     )
 
 
@@ -109,12 +100,17 @@ def _location(request: Request, tree: Tree) -> dict[str, str]:
     "",
     response_model=CriteriaSetPage,
     summary="List criteria sets",
+    description="Published and retired sets are public (no token needed). Drafts are listed "
+    "only with a token, those the caller may read (`criteria:read` over the draft's scope: "
+    "nationally for a national draft, over the province for a province's).",
     openapi_extra=PUBLIC,
     responses=problem_responses(422),
 )
 async def list_criteria_sets(
     request: Request,
     session: SessionDep,
+    principal: OptionalPrincipal,
+    lang: LanguageDep,
     level: UnitLevel | None = None,
     title: Title | None = None,
     year: Annotated[int | None, Query(ge=1990, le=2100, description="Period contains it.")] = None,
@@ -127,11 +123,11 @@ async def list_criteria_sets(
     updated_since: Instant | None = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
-    accept_language: AcceptLanguage = None,
 ) -> Response:
     items, next_cursor = await reading.list_sets(
         session,
-        language(accept_language),
+        principal,
+        lang,
         level=level,
         title=title,
         year=year,
@@ -143,7 +139,7 @@ async def list_criteria_sets(
         cursor=cursor,
         limit=limit,
     )
-    return page_response(request, items, next_cursor, VARY)
+    return page_response(request, items, next_cursor, VARY_LANGUAGE)
 
 
 @router.post(
@@ -159,15 +155,13 @@ async def create_criteria_set(
     session: SessionDep,
     audit: AuditContextDep,
     principal: Editor,
-    accept_language: AcceptLanguage = None,
+    lang: LanguageDep,
 ) -> Response:
     doc = CriteriaSetDocument.model_validate(body.model_dump(exclude={"id"}, exclude_unset=True))
     tree, created = await authoring.create(session, audit, doc, set_id=body.id)
     await _may_write_scope(session, principal, tree)
     await session.commit()
-    return _set_response(
-        tree, language(accept_language), 201 if created else 200, _location(request, tree)
-    )
+    return _set_response(tree, lang, 201 if created else 200, _location(request, tree))
 
 
 @router.post(
@@ -186,8 +180,8 @@ async def import_criteria_set(
     session: SessionDep,
     audit: AuditContextDep,
     principal: Editor,
+    lang: LanguageDep,
     dry_run: Annotated[bool, Query(description="Check without writing.")] = False,
-    accept_language: AcceptLanguage = None,
 ) -> Response:
     if dry_run:
         prepared = await authoring.check_import(session, document)
@@ -204,13 +198,14 @@ async def import_criteria_set(
     tree, _ = await authoring.create(session, audit, document, action="import")
     await _may_write_scope(session, principal, tree)
     await session.commit()
-    return _set_response(tree, language(accept_language), 201, _location(request, tree))
+    return _set_response(tree, lang, 201, _location(request, tree))
 
 
 @router.get(
     "/{criteria_set_id}",
     response_model=CriteriaSetOut,
     summary="A criteria set with its groups, criteria, indicators and thresholds",
+    description=DRAFTS_ARE_PRIVATE,
     openapi_extra=PUBLIC,
     responses={304: {"description": "Not modified"}, **problem_responses(404)},
 )
@@ -218,16 +213,15 @@ async def get_criteria_set(
     request: Request,
     criteria_set_id: uuid.UUID,
     session: SessionDep,
-    accept_language: AcceptLanguage = None,
+    principal: OptionalPrincipal,
+    lang: LanguageDep,
 ) -> Response:
-    head = await reading.head_or_404(session, criteria_set_id)
-    current = reading.etag(head)
-    cached = not_modified(request, current)
+    head = await reading.readable_head(session, principal, criteria_set_id)
+    cached = not_modified(request, reading.etag(head), vary=ACCEPT_LANGUAGE)
     if cached is not None:
-        cached.headers.update(VARY)
         return cached
     tree = await reading.build_tree(session, head)
-    return _set_response(tree, language(accept_language))
+    return _set_response(tree, lang)
 
 
 @router.patch(
@@ -242,14 +236,14 @@ async def update_criteria_set(
     session: SessionDep,
     audit: AuditContextDep,
     principal: Editor,
+    lang: LanguageDep,
     if_match: IfMatch = None,
-    accept_language: AcceptLanguage = None,
 ) -> Response:
     changes: dict[str, Any] = body.model_dump(mode="json", exclude_unset=True)
     await _may_edit(session, principal, criteria_set_id)
     tree = await authoring.update(session, audit, criteria_set_id, changes, if_match)
     await session.commit()
-    return _set_response(tree, language(accept_language))
+    return _set_response(tree, lang)
 
 
 @router.post(
@@ -263,13 +257,13 @@ async def publish_criteria_set(
     session: SessionDep,
     audit: AuditContextDep,
     principal: Editor,
+    lang: LanguageDep,
     if_match: IfMatch = None,
-    accept_language: AcceptLanguage = None,
 ) -> Response:
     await _may_edit(session, principal, criteria_set_id)
     tree = await authoring.publish(session, audit, criteria_set_id, if_match)
     await session.commit()
-    return _set_response(tree, language(accept_language))
+    return _set_response(tree, lang)
 
 
 @router.post(
@@ -283,13 +277,13 @@ async def retire_criteria_set(
     session: SessionDep,
     audit: AuditContextDep,
     principal: Editor,
+    lang: LanguageDep,
     if_match: IfMatch = None,
-    accept_language: AcceptLanguage = None,
 ) -> Response:
     await _may_edit(session, principal, criteria_set_id)
     tree = await authoring.retire(session, audit, criteria_set_id, if_match)
     await session.commit()
-    return _set_response(tree, language(accept_language))
+    return _set_response(tree, lang)
 
 
 @router.post(
@@ -306,7 +300,7 @@ async def derive_criteria_set(
     session: SessionDep,
     audit: AuditContextDep,
     principal: Editor,
-    accept_language: AcceptLanguage = None,
+    lang: LanguageDep,
 ) -> Response:
     tree, created = await authoring.derive(
         session,
@@ -323,9 +317,7 @@ async def derive_criteria_set(
     )
     await _may_write_scope(session, principal, tree)
     await session.commit()
-    return _set_response(
-        tree, language(accept_language), 201 if created else 200, _location(request, tree)
-    )
+    return _set_response(tree, lang, 201 if created else 200, _location(request, tree))
 
 
 @router.post(
@@ -341,8 +333,8 @@ async def add_indicator(
     session: SessionDep,
     audit: AuditContextDep,
     principal: Editor,
+    lang: LanguageDep,
     if_match: IfMatch = None,
-    accept_language: AcceptLanguage = None,
 ) -> Response:
     indicator = IndicatorDocument.model_validate(
         body.model_dump(exclude={"criterion"}, exclude_unset=True)
@@ -352,7 +344,7 @@ async def add_indicator(
         session, audit, criteria_set_id, body.criterion, indicator, if_match
     )
     await session.commit()
-    return _set_response(tree, language(accept_language), 201)
+    return _set_response(tree, lang, 201)
 
 
 @router.put(
@@ -368,54 +360,59 @@ async def replace_thresholds(
     session: SessionDep,
     audit: AuditContextDep,
     principal: Editor,
+    lang: LanguageDep,
     if_match: IfMatch = None,
-    accept_language: AcceptLanguage = None,
 ) -> Response:
     await _may_edit(session, principal, criteria_set_id)
     tree = await authoring.replace_thresholds(
         session, audit, criteria_set_id, code, body.thresholds, if_match
     )
     await session.commit()
-    return _set_response(tree, language(accept_language))
+    return _set_response(tree, lang)
 
 
 @router.get(
     "/{criteria_set_id}/thresholds",
     response_model=ResolvedThresholds,
     summary="Each indicator's threshold as it applies to a unit in a year, with the reason",
+    description=DRAFTS_ARE_PRIVATE,
     openapi_extra=PUBLIC,
-    responses=problem_responses(404, 422),
+    responses={304: {"description": "Not modified"}, **problem_responses(404, 422)},
 )
 async def resolve_thresholds(
     request: Request,
     criteria_set_id: uuid.UUID,
     session: SessionDep,
+    principal: OptionalPrincipal,
     unit_id: uuid.UUID,
     year: Annotated[int, Query(ge=1990, le=2100)],
+    lang: LanguageDep,
     as_of: Annotated[
         date | None, Query(description="Date the unit is read at (default: 31 December of year).")
     ] = None,
-    accept_language: AcceptLanguage = None,
 ) -> Response:
-    body = await resolution.resolve(
-        session, criteria_set_id, unit_id, year, as_of, language(accept_language)
+    body = await resolution.resolve_for(
+        session, principal, criteria_set_id, unit_id, year, as_of, lang
     )
-    response = FastJSONResponse(body, headers=VARY)
-    response.headers["ETag"] = etag_of_bytes(response.body)
-    return not_modified(request, response.headers["ETag"]) or response
+    return cached_json(request, body, vary=ACCEPT_LANGUAGE)
 
 
 @router.get(
     "/{criteria_set_id}/export",
     response_model=CriteriaSetDocument,
     summary="The set as an ntm.criteria-set/1 document (import it elsewhere)",
+    description=DRAFTS_ARE_PRIVATE + " The document is the same in every language (both "
+    "names are in it), so it does not vary with `Accept-Language`.",
     openapi_extra=PUBLIC,
     responses={304: {"description": "Not modified"}, **problem_responses(404)},
 )
 async def export_criteria_set(
-    request: Request, criteria_set_id: uuid.UUID, session: SessionDep
+    request: Request,
+    criteria_set_id: uuid.UUID,
+    session: SessionDep,
+    principal: OptionalPrincipal,
 ) -> Response:
-    head = await reading.head_or_404(session, criteria_set_id)
+    head = await reading.readable_head(session, principal, criteria_set_id)
     current = reading.etag(head)
     cached = not_modified(request, current)
     if cached is not None:

@@ -11,14 +11,13 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
-from app.core.http import timestamp
+from app.core.http import Language, timestamp
 from app.criteria.document import FORMAT
 from app.criteria.thresholds import number, threshold_value, when_of
 
 Row = dict[str, Any]
-Language = Literal["vi", "en"]
 LEGAL_BASIS_KEYS = ("number", "date", "issuer", "signer", "title", "url")
 
 

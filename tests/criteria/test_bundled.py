@@ -56,19 +56,19 @@ async def test_export_gives_the_bundled_document_back(client: AsyncClient, name:
     assert exported.json() == bundled
 
 
-async def test_import_round_trips(admin_client: AsyncClient, client: AsyncClient) -> None:
+async def test_import_round_trips(admin_client: AsyncClient) -> None:
     bundled = next(doc for doc in BUNDLED.values() if doc["code"] == "QD318-NTM-XA-2021-2025")
     copy = {**bundled, "code": "TEST-COPY-318"}
     dry = await admin_client.post(f"{BASE}/import", params={"dry_run": "true"}, json=copy)
     assert dry.status_code == 200, dry.text
     assert dry.json()["valid"] is True
     assert dry.json()["criteria_count"] == 19
-    assert (await client.get(BASE, params={"code": "TEST-COPY-318"})).json()["items"] == []
+    assert (await admin_client.get(BASE, params={"code": "TEST-COPY-318"})).json()["items"] == []
 
     imported = await admin_client.post(f"{BASE}/import", json=copy)
     assert imported.status_code == 201, imported.text
     assert imported.json()["status"] == "draft"
-    exported = (await client.get(f"{BASE}/{imported.json()['id']}/export")).json()
+    exported = (await admin_client.get(f"{BASE}/{imported.json()['id']}/export")).json()
     assert exported == copy
 
 

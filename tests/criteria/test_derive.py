@@ -115,7 +115,7 @@ async def test_override_add_publish_and_resolve(
     parent = await create_published(admin_client, document())
     derived = await _derive(admin_client, parent["id"], _derive_body(place["north"]))
     set_id = derived["id"]
-    etag = (await client.get(f"{BASE}/{set_id}")).headers["etag"]
+    etag = (await admin_client.get(f"{BASE}/{set_id}")).headers["etag"]
     response = await admin_client.put(
         f"{BASE}/{set_id}/indicators/10.1/thresholds",
         json={"thresholds": [{"value": 47.5, "when": {"year": 2024}}]},
@@ -205,7 +205,7 @@ async def test_override_add_publish_and_resolve(
 
 
 async def test_derived_export_imports_with_the_same_origins(
-    admin_client: AsyncClient, client: AsyncClient, place: dict[str, uuid.UUID]
+    admin_client: AsyncClient, place: dict[str, uuid.UUID]
 ) -> None:
     parent = await create_published(admin_client, document())
     derived = await _derive(admin_client, parent["id"], _derive_body(place["north"]))
@@ -217,13 +217,13 @@ async def test_derived_export_imports_with_the_same_origins(
             ]
         },
     )
-    exported = (await client.get(f"{BASE}/{derived['id']}/export")).json()
+    exported = (await admin_client.get(f"{BASE}/{derived['id']}/export")).json()
     assert exported["derived_from"] == parent["code"]
     assert exported["scope"]["unit_code"] == "T91"
     copy = {**exported, "code": exported["code"] + "-COPY"}
     imported = await admin_client.post(f"{BASE}/import", json=copy)
     assert imported.status_code == 201, imported.text
-    again = (await client.get(f"{BASE}/{imported.json()['id']}/export")).json()
+    again = (await admin_client.get(f"{BASE}/{imported.json()['id']}/export")).json()
     assert again == copy
     flags = [
         (i["code"], i["inherited"], i["overridden"])
@@ -235,11 +235,11 @@ async def test_derived_export_imports_with_the_same_origins(
 
 
 async def test_patching_a_derived_set_recomputes_what_is_inherited(
-    admin_client: AsyncClient, client: AsyncClient, place: dict[str, uuid.UUID]
+    admin_client: AsyncClient, place: dict[str, uuid.UUID]
 ) -> None:
     parent = await create_published(admin_client, document())
     derived = await _derive(admin_client, parent["id"], _derive_body(place["north"]))
-    criteria = (await client.get(f"{BASE}/{derived['id']}/export")).json()["criteria"]
+    criteria = (await admin_client.get(f"{BASE}/{derived['id']}/export")).json()["criteria"]
     criteria[1]["indicators"][0]["note"] = "changed by the province"
     criteria[0]["indicators"][0]["thresholds"].append({"value": 42, "when": {"year": 2025}})
     response = await admin_client.patch(f"{BASE}/{derived['id']}", json={"criteria": criteria})
@@ -255,7 +255,7 @@ async def test_patching_a_derived_set_recomputes_what_is_inherited(
     assert indicator(patched, "15.4")["inherited"]
 
     body = (
-        await client.get(
+        await admin_client.get(
             f"{BASE}/{derived['id']}/thresholds",
             params={"unit_id": str(place["north_commune"]), "year": 2025},
         )

@@ -25,9 +25,7 @@ async def _count(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count()).select_from(CriteriaSet)) or 0)
 
 
-async def test_create_returns_the_nested_tree(
-    admin_client: AsyncClient, client: AsyncClient
-) -> None:
+async def test_create_returns_the_nested_tree(admin_client: AsyncClient) -> None:
     doc = document()
     response = await admin_client.post(BASE, json=doc)
     assert response.status_code == 201, response.text
@@ -50,7 +48,7 @@ async def test_create_returns_the_nested_tree(
     assert body["prerequisites"] == [{"kind": "title", "title": "ntm_commune"}]
     assert body["applicability_rules"][0]["use_region"] == "TDMNPB"
 
-    fetched = await client.get(f"{BASE}/{body['id']}")
+    fetched = await admin_client.get(f"{BASE}/{body['id']}")
     assert fetched.status_code == 200
     assert fetched.json() == body
 
@@ -67,11 +65,9 @@ async def test_missing_and_complete_are_computed(admin_client: AsyncClient) -> N
     assert ("indicator", "10.1") not in missing  # it has a value for every unit
 
 
-async def test_accept_language_en_gives_english_names(
-    client: AsyncClient, admin_client: AsyncClient
-) -> None:
+async def test_accept_language_en_gives_english_names(admin_client: AsyncClient) -> None:
     body = await create(admin_client, document())
-    response = await client.get(
+    response = await admin_client.get(
         f"{BASE}/{body['id']}", headers={"Accept-Language": "en-GB,en;q=0.9,vi;q=0.5"}
     )
     english = response.json()
@@ -81,19 +77,21 @@ async def test_accept_language_en_gives_english_names(
     assert english["groups"][1]["name"] == "Xã hội"  # no English name: Vietnamese
     assert english["conditions"][0]["name"] == "Satisfaction"
     vietnamese = (
-        await client.get(f"{BASE}/{body['id']}", headers={"Accept-Language": "vi"})
+        await admin_client.get(f"{BASE}/{body['id']}", headers={"Accept-Language": "vi"})
     ).json()
     assert vietnamese["name"] == "Bộ tiêu chí thử"
 
 
-async def test_etag_and_not_modified(client: AsyncClient, admin_client: AsyncClient) -> None:
+async def test_etag_and_not_modified(admin_client: AsyncClient) -> None:
     body = await create(admin_client, document())
-    first = await client.get(f"{BASE}/{body['id']}")
+    first = await admin_client.get(f"{BASE}/{body['id']}")
     etag = first.headers["etag"]
-    again = await client.get(f"{BASE}/{body['id']}", headers={"If-None-Match": etag})
+    again = await admin_client.get(f"{BASE}/{body['id']}", headers={"If-None-Match": etag})
     assert again.status_code == 304
     assert again.headers["etag"] == etag
-    exported = await client.get(f"{BASE}/{body['id']}/export", headers={"If-None-Match": etag})
+    exported = await admin_client.get(
+        f"{BASE}/{body['id']}/export", headers={"If-None-Match": etag}
+    )
     assert exported.status_code == 304
 
 
@@ -409,19 +407,21 @@ async def test_list_filters_and_pagination(admin_client: AsyncClient, client: As
             ][:1]
         codes.append((await create(admin_client, doc))["code"])
 
-    listed = await client.get(BASE, params={"year": 2023, "status": "draft", "level": "commune"})
+    listed = await admin_client.get(
+        BASE, params={"year": 2023, "status": "draft", "level": "commune"}
+    )
     assert listed.status_code == 200, listed.text
     assert {item["code"] for item in listed.json()["items"]} == set(codes[:2])
     assert listed.json()["items"][0]["criteria_count"] == 2
 
-    later = await client.get(BASE, params={"year": 2027, "status": "draft"})
+    later = await admin_client.get(BASE, params={"year": 2027, "status": "draft"})
     assert [item["code"] for item in later.json()["items"]] == [codes[2]]
 
-    page = await client.get(BASE, params={"status": "draft", "limit": 2})
+    page = await admin_client.get(BASE, params={"status": "draft", "limit": 2})
     assert len(page.json()["items"]) == 2
     assert page.json()["next_cursor"]
     assert 'rel="next"' in page.headers["link"]
-    rest = await client.get(
+    rest = await admin_client.get(
         BASE, params={"status": "draft", "limit": 2, "cursor": page.json()["next_cursor"]}
     )
     seen = [i["code"] for i in page.json()["items"]] + [i["code"] for i in rest.json()["items"]]
@@ -433,5 +433,5 @@ async def test_list_filters_and_pagination(admin_client: AsyncClient, client: As
     assert bad.json()["code"] == "invalid_cursor"
 
     since = page.json()["items"][1]["updated_at"]
-    recent = await client.get(BASE, params={"status": "draft", "updated_since": since})
+    recent = await admin_client.get(BASE, params={"status": "draft", "updated_since": since})
     assert [i["code"] for i in recent.json()["items"]] == codes[1:]

@@ -1,4 +1,10 @@
-"""Reads: lists, the nested tree (cached per process for published sets), the export."""
+"""Reads: lists, the nested tree (cached per process for published sets), the export.
+
+Who may read what: published and retired sets are public; a draft only to a caller who holds
+``criteria:read`` over its scope (a national grant for a national draft, a grant over the
+province for a province's). Anyone else gets 404 ``criteria_set_not_found``, as if it did not
+exist.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +13,18 @@ from collections import OrderedDict
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import ColumnElement, and_, or_, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import authz
 from app.core.errors import NotFound
-from app.core.http import etag_for
+from app.core.http import Language, etag_for
 from app.core.pagination import decode_updated_cursor, page_from_rows
+from app.core.permissions import Action
+from app.core.security import Principal
 from app.criteria import repository
-from app.criteria.tree import Language, Row, Tree, assemble, render, summary
+from app.criteria.tree import Row, Tree, assemble, summary
+from app.models.criteria import CriteriaSet
 
 # Published and retired sets never change (a re-issue by the seeder bumps their version), so
 # their trees are kept per process, keyed by what the ETag is made of.
@@ -36,6 +47,40 @@ async def head_or_404(session: AsyncSession, set_id: uuid.UUID) -> Row:
     return head
 
 
+async def may_read(session: AsyncSession, principal: Principal | None, head: Row) -> bool:
+    """Whether the caller (None: anonymous) may read the set: any published or retired one; a
+    draft with ``criteria:read`` over its scope (``scope_unit_id`` None: nationally)."""
+    if head["status"] != "draft":
+        return True
+    if principal is None:
+        return False
+    return await authz.allows(
+        session, principal, Action.CRITERIA_READ, unit_id=head["scope_unit_id"]
+    )
+
+
+async def readable_head(
+    session: AsyncSession, principal: Principal | None, set_id: uuid.UUID
+) -> Row:
+    """The set's head row for a read route: 404 when it does not exist **or** is a draft the
+    caller may not read (its existence is not revealed, so no 403)."""
+    head = await head_or_404(session, set_id)
+    if not await may_read(session, principal, head):
+        raise not_found(set_id)
+    return head
+
+
+def readable(principal: Principal | None) -> ColumnElement[bool]:
+    """The list filter matching :func:`may_read`: published and retired sets, and the drafts in
+    the caller's ``criteria:read`` scope. A national draft (``scope_unit_id`` null) needs a
+    national grant, which ``Scope.clause`` alone would leave to SQL's NULL semantics."""
+    scope = authz.scope(principal, Action.CRITERIA_READ)
+    if scope.national:
+        return true()
+    drafts = and_(CriteriaSet.scope_unit_id.is_not(None), scope.clause(CriteriaSet.scope_unit_id))
+    return or_(CriteriaSet.status != "draft", drafts)
+
+
 async def build_tree(session: AsyncSession, head: Row) -> Tree:
     key = (head["id"], head["version"], head["updated_at"])
     cacheable = head["status"] != "draft"
@@ -56,12 +101,9 @@ async def get_tree(session: AsyncSession, set_id: uuid.UUID) -> Tree:
     return await build_tree(session, await head_or_404(session, set_id))
 
 
-async def get_set(session: AsyncSession, set_id: uuid.UUID, language: Language) -> dict[str, Any]:
-    return render(await get_tree(session, set_id), language)
-
-
 async def list_sets(
     session: AsyncSession,
+    principal: Principal | None,
     language: Language,
     *,
     level: str | None = None,
@@ -77,6 +119,7 @@ async def list_sets(
 ) -> tuple[list[dict[str, Any]], str | None]:
     rows = await repository.list_sets(
         session,
+        visible=readable(principal),
         level=level,
         title=title,
         year=year,

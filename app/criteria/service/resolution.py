@@ -15,8 +15,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound, Unprocessable, field_error
+from app.core.http import Language
+from app.core.security import Principal
 from app.criteria import repository
-from app.criteria.service.reading import get_tree
+from app.criteria.service.reading import build_tree, get_tree, readable_head
 from app.criteria.thresholds import (
     Subject,
     basis_of,
@@ -26,7 +28,7 @@ from app.criteria.thresholds import (
     threshold_value,
     when_of,
 )
-from app.criteria.tree import Language, Row, Tree, label, legal_basis, names
+from app.criteria.tree import Row, Tree, label, legal_basis, names
 from app.models.enums import ClassificationKind, UnitLevel
 
 KINDS = [kind.value for kind in ClassificationKind]
@@ -139,7 +141,32 @@ async def resolve(
     as_of: date | None,
     language: Language,
 ) -> dict[str, Any]:
-    tree = await get_tree(session, set_id)
+    """Resolution for another feature (assessments), which reads only published sets."""
+    return await _resolve(session, await get_tree(session, set_id), unit_id, year, as_of, language)
+
+
+async def resolve_for(
+    session: AsyncSession,
+    principal: Principal | None,
+    set_id: uuid.UUID,
+    unit_id: uuid.UUID,
+    year: int,
+    as_of: date | None,
+    language: Language,
+) -> dict[str, Any]:
+    """``GET …/thresholds``: 404 for a draft the caller may not read (see ``reading``)."""
+    tree = await build_tree(session, await readable_head(session, principal, set_id))
+    return await _resolve(session, tree, unit_id, year, as_of, language)
+
+
+async def _resolve(
+    session: AsyncSession,
+    tree: Tree,
+    unit_id: uuid.UUID,
+    year: int,
+    as_of: date | None,
+    language: Language,
+) -> dict[str, Any]:
     _check_period(tree, year)
     when = as_of or date(year, 12, 31)
     chain = await unit_chain(session, unit_id, when)
