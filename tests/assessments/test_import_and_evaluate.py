@@ -11,7 +11,7 @@ from typing import Any
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.assessments.service import imports
+from app.assessments.service import import_check, imports
 from tests.assessments.helpers import (
     CSV_ROWS,
     IMPORT,
@@ -305,3 +305,27 @@ async def test_classification_picks_the_northern_column_even_among_siblings(
     assert evaluation["thresholds_context"]["region"] == "TDMNPB"
     assert evaluation["thresholds_context"]["classifications"] == ["especially_difficult"]
     assert evaluation["criteria"][0]["indicators"][0]["threshold"] == 40
+
+
+async def test_batches_mixing_stored_and_new_assessments_count_each_row_once(
+    admin_client: AsyncClient,
+    session: AsyncSession,
+    criteria_set: dict[str, Any],
+    monkeypatch: Any,
+) -> None:
+    # Small batches: one holds values of a stored assessment and of a new one; a later one needs
+    # a new assessment of a year whose assessments were all loaded already (settled in memory).
+    monkeypatch.setattr(imports, "BATCH", 4)
+    monkeypatch.setattr(import_check, "PRELOAD_AT", 1)
+    set_id = criteria_set["id"]
+    first = await post_csv(admin_client, set_id, csv_text(CSV_ROWS[:6]))
+    assert first.json()["created"] == 6
+    changed = [("07450", 2023, "1.1", "43", ""), *CSV_ROWS[1:]]
+    response = await post_csv(admin_client, set_id, csv_text(changed))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["created"], body["updated"], body["unchanged"]) == (11, 1, 5)
+    assert (body["assessments_created"], body["assessments_touched"]) == (2, 3)
+    assert await counts(session) == (3, 17, 1)
+    again = (await post_csv(admin_client, set_id, csv_text(changed))).json()
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 17)

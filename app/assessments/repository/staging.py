@@ -84,6 +84,7 @@ class Stage:
         self.keys = f"ntm_stage_keys_{suffix}" if remember_keys else None
         self.keep_notes = keep_notes
         self.rows = 0
+        self.fresh = 0
         self.total = 0
 
     @property
@@ -136,11 +137,10 @@ class Stage:
                 text(f"TRUNCATE {self.name}" if self.postgres else f"DELETE FROM {self.name}")
             )
             self.rows = 0
+            self.fresh = 0
         if not records:
             return
-        connection = await session.connection()
-        raw = await connection.get_raw_connection()
-        driver: Any = raw.driver_connection
+        driver = await self._driver(session)
         if self.postgres:
             await driver.copy_records_to_table(self.name, records=records, columns=COLUMNS)
         else:
@@ -151,6 +151,7 @@ class Stage:
             )
             await cursor.close()
         self.rows = len(records)
+        self.fresh = sum(1 for record in records if record[8])
         self.total += len(records)
         if self.keys is not None:
             await session.execute(
@@ -159,6 +160,12 @@ class Stage:
                     f"SELECT assessment_id, indicator_id FROM {self.name}"
                 )
             )
+
+    @staticmethod
+    async def _driver(session: AsyncSession) -> Any:
+        connection = await session.connection()
+        raw = await connection.get_raw_connection()
+        return raw.driver_connection
 
     def _current(self, *, outer: bool) -> str:
         """The stage joined with the stored value of each of its rows, found by primary key.
@@ -207,7 +214,19 @@ class Stage:
             return await self._merge_postgres(session, params)
         return await self._merge_sqlite(session, params)
 
-    def _upsert(self, target: str) -> str:
+    def _insert_fresh(self) -> str:
+        """The staged rows of assessments this import creates: nothing stored to compare with or
+        supersede, and no other transaction can give them a value before this one commits (their
+        assessment does not exist outside it), so a plain ``INSERT`` writes them."""
+        return (
+            "INSERT INTO indicator_values (assessment_id, indicator_id, value_number, value_bool, "
+            "judgement, judgement_reason, note, entered_by, entered_by_name, entered_at, source) "
+            "SELECT assessment_id, indicator_id, value_number, value_bool, judgement, "
+            f"judgement_reason, note, :actor, :actor_name, :now, :source FROM {self.name} "
+            "WHERE fresh"
+        )
+
+    def _upsert(self, target: str, where: str = "true") -> str:
         assignments = ", ".join(
             f"{c} = {self._new(target, 'EXCLUDED', c)}"
             for c in ("value_number", "value_bool", "judgement", "judgement_reason", "note")
@@ -219,7 +238,7 @@ class Stage:
             "entered_at, source) "
             "SELECT assessment_id, indicator_id, value_number, value_bool, judgement, "
             f"judgement_reason, note, :actor, :actor_name, :now, :source FROM {self.name} "
-            "WHERE true "
+            f"WHERE {where} "
             "ON CONFLICT (assessment_id, indicator_id) DO UPDATE SET "
             f"{assignments}, entered_by = EXCLUDED.entered_by, "
             "entered_by_name = EXCLUDED.entered_by_name, entered_at = EXCLUDED.entered_at, "
@@ -236,19 +255,24 @@ class Stage:
         )
 
     async def _merge_postgres(self, session: AsyncSession, params: dict[str, Any]) -> MergeCounts:
+        fresh = self.fresh
+        if fresh == self.rows:
+            await session.execute(_params(self._insert_fresh()), params)
+            return MergeCounts(fresh, 0, 0)
+        also = f"fresh AS ({self._insert_fresh()}), " if fresh else ""
         statement = (
-            f"WITH old AS ({self._history_of_changed()} RETURNING 1), "
-            f"up AS ({self._upsert('iv')} RETURNING iv.assessment_id, (iv.xmax = 0) AS inserted), "
+            f"WITH {also}old AS ({self._history_of_changed()} RETURNING 1), "
+            f"up AS ({self._upsert('iv', 'NOT fresh')} "
+            "RETURNING iv.assessment_id, (iv.xmax = 0) AS inserted), "
             "touched AS (UPDATE assessments SET revision = revision + 1, updated_at = :now, "
             "updated_by = :actor, updated_by_name = :actor_name "
-            "WHERE id IN (SELECT DISTINCT assessment_id FROM up) "
-            f"AND id IN (SELECT assessment_id FROM {self.name} WHERE NOT fresh) RETURNING id) "
+            "WHERE id IN (SELECT assessment_id FROM up) RETURNING id) "
             "SELECT (SELECT count(*) FROM up WHERE inserted) AS created, "
             "(SELECT count(*) FROM up WHERE NOT inserted) AS updated, "
             "(SELECT count(*) FROM old) AS superseded, (SELECT count(*) FROM touched) AS touched"
         )
         row = (await session.execute(_params(statement), params)).one()
-        created, updated = int(row.created), int(row.updated)
+        created, updated = int(row.created) + fresh, int(row.updated)
         return MergeCounts(created, updated, self.rows - created - updated)
 
     async def _merge_sqlite(self, session: AsyncSession, params: dict[str, Any]) -> MergeCounts:

@@ -139,7 +139,8 @@ class RowChecker:
         self.unit_numbers: dict[uuid.UUID, int] = {}
         self.seen: dict[int, int] = {}
         self.used: set[uuid.UUID] = set()
-        self.target_units: dict[uuid.UUID, uuid.UUID] = {}
+        # The assessments that received a value, in the order of their first one.
+        self.used_targets: dict[uuid.UUID, Target] = {}
 
     # --- normalising raw spellings (cached) -------------------------------------------------
 
@@ -341,9 +342,13 @@ class RowChecker:
             await self._resolve_ids(year, wanted_ids)
 
     def wanted_targets(self, batch: list[parsing.RawRow]) -> set[tuple[uuid.UUID, int]]:
-        """(unit, year) pairs of the batch whose assessment is not known yet (no database)."""
+        """(unit, year) pairs of the batch whose assessment is not known yet (no database).
+
+        In a year whose assessments were all loaded already, a pair not known is a new one: it is
+        settled here, without asking the database again.
+        """
         pairs: set[tuple[uuid.UUID, int]] = set()
-        units, targets = self.units, self.targets
+        units, targets, preloaded = self.units, self.targets, self.preloaded_targets
         for row in batch:
             year = self._year(row.year)
             key = self._unit_key(row)
@@ -351,7 +356,10 @@ class RowChecker:
                 continue
             unit = units.get((key[1], year))
             if isinstance(unit, uuid.UUID) and (unit, year) not in targets:
-                pairs.add((unit, year))
+                if year in preloaded:
+                    targets[(unit, year)] = Target(uuid.uuid4(), True, unit, year)
+                else:
+                    pairs.add((unit, year))
         return pairs
 
     async def lookup_targets(self, pairs: set[tuple[uuid.UUID, int]]) -> None:
@@ -457,7 +465,7 @@ class RowChecker:
                 continue
             if target.id not in used:
                 used.add(target.id)
-                self.target_units[target.id] = target.unit_id
+                self.used_targets[target.id] = target
             append(
                 (
                     row.row,
@@ -474,11 +482,11 @@ class RowChecker:
         return out
 
     def unit_of(self, assessment_id: uuid.UUID) -> uuid.UUID:
-        return self.target_units[assessment_id]
+        return self.used_targets[assessment_id].unit_id
 
     def new_targets(self, ids: Iterable[uuid.UUID] | None = None) -> list[Target]:
         """Assessments to create: the new ones that received at least one value (of ``ids``)."""
-        wanted = self.used if ids is None else set(ids)
-        return [
-            t for t in self.targets.values() if isinstance(t, Target) and t.new and t.id in wanted
-        ]
+        used = self.used_targets
+        if ids is None:
+            return [t for t in used.values() if t.new]
+        return [t for i in dict.fromkeys(ids) if (t := used.get(i)) is not None and t.new]

@@ -64,10 +64,6 @@ class ImportParams:
         }
 
 
-def _take(rows: Iterator[parsing.RawRow], size: int) -> list[parsing.RawRow]:
-    return list(islice(rows, size))
-
-
 class Importer:
     def __init__(
         self,
@@ -143,12 +139,15 @@ class Importer:
                 default_year = year_of(parsing.xlsx_meta(path).get("year"))
             info: dict[str, Any] = {}
             rows = parsing.iter_rows(path, fmt, default_year, info)
-            while batch := await asyncio.to_thread(_take, rows, BATCH):
+            while True:
+                # Read and check the next batch in a thread while the database writes the last.
+                batch, records = await asyncio.to_thread(self._read, rows, info)
+                if not batch:
+                    break
                 if summary["layout"] is None:
                     summary["layout"] = info.get("layout")
-                    self.checker.wide = info.get("layout") == "wide"
                 self.rows += len(batch)
-                await self._check_and_stage(batch)
+                await self._check_and_stage(batch, records)
                 if progress is not None:
                     await self._settle()
                     await progress(self.rows)
@@ -195,19 +194,29 @@ class Importer:
         else:
             await pending
 
-    async def _check_and_stage(self, batch: list[parsing.RawRow]) -> None:
+    def _read(
+        self, rows: Iterator[parsing.RawRow], info: dict[str, Any]
+    ) -> tuple[list[parsing.RawRow], list[Record] | None]:
+        """The next batch and, when it needs nothing looked up, its records (in a thread)."""
+        batch = list(islice(rows, BATCH))
+        if not batch:
+            return batch, None
         checker = self.checker
-        # Lookups need the connection, which the previous batch's merge may still be using.
+        checker.wide = info.get("layout") == "wide"
         codes, ids = checker.wanted_units(batch)
-        if codes or ids:
+        if codes or ids or checker.wanted_targets(batch):
+            return batch, None
+        return batch, checker.records(batch)
+
+    async def _check_and_stage(
+        self, batch: list[parsing.RawRow], records: list[Record] | None
+    ) -> None:
+        checker = self.checker
+        if records is None:
+            # Lookups need the connection, which the previous batch's write may still be using.
             await self._settle()
-            await checker.lookup_units(codes, ids)
-        pairs = checker.wanted_targets(batch)
-        if pairs:
-            await self._settle()
-            await checker.lookup_targets(pairs)
-        # The rows of this batch are checked in a thread while the database merges the last one.
-        records = await asyncio.to_thread(checker.records, batch)
+            await checker.resolve(batch)
+            records = await asyncio.to_thread(checker.records, batch)
         await self._settle()
         if not records:
             return
@@ -216,9 +225,11 @@ class Importer:
             await self.stage.add(self.session, records)
             self._count(await self.stage.compare(self.session))
         elif self._writing():
-            # Client-side work (the COPY's encoding, new assessments) stays on this thread; the
-            # merge, all server-side, runs while the next batch is read and checked in a thread.
-            await self._write_new_assessments(records)
+            # Client-side work (new assessments, the COPY's encoding) stays on this thread; the
+            # merge, one statement, runs while the next batch is read and checked in a thread.
+            new = self._new_assessments(records)
+            if new:
+                await self._write_new_assessments(new)
             await self.stage.add(self.session, records)
             self.pending = asyncio.create_task(self._merge())
 
@@ -250,13 +261,18 @@ class Importer:
         self.counts["updated"] += counts.updated
         self.counts["unchanged"] += counts.unchanged
 
-    async def _write_new_assessments(self, records: list[Record]) -> None:
-        ids = {record[1] for record in records} - self.inserted
+    def _new_assessments(self, records: list[Record]) -> list[Target]:
+        """The assessments the batch's values need that are still to be created (counted now)."""
+        inserted = self.inserted
+        ids = {record[1] for record in records if record[8]} - inserted
         if not ids:
-            return
+            return []
         new = self.checker.new_targets(ids)
-        if not new:
-            return
+        inserted.update(target.id for target in new)
+        self.counts["assessments_created"] += len(new)
+        return new
+
+    async def _write_new_assessments(self, new: list[Target]) -> None:
         rows = self._new_rows(new, self.now)
         await repo.insert_many(self.session, rows)
         await record_many(
@@ -273,8 +289,6 @@ class Importer:
                 for row in rows
             ],
         )
-        self.inserted.update(target.id for target in new)
-        self.counts["assessments_created"] += len(new)
 
     async def _finish(self, stage: Stage, summary: dict[str, Any]) -> None:
         context = self.context
