@@ -12,9 +12,10 @@ import codecs
 import csv
 import json
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -220,24 +221,31 @@ def _rows_from_cells(
         yield RawRow(row_no, unit_code, unit_id, year, code, value, note, code)
 
 
-def _long_row(
-    row_no: int, cells: list[str], columns: tuple[int, ...], default_year: int | None
-) -> RawRow:
-    """The long layout's hot path: plain indexing, no per-cell lookups."""
-    size = len(cells)
-    unit_code, unit_id, year, indicator, value, note = (
-        cells[i] if 0 <= i < size else None for i in columns
-    )
-    return RawRow(
-        row_no,
-        unit_code,
-        unit_id,
-        default_year if year is None or year == "" else year,
-        indicator,
-        value,
-        note,
-        None,
-    )
+def _long_rows(
+    columns: tuple[int, ...], default_year: int | None
+) -> Callable[[int, list[str]], RawRow]:
+    """The long layout's hot path: one ``itemgetter`` picks the six cells of a row (an absent
+    column, index -1, picks the ``None`` appended to the row), no per-cell lookups."""
+    pick = itemgetter(*columns)
+    need = max(columns) + 1
+
+    def emit(row_no: int, cells: list[str]) -> RawRow:
+        if len(cells) < need:  # a short row: the cells it lacks are None
+            cells = cells + [None] * (need - len(cells))  # type: ignore[list-item]
+        cells.append(None)  # type: ignore[arg-type]
+        unit_code, unit_id, year, indicator, value, note = pick(cells)
+        return RawRow(
+            row_no,
+            unit_code,
+            unit_id,
+            default_year if year is None or year == "" else year,
+            indicator,
+            value,
+            note,
+            None,
+        )
+
+    return emit
 
 
 def _blank(cells: list[Any]) -> bool:
@@ -276,7 +284,6 @@ def iter_csv(
                 info["layout"] = "wide" if layout.wide else "long"
             width = len(header)
             pending: tuple[int, list[str]] | None = None
-            emit = _long_row if not layout.wide else None
             index = layout.index
             columns = (
                 index.get(UNIT_CODE, -1),
@@ -286,6 +293,7 @@ def iter_csv(
                 index.get(VALUE, -1),
                 index.get(NOTE, -1),
             )
+            emit = _long_rows(columns, default_year) if not layout.wide else None
             for cells in reader:
                 row_no += 1
                 if not any(cells):
@@ -293,7 +301,7 @@ def iter_csv(
                 # One row behind, so that the last one can be checked for truncation.
                 if pending is not None:
                     if emit is not None:
-                        yield emit(pending[0], pending[1], columns, default_year)
+                        yield emit(*pending)
                     else:
                         yield from _rows_from_cells(pending[0], pending[1], layout, default_year)
                 pending = (row_no, cells)

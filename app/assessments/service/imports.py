@@ -203,8 +203,7 @@ class Importer:
             return batch, None
         checker = self.checker
         checker.wide = info.get("layout") == "wide"
-        codes, ids = checker.wanted_units(batch)
-        if codes or ids or checker.wanted_targets(batch):
+        if not checker.known(batch):
             return batch, None
         return batch, checker.records(batch)
 
