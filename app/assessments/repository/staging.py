@@ -5,7 +5,8 @@ batch meanwhile, and wraps all batches in one savepoint so that a refused file w
 PostgreSQL: rows arrive by ``COPY`` (asyncpg ``copy_records_to_table`` on the session's own
 connection, so inside its transaction), then one ``INSERT … ON CONFLICT DO UPDATE … WHERE values
 differ`` whose data-modifying CTEs also append the superseded versions to the history and bump the
-touched assessments; created and updated are counted from ``RETURNING (xmax = 0)``.
+touched assessments; created and updated are counted from ``RETURNING (xmax = 0)``. Rows of
+assessments the import creates skip all that: a plain ``INSERT … SELECT`` writes them.
 SQLite: rows arrive by ``executemany`` on the driver connection; the same merge is a few
 statements (no DML in CTEs there), counted by a comparison done before it.
 """
