@@ -38,6 +38,8 @@ EXTENSIONS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json", ".ndjson": "json"
 # column of the wide layout (the XLSX template).
 UNIT_CODE, UNIT_ID, UNIT_NAME, YEAR = "unit_code", "unit_id", "unit_name", "year"
 INDICATOR_CODE, VALUE, NOTE = "indicator_code", "value", "note"
+# Fields that hold one value; a JSON list or object there makes the row unreadable.
+SCALAR_FIELDS = (UNIT_CODE, UNIT_ID, YEAR, INDICATOR_CODE, NOTE)
 META_COLUMNS = {UNIT_CODE, UNIT_ID, UNIT_NAME, YEAR, NOTE}
 XLSX_DATA_SHEET = "values"
 XLSX_META_SHEET = "meta"
@@ -430,6 +432,11 @@ def _json_objects(handle: BinaryIO) -> Iterator[tuple[int, Any]]:
         yield index, stream.value()
 
 
+# Markers in RawRow.column for JSON rows that cannot be read as a row.
+NOT_AN_OBJECT = "__not_an_object__"
+NESTED = "__nested__:"  # followed by the field that holds a list or an object
+
+
 def iter_json(
     path: Path, default_year: int | None, info: dict[str, Any] | None = None
 ) -> Iterator[RawRow]:
@@ -441,9 +448,16 @@ def iter_json(
             for index, item in _json_objects(handle):
                 any_row = True
                 if not isinstance(item, dict):
-                    yield RawRow(index, None, None, None, None, item, None, "__not_an_object__")
+                    yield RawRow(index, None, None, None, None, item, None, NOT_AN_OBJECT)
                     continue
                 keys = {_normalise_header(k): v for k, v in item.items()}
+                nested = next(
+                    (name for name in SCALAR_FIELDS if isinstance(keys.get(name), list | dict)),
+                    None,
+                )
+                if nested is not None:
+                    yield RawRow(index, None, None, None, None, keys[nested], None, NESTED + nested)
+                    continue
                 year = keys.get(YEAR, default_year)
                 if year is None:
                     year = default_year

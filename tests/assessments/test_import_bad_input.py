@@ -223,3 +223,31 @@ async def test_bad_options_are_422_naming_the_field(
     )
     assert unknown.status_code == 404
     assert unknown.json()["code"] == "criteria_set_not_found"
+
+
+@pytest.mark.parametrize("field", ["unit_code", "unit_id", "year", "indicator_code", "note"])
+@pytest.mark.parametrize("bad", [["07450"], {"code": "07450"}])
+async def test_json_structures_where_a_scalar_belongs_are_rejected_rows(
+    admin_client: AsyncClient,
+    criteria_set: dict[str, Any],
+    session: AsyncSession,
+    field: str,
+    bad: Any,
+) -> None:
+    row: dict[str, Any] = {"unit_code": "07450", "year": 2023, "indicator_code": "1.1", "value": 50}
+    row[field] = bad
+    response = await admin_client.post(
+        IMPORT,
+        params={"criteria_set_id": criteria_set["id"]},
+        content=json.dumps([row]).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body = response.json()
+    assert body["code"] == "import_rejected"
+    assert body["errors"], body
+    [group] = body["errors"]
+    assert group["code"] == "malformed_row"
+    assert [(r["row"], r["field"]) for r in group["rows"]] == [(1, field)]
+    assert await counts(session) == (0, 0, 0)

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.assessments import parsing
 from app.assessments.coerce import Rules, ValueProblem, compile_parser
 from app.assessments.engine import SetSpec
+from app.assessments.parsing import NESTED, NOT_AN_OBJECT
 from app.assessments.repository import assessments as repo
 from app.assessments.repository import units as units_repo
 from app.assessments.repository.staging import Record
@@ -29,7 +30,6 @@ MAX_LISTED = 1000
 CODE_WIDTH = {"province": 2, "district": 3, "commune": 5}
 # A batch asking for this many unknown codes (or assessments) of one year loads them all at once.
 PRELOAD_AT = 200
-NOT_AN_OBJECT = "__not_an_object__"
 BASICALLY_MET = Judgement.BASICALLY_MET.value
 Problem = tuple[str, str]  # (code, message)
 
@@ -443,6 +443,16 @@ class RowChecker:
         for row in batch:
             if row.column == NOT_AN_OBJECT:
                 reject("malformed_row", row.row, "A JSON row must be an object.", value=row.value)
+                continue
+            if row.column is not None and row.column.startswith(NESTED):
+                field_name = row.column.removeprefix(NESTED)
+                reject(
+                    "malformed_row",
+                    row.row,
+                    f"`{field_name}` must be a single value, not a list or an object.",
+                    value=row.value,
+                    field_name=field_name,
+                )
                 continue
             spelling = (row.unit_id, row.unit_code, row.year)
             try:
