@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import AwareDatetime
 
 from app.assessments.schemas import (
     Assessment,
@@ -39,6 +38,7 @@ from app.core.http import (
 from app.core.pagination import CursorQuery, LimitQuery, page_response
 from app.core.permissions import Action
 from app.core.security import Principal, require
+from app.core.types import Instant
 from app.db.session import SessionDep
 from app.models.assessments import AssessmentKind, AssessmentStatus
 
@@ -104,7 +104,7 @@ async def list_assessments(
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     kind: AssessmentKind | None = None,
     status: AssessmentStatus | None = None,
-    updated_since: AwareDatetime | None = None,
+    updated_since: Instant | None = None,
     include: Literal["evaluation"] | None = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
