@@ -79,6 +79,10 @@ def text_of(value: Any) -> str | None:
     return text or None
 
 
+_YEAR_DIGITS = 9
+_FAR_YEAR = 10**_YEAR_DIGITS  # stands for any longer run of digits: outside every period
+
+
 def year_of(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
@@ -86,8 +90,12 @@ def year_of(value: Any) -> int | None:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
+    if isinstance(value, str):
+        text = value.strip()
+        # Decimal digits only ("²".isdigit() is true, and int() refuses it), and few enough of
+        # them for int() (which refuses over 4,300): a longer run is no year of any set.
+        if text.isdecimal():
+            return int(text) if len(text) <= _YEAR_DIGITS else _FAR_YEAR
     return None
 
 
@@ -165,9 +173,10 @@ class RowChecker:
                 else ("invalid_year", "The year is not a whole number.")
             )
         elif not first <= year <= last:
+            shown = str(year) if year < _FAR_YEAR else f"of {len(str(raw).strip())} digits"
             result = (
                 "year_outside_period",
-                f"Year {year} is outside the set's period {first}-{last}.",
+                f"Year {shown} is outside the set's period {first}-{last}.",
             )
         else:
             result = year
