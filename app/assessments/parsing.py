@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import re
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,6 +19,8 @@ from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, BinaryIO
+
+from app.core.types import INT64_MAX
 
 Format = str  # "csv" | "xlsx" | "json"
 
@@ -339,12 +342,42 @@ def iter_csv(
 # --- JSON -----------------------------------------------------------------------------------
 
 
+_INT64_DIGITS = 19
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _json_int(text: str) -> int | str:
+    """A JSON integer as an ``int`` when a 64-bit column (and the JSON encoder that echoes it in
+    the summary) can hold it; otherwise its digits as text, as a CSV cell would hold them. Python
+    refuses to convert more than 4,300 digits at all."""
+    if len(text.lstrip("-")) > _INT64_DIGITS:
+        return text
+    value = int(text)
+    return value if -INT64_MAX - 1 <= value <= INT64_MAX else text
+
+
+def _has_surrogate(value: Any) -> bool:
+    """Iterative: an element may nest as deeply as the decoder allowed."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item) is not None:
+                return True
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+    return False
+
+
 class _JsonStream:
     """Incremental decoding of JSON values from a byte stream, keeping only a small buffer."""
 
     def __init__(self, handle: BinaryIO) -> None:
         self.handle = handle
-        self.decoder = json.JSONDecoder()
+        self.decoder = json.JSONDecoder(parse_int=_json_int)
         self.utf8 = codecs.getincrementaldecoder("utf-8-sig")()
         self.buffer = ""
         self.position = 0
@@ -377,8 +410,12 @@ class _JsonStream:
     def value(self) -> Any:
         while True:
             try:
-                value, self.position = self.decoder.raw_decode(self.buffer, self.position)
-                return value
+                start = self.position
+                value, self.position = self.decoder.raw_decode(self.buffer, start)
+            except RecursionError as exc:
+                raise FileProblem(
+                    "malformed_file", "The JSON nests arrays or objects too deeply."
+                ) from exc
             except json.JSONDecodeError as exc:
                 if self.fill():
                     continue
@@ -387,6 +424,16 @@ class _JsonStream:
                         "truncated_file", "The JSON ends in the middle of an element."
                     ) from exc
                 raise FileProblem("malformed_file", f"The JSON is not valid: {exc.msg}.") from exc
+            # An escaped lone surrogate (``"\\ud800"``) decodes to a string that is not text:
+            # no database stores it and no encoder writes it back. Escapes are rare: look only
+            # when the element has one.
+            if self.buffer.find("\\u", start, self.position) >= 0 and _has_surrogate(value):
+                raise FileProblem(
+                    "invalid_encoding",
+                    "The JSON holds an escaped lone surrogate (\\ud800-\\udfff), which is not "
+                    "a character.",
+                )
+            return value
 
 
 def _json_objects(handle: BinaryIO) -> Iterator[tuple[int, Any]]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.assessments.helpers import counts, errors_by_code, post_csv
+from tests.assessments.helpers import IMPORT, counts, errors_by_code, post_csv
 
 PROBLEM = "application/problem+json"
 
@@ -21,6 +22,80 @@ async def test_updated_since_leaving_the_calendar_in_utc_is_a_validation_error(
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == PROBLEM
     assert response.json()["errors"][0]["loc"] == ["query", "updated_since"]
+
+
+def _json_row(value: bytes, *, year: bytes = b"2023", code: bytes = b'"07450"') -> bytes:
+    return (
+        b'[{"unit_code":'
+        + code
+        + b',"year":'
+        + year
+        + b',"indicator_code":"1.1","value":'
+        + value
+        + b"}]"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "code"),
+    [
+        ("deep", b"[" * 100_000 + b"]" * 100_000, "malformed_file"),
+        ("deep rows", b'{"rows":' + b"[" * 5000 + b"]" * 5000 + b"}", "malformed_file"),
+        ("surrogate value", _json_row(b'"\\ud800"'), "invalid_encoding"),
+        ("surrogate code", _json_row(b"1", code=b'"\\udfff"'), "invalid_encoding"),
+    ],
+)
+async def test_json_files_that_cannot_be_read_are_file_problems(
+    admin_client: AsyncClient,
+    session: AsyncSession,
+    criteria_set: dict[str, Any],
+    name: str,
+    content: bytes,
+    code: str,
+) -> None:
+    before = await counts(session)
+    for partial in ("false", "true"):
+        response = await admin_client.post(
+            IMPORT,
+            params={"criteria_set_id": criteria_set["id"], "partial": partial},
+            files={"file": ("values.json", content, "application/json")},
+        )
+        assert response.status_code == 422, (name, response.text)
+        assert response.headers["content-type"] == PROBLEM
+        body = response.json()
+        assert body["code"] == "import_rejected"
+        assert [group["code"] for group in body["errors"]] == [code]
+    assert await counts(session) == before
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        (_json_row(b"9" * 5000), "value_kind_mismatch"),  # beyond int(): infinite as a float
+        (_json_row(b"1", year=b"9" * 5000), "year_outside_period"),
+        (_json_row(b"1", year=b"9" * 30), "year_outside_period"),  # beyond 64 bits
+        (_json_row(b"1", year=b"-" + b"9" * 30), "invalid_year"),
+    ],
+)
+async def test_json_integers_of_any_size_are_row_problems(
+    admin_client: AsyncClient,
+    session: AsyncSession,
+    criteria_set: dict[str, Any],
+    content: bytes,
+    code: str,
+) -> None:
+    before = await counts(session)
+    response = await admin_client.post(
+        IMPORT,
+        params={"criteria_set_id": criteria_set["id"]},
+        files={"file": ("values.json", content, "application/json")},
+    )
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["code"] == "import_rejected"
+    assert [group["code"] for group in body["errors"]] == [code]
+    assert isinstance(body["errors"][0]["rows"][0]["value"], str)
+    assert await counts(session) == before
 
 
 async def test_csv_years_int_cannot_read_are_row_problems(
