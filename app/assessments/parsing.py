@@ -550,13 +550,37 @@ def _workbook(path: Path) -> Iterator[Any]:
             workbook.close()
 
 
+def _sheet_rows(sheet: Any) -> Iterator[tuple[Any, ...]]:
+    """The sheet's rows as values; a sheet whose XML is cut or broken (or that points at shared
+    strings or styles that are not there) is a file problem, whatever openpyxl raises for it."""
+    rows = sheet.iter_rows(values_only=True)
+    read = 0
+    while True:
+        try:
+            cells = next(rows, None)
+        except (zipfile.BadZipFile, EOFError) as exc:
+            raise FileProblem(
+                "truncated_file", f"The XLSX sheet breaks off after row {read}.", row=read + 1
+            ) from exc
+        except Exception as exc:  # ParseError, IndexError, ValueError… from a damaged sheet
+            raise FileProblem(
+                "malformed_file",
+                f"The XLSX sheet cannot be read after row {read} (its XML is damaged).",
+                row=read + 1,
+            ) from exc
+        if cells is None:
+            return
+        read += 1
+        yield cells
+
+
 def xlsx_meta(path: Path) -> dict[str, str]:
     """Key/value pairs of the template's ``meta`` sheet (criteria set, kind, year), if any."""
     with _workbook(path) as workbook:
         if XLSX_META_SHEET not in workbook.sheetnames:
             return {}
         out: dict[str, str] = {}
-        for row in workbook[XLSX_META_SHEET].iter_rows(values_only=True):
+        for row in _sheet_rows(workbook[XLSX_META_SHEET]):
             if row and row[0] is not None and len(row) > 1 and row[1] is not None:
                 out[str(row[0]).strip()] = str(row[1]).strip()
         return out
@@ -571,29 +595,20 @@ def iter_xlsx(
             if XLSX_DATA_SHEET in workbook.sheetnames
             else workbook.worksheets[0]
         )
-        rows = sheet.iter_rows(values_only=True)
-        try:
-            header = next(rows, None)
-        except (zipfile.BadZipFile, EOFError) as exc:
-            raise FileProblem("truncated_file", "The XLSX sheet is truncated.") from exc
+        rows = _sheet_rows(sheet)
+        header = next(rows, None)
         if header is None or _blank(list(header)):
             raise FileProblem("empty_file", "The sheet has no header row.", row=1)
         layout = _layout(list(header), default_year)
         if info is not None:
             info["layout"] = "wide" if layout.wide else "long"
         any_row = False
-        row_no = 1
-        try:
-            for row_no, cells in enumerate(rows, start=2):
-                values = list(cells)
-                if _blank(values):
-                    continue
-                any_row = True
-                yield from _rows_from_cells(row_no, values, layout, default_year)
-        except (zipfile.BadZipFile, EOFError) as exc:
-            raise FileProblem(
-                "truncated_file", f"The XLSX sheet breaks off after row {row_no}.", row=row_no
-            ) from exc
+        for row_no, cells in enumerate(rows, start=2):
+            values = list(cells)
+            if _blank(values):
+                continue
+            any_row = True
+            yield from _rows_from_cells(row_no, values, layout, default_year)
         if not any_row:
             raise FileProblem("empty_file", "The sheet has a header but no data rows.", row=2)
 

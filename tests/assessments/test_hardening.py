@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from httpx import AsyncClient
+from openpyxl import Workbook
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.assessments.helpers import IMPORT, counts, errors_by_code, post_csv
 
 PROBLEM = "application/problem+json"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 async def test_updated_since_leaving_the_calendar_in_utc_is_a_validation_error(
@@ -112,4 +117,55 @@ async def test_csv_years_int_cannot_read_are_row_problems(
     assert [row["row"] for row in found["year_outside_period"]] == [2]
     assert "5000 digits" in found["year_outside_period"][0]["message"]
     assert [row["row"] for row in found["invalid_year"]] == [3]
+    assert await counts(session) == before
+
+
+def _damaged_xlsx(damage: Callable[[bytes], bytes]) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["unit_code", "year", "indicator_code", "value", "note"])
+    sheet.append(["07450", 2023, "1.1", 42, "NOTE"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = damage(data)
+            target.writestr(item, data)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda xml: xml.replace(b"NOTE", b"a&#0;b"),  # a character XML cannot hold
+        lambda xml: xml.replace(b"NOTE", b"a&#xD800;b"),
+        lambda xml: xml[: len(xml) // 2],  # the XML breaks off inside a complete ZIP
+        # a cell pointing at a shared string that does not exist
+        lambda xml: xml.replace(
+            b"<sheetData>", b'<sheetData><row r="1"><c t="s"><v>99</v></c></row>'
+        ),
+    ],
+    ids=["nul", "surrogate", "cut", "shared string"],
+)
+async def test_xlsx_with_a_damaged_sheet_is_a_file_problem(
+    admin_client: AsyncClient,
+    session: AsyncSession,
+    criteria_set: dict[str, Any],
+    damage: Callable[[bytes], bytes],
+) -> None:
+    before = await counts(session)
+    response = await admin_client.post(
+        IMPORT,
+        params={"criteria_set_id": criteria_set["id"], "partial": "true"},
+        files={"file": ("values.xlsx", _damaged_xlsx(damage), XLSX)},
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body = response.json()
+    assert body["code"] == "import_rejected"
+    assert [group["code"] for group in body["errors"]] == ["malformed_file"]
     assert await counts(session) == before
