@@ -269,10 +269,30 @@ def _ends_with_newline(path: Path) -> bool:
         return handle.read(1) in (b"\n", b"\r")
 
 
+def _nul_line(path: Path) -> int | None:
+    """The line of the first NUL byte, if any: such a file is not text (the format sniffing sees
+    only the head; no text column of PostgreSQL can hold the character)."""
+    lines = 1
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            at = chunk.find(b"\x00")
+            if at >= 0:
+                return lines + chunk.count(b"\n", 0, at)
+            lines += chunk.count(b"\n")
+    return None
+
+
 def iter_csv(
     path: Path, default_year: int | None, info: dict[str, Any] | None = None
 ) -> Iterator[RawRow]:
     terminated = _ends_with_newline(path)
+    nul_line = _nul_line(path)
+    if nul_line is not None:
+        raise FileProblem(
+            "file_type_mismatch",
+            f"The file holds a NUL byte (line {nul_line}): it is not CSV text.",
+            row=nul_line,
+        )
     row_no = 1
     with path.open("r", encoding="utf-8-sig", newline="") as text:
         try:
@@ -482,6 +502,7 @@ def _json_objects(handle: BinaryIO) -> Iterator[tuple[int, Any]]:
 # Markers in RawRow.column for JSON rows that cannot be read as a row.
 NOT_AN_OBJECT = "__not_an_object__"
 NESTED = "__nested__:"  # followed by the field that holds a list or an object
+HOLDS_NUL = "__nul__:"  # followed by the field whose text holds a NUL character
 
 
 def iter_json(
@@ -504,6 +525,18 @@ def iter_json(
                 )
                 if nested is not None:
                     yield RawRow(index, None, None, None, None, keys[nested], None, NESTED + nested)
+                    continue
+                # A "\u0000" escape: no text column of PostgreSQL holds it (SQLite would).
+                nul = next(
+                    (
+                        name
+                        for name in (*SCALAR_FIELDS, VALUE)
+                        if isinstance(keys.get(name), str) and "\x00" in keys[name]
+                    ),
+                    None,
+                )
+                if nul is not None:
+                    yield RawRow(index, None, None, None, None, keys[nul], None, HOLDS_NUL + nul)
                     continue
                 year = keys.get(YEAR, default_year)
                 if year is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from collections.abc import Callable
 from typing import Any
@@ -168,4 +169,38 @@ async def test_xlsx_with_a_damaged_sheet_is_a_file_problem(
     body = response.json()
     assert body["code"] == "import_rejected"
     assert [group["code"] for group in body["errors"]] == ["malformed_file"]
+    assert await counts(session) == before
+
+
+@pytest.mark.parametrize("field", ["note", "unit_code", "value"])
+async def test_json_text_with_a_nul_character_is_a_row_problem_on_both_databases(
+    admin_client: AsyncClient, session: AsyncSession, criteria_set: dict[str, Any], field: str
+) -> None:
+    row = {"unit_code": "07450", "year": 2023, "indicator_code": "1.1", "value": "42"}
+    row[field] = "4\x002"
+    before = await counts(session)
+    response = await admin_client.post(
+        IMPORT,
+        params={"criteria_set_id": criteria_set["id"]},
+        files={"file": ("values.json", json.dumps([row]).encode(), "application/json")},
+    )
+    assert response.status_code == 422, response.text
+    found = errors_by_code(response.json())
+    assert [(r["row"], r["field"], r["value"]) for r in found["malformed_row"]] == [
+        (1, field, "4\\u00002")
+    ]
+    assert await counts(session) == before
+
+
+async def test_csv_with_a_nul_byte_after_its_head_is_refused_as_a_file(
+    admin_client: AsyncClient, session: AsyncSession, criteria_set: dict[str, Any]
+) -> None:
+    text = "unit_code,year,indicator_code,value,note\n" + "07450,2023,1.1,42,ok\n" * 2000
+    text += "07450,2023,3.2,1,a\x00b\n"
+    before = await counts(session)
+    response = await post_csv(admin_client, criteria_set["id"], text, partial=True)
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert [group["code"] for group in body["errors"]] == ["file_type_mismatch"]
+    assert body["errors"][0]["rows"][0]["row"] == 2002
     assert await counts(session) == before

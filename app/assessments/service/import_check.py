@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.assessments import parsing
 from app.assessments.coerce import Rules, ValueProblem, compile_parser
 from app.assessments.engine import SetSpec
-from app.assessments.parsing import NESTED, NOT_AN_OBJECT
+from app.assessments.parsing import HOLDS_NUL, NESTED, NOT_AN_OBJECT
 from app.assessments.repository import assessments as repo
 from app.assessments.repository import units as units_repo
 from app.assessments.repository.staging import Record
@@ -460,6 +460,16 @@ class RowChecker:
                     row.row,
                     f"`{field_name}` must be a single value, not a list or an object.",
                     value=row.value,
+                    field_name=field_name,
+                )
+                continue
+            if row.column is not None and row.column.startswith(HOLDS_NUL):
+                field_name = row.column.removeprefix(HOLDS_NUL)
+                reject(
+                    "malformed_row",
+                    row.row,
+                    f"`{field_name}` holds a NUL character (U+0000), which cannot be stored.",
+                    value=row.value.replace("\x00", "\\u0000"),
                     field_name=field_name,
                 )
                 continue
