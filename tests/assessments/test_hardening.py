@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 import zipfile
 from collections.abc import Callable
 from typing import Any
@@ -203,4 +204,20 @@ async def test_csv_with_a_nul_byte_after_its_head_is_refused_as_a_file(
     body = response.json()
     assert [group["code"] for group in body["errors"]] == ["file_type_mismatch"]
     assert body["errors"][0]["rows"][0]["row"] == 2002
+    assert await counts(session) == before
+
+
+async def test_a_job_for_a_criteria_set_that_does_not_exist_is_404(
+    admin_client: AsyncClient, session: AsyncSession, criteria_set: dict[str, Any]
+) -> None:
+    before = await counts(session)
+    response = await post_csv(
+        admin_client,
+        str(uuid.uuid4()),
+        "unit_code,year,indicator_code,value\n07450,2023,1.1,42\n",
+        **{"async": True},
+    )
+    assert response.status_code == 404, response.text
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["code"] == "criteria_set_not_found"
     assert await counts(session) == before

@@ -21,6 +21,7 @@ from typing import Any, cast
 from sqlalchemy import Table, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.assessments.service import criteria as criteria_port
 from app.assessments.service.imports import ImportParams, run_import
 from app.audit.service import AuditContext
 from app.core.errors import NotFound, ProblemError, ServiceUnavailable
@@ -64,6 +65,9 @@ async def create_job(
     size: int,
     estimate: int | None,
 ) -> uuid.UUID:
+    # The set must exist before a job can name it (404 criteria_set_not_found, as without a
+    # job; the job row's foreign key would otherwise fail the request).
+    await criteria_port.load_set(session, params.criteria_set_id)
     job_id = uuid.uuid4()
     now = utcnow()
     await session.execute(
