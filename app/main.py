@@ -78,9 +78,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             routes=app.routes,
         )
         components = schema.setdefault("components", {}).setdefault("schemas", {})
-        components["Problem"] = Problem.model_json_schema(
-            ref_template="#/components/schemas/{model}"
-        )
+        problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        # Its nested models (FieldError) are referred to as components: they must be there.
+        components.update(problem.pop("$defs", {}))
+        components["Problem"] = problem
         for path_item in schema.get("paths", {}).values():
             for operation in path_item.values():
                 responses = operation.get("responses", {})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import uuid
 import zipfile
 from collections.abc import Callable
@@ -221,3 +222,23 @@ async def test_a_job_for_a_criteria_set_that_does_not_exist_is_404(
     assert response.headers["content-type"] == PROBLEM
     assert response.json()["code"] == "criteria_set_not_found"
     assert await counts(session) == before
+
+
+async def test_every_reference_of_the_assessment_operations_resolves(client: AsyncClient) -> None:
+    """Schema-driven clients and fuzzers skipped the problem responses: FieldError was a $def of
+    Problem but referred to as a component."""
+    document = (await client.get("/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+    text = json.dumps(
+        {
+            path: item
+            for path, item in document["paths"].items()
+            if path.startswith(
+                ("/api/v1/assessments", "/api/v1/indicator-values", "/api/v1/import")
+            )
+        }
+        | {"components": schemas}
+    )
+    refs = set(re.findall(r'"#/components/schemas/([^"]+)"', text))
+    assert "FieldError" in refs
+    assert refs <= set(schemas), refs - set(schemas)
