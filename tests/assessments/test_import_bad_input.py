@@ -251,3 +251,17 @@ async def test_json_structures_where_a_scalar_belongs_are_rejected_rows(
     assert group["code"] == "malformed_row"
     assert [(r["row"], r["field"]) for r in group["rows"]] == [(1, field)]
     assert await counts(session) == (0, 0, 0)
+
+
+async def test_partial_import_with_every_row_refused_writes_nothing(
+    admin_client: AsyncClient, criteria_set: dict[str, Any], session: AsyncSession
+) -> None:
+    text = "unit_code,year,indicator_code,value\n99999,2023,1.1,50\n07450,2023,9.9,1\n"
+    response = await post_csv(admin_client, criteria_set["id"], text, partial=True)
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["code"] == "import_rejected"
+    assert body["written"] is False
+    assert body["rejected"] == 2
+    assert "every row was refused" in body["detail"]
+    assert await counts(session) == (0, 0, 0)

@@ -189,9 +189,13 @@ def _summary_response(summary: dict[str, Any]) -> Response:
     if summary["written"] or summary["dry_run"]:
         return FastJSONResponse(summary)
     codes = ", ".join(group["code"] for group in summary["errors"]) or "none"
+    advice = (
+        "every row was refused."
+        if summary.get("partial")
+        else "fix them, or send `partial=true` to write the valid rows."
+    )
     raise Unprocessable(
-        f"Nothing was imported: {summary['rejected']} row(s) refused ({codes}). Fix them, or "
-        "send `partial=true` to write the valid rows.",
+        f"Nothing was imported: {summary['rejected']} row(s) refused ({codes}); {advice}",
         code="import_rejected",
         extra=summary,
     )

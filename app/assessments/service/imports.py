@@ -167,8 +167,11 @@ class Importer:
         summary["rejected"] = self.rejections.total
         summary["errors"] = self.rejections.as_list()
         summary["assessments_touched"] = len(self.checker.used)
-        if self.failed_file or (not params.dry_run and not self._writing()):
-            # All or nothing: roll back what earlier batches merged.
+        accepted = sum(int(summary.get(key) or 0) for key in ("created", "updated", "unchanged"))
+        refused_all = accepted == 0 and self.rejections.total > 0
+        if self.failed_file or (not params.dry_run and (not self._writing() or refused_all)):
+            # All or nothing: roll back what earlier batches merged (and with `partial`, a file
+            # whose every row was refused writes nothing, not even an import record).
             await savepoint.rollback()
             summary.update(created=0, updated=0, unchanged=0, deleted=0, assessments_created=0)
         elif params.dry_run:
