@@ -265,3 +265,15 @@ async def test_partial_import_with_every_row_refused_writes_nothing(
     assert body["rejected"] == 2
     assert "every row was refused" in body["detail"]
     assert await counts(session) == (0, 0, 0)
+
+
+async def test_an_overlong_note_is_refused_as_through_the_values_api(
+    admin_client: AsyncClient, criteria_set: dict[str, Any], session: AsyncSession
+) -> None:
+    text = "unit_code,year,indicator_code,value,note\n07450,2023,1.1,50," + "x" * 5001 + "\n"
+    response = await post_csv(admin_client, criteria_set["id"], text)
+    assert response.status_code == 422, response.text
+    [group] = response.json()["errors"]
+    assert group["code"] == "value_out_of_range"
+    assert [(r["row"], r["field"]) for r in group["rows"]] == [(2, "note")]
+    assert await counts(session) == (0, 0, 0)

@@ -30,6 +30,8 @@ MAX_LISTED = 1000
 CODE_WIDTH = {"province": 2, "district": 3, "commune": 5}
 # A batch asking for this many unknown codes (or assessments) of one year loads them all at once.
 PRELOAD_AT = 200
+# The same limit as a note sent through PUT /assessments/{id}/values (schemas.Text).
+MAX_NOTE_LENGTH = 5000
 BASICALLY_MET = Judgement.BASICALLY_MET.value
 Problem = tuple[str, str]  # (code, message)
 
@@ -513,6 +515,17 @@ class RowChecker:
                 )
                 continue
             note = None if wide or row.note is None or row.note == "" else text_of(row.note)
+            if note is not None and len(note) > MAX_NOTE_LENGTH:
+                reject(
+                    "value_out_of_range",
+                    row.row,
+                    f"{indicator.code}: a note is at most {MAX_NOTE_LENGTH} characters "
+                    f"(this one has {len(note)}).",
+                    value=note[:80] + "…",
+                    column=row.column,
+                    field_name="note",
+                )
+                continue
             if judgement == BASICALLY_MET and not note:
                 # Cơ bản đạt only by a recorded judgement with its reasons: the note holds them.
                 reject(
