@@ -25,9 +25,10 @@ from sqlalchemy import ColumnElement, Select, and_, false, func, literal, or_, s
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from app.core.clock import today
 from app.core.errors import NotFound
 from app.core.permissions import Action
-from app.core.security import Principal, forbidden, today
+from app.core.security import Principal, forbidden
 from app.models.units import Unit, UnitVersion
 
 # Provinces, districts, communes, villages: deeper chains mean a cycle in bad data.

@@ -14,7 +14,7 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Final
 
@@ -26,6 +26,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
+from app.core.clock import today
 from app.core.errors import Forbidden, Unauthorized
 from app.core.permissions import Action, Role, client_allows, role_allows
 from app.db.session import SessionDep
@@ -42,14 +43,9 @@ MAX_TOKEN_LENGTH: Final = 4096
 LAST_USED_RESOLUTION: Final = timedelta(minutes=5)
 # Viet Nam has one time zone (UTC+7) and no daylight saving time; the legal date of a map change
 # is the local one.
-VIETNAM: Final = timezone(timedelta(hours=7), "ICT")
 
 # Marks a route as public (no token needed) in OpenAPI: ``@router.get(..., openapi_extra=PUBLIC)``.
 PUBLIC: Final[dict[str, Any]] = {"x-public": True}
-
-
-def today() -> date:
-    return datetime.now(VIETNAM).date()
 
 
 class PrincipalKind(StrEnum):

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import AuditContext, entry, record_many
+from app.core.clock import today
 from app.core.errors import Unprocessable
 from app.db.types import utcnow
 from app.models.enums import VILLAGE_TYPES, AuditAction, UnitLevel
@@ -28,7 +29,7 @@ from app.units import repository as repo
 from app.units.changes import lifetime_end, version_row
 from app.units.invariants import Change, Touched, check
 from app.units.repository import Record
-from app.units.temporal import OPEN_END, overlaps, today
+from app.units.temporal import OPEN_END, overlaps
 from app.units.text import normalise_name, parse_type
 
 MAX_ROWS = 20000

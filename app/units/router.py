@@ -14,6 +14,7 @@ from fastapi import APIRouter, Body, Query, Request, Response
 
 from app.audit.service import AuditContextDep
 from app.core import authz
+from app.core.clock import today
 from app.core.errors import Unprocessable, problem_responses
 from app.core.http import FastJSONResponse, cached_json, check_if_match
 from app.core.pagination import CursorQuery, page_response
@@ -41,7 +42,6 @@ from app.units.schemas import (
     UnitList,
     UnitPatch,
 )
-from app.units.temporal import today
 
 router = APIRouter(tags=["units"])
 

@@ -28,12 +28,13 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import AuditContext, record
+from app.core.clock import today
 from app.db.types import utcnow
 from app.models.enums import AuditAction, ClassificationKind, UnitEventKind
 from app.seed import Progress, SeedResult, dataset_is_current, files_checksum, mark_dataset
 from app.units import repository as repo
 from app.units.repository import C, E, L, U, V
-from app.units.temporal import ONE_DAY, OPEN_END, OPEN_START, today
+from app.units.temporal import ONE_DAY, OPEN_END, OPEN_START
 from app.units.text import fold
 
 DATA_DIR = Path(__file__).resolve().parent / "data"

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import AuditContext, record
+from app.core.clock import today
 from app.core.http import etag_for, timestamp
 from app.core.pagination import decode_cursor, encode_cursor, invalid_cursor
 from app.models.enums import AuditAction, ClassificationKind, UnitLevel
@@ -24,7 +25,7 @@ from app.units.errors import conflict, invalid, unit_not_found
 from app.units.invariants import Change, Touched, check
 from app.units.repository import Record
 from app.units.schemas import UnitCreate, UnitPatch
-from app.units.temporal import ONE_DAY, end_in, end_out, start_in, start_out, today
+from app.units.temporal import ONE_DAY, end_in, end_out, start_in, start_out
 from app.units.text import code_candidates, fold
 
 # --- representations ---------------------------------------------------------------------------

@@ -7,18 +7,13 @@ legal documents that change the map.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 from app.models.units import BEGINNING_OF_TIME, END_OF_TIME
 
-VIETNAM = timezone(timedelta(hours=7), "ICT")
 OPEN_START = BEGINNING_OF_TIME
 OPEN_END = END_OF_TIME
 ONE_DAY = timedelta(days=1)
-
-
-def today() -> date:
-    return datetime.now(VIETNAM).date()
 
 
 def start_in(value: date | None) -> date:

@@ -9,9 +9,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import AuditContext, record
+from app.core.clock import today
 from app.core.errors import Conflict, Unprocessable, field_error
 from app.core.permissions import CLIENT_RESOURCES, CLIENT_ROLES, USER_ROLES, Role
-from app.core.security import Principal, today
+from app.core.security import Principal
 from app.db.types import utcnow
 from app.identity import repository
 from app.identity.schemas import RoleAssignmentCreate, RoleAssignmentOut

@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import AuditContext
 from app.config import Settings
+from app.core.clock import today
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.permissions import Access, Role
-from app.core.security import today
 from app.identity import repository
 from app.identity.passwords import password_problems
 from app.identity.schemas import (
