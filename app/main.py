@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             expose_headers=["ETag", "Link", "Location", "X-Request-ID"],
         )
     app.add_middleware(IdempotencyMiddleware, prefix=API_PREFIX)
-    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics, api_prefix=API_PREFIX)
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:

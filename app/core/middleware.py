@@ -10,6 +10,7 @@ import re
 import time
 import uuid
 
+from fastapi.routing import iter_route_contexts
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -40,10 +41,25 @@ class Metrics:
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, metrics: Metrics, api_prefix: str = "") -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
-        self.api_prefix = api_prefix
+        self._templates: dict[int, str] | None = None
+
+    def _template(self, scope: Scope) -> str:
+        """The matched route's full path template. FastAPI resolves included routers lazily: the
+        route in the scope keeps the path it was declared with, without the prefixes it was
+        included under, so the full one is read once from the app's route contexts."""
+        route = scope.get("route")
+        if route is None:
+            return "<unmatched>"
+        if self._templates is None:
+            self._templates = {
+                id(context.original_route): context.path
+                for context in iter_route_contexts(scope["app"].routes)
+                if context.path
+            }
+        return self._templates.get(id(route)) or getattr(route, "path", None) or "<unmatched>"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -72,17 +88,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             elapsed = time.perf_counter() - started
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "<unmatched>"
-            # FastAPI resolves included routers lazily: the matched route keeps the path it was
-            # declared with, without the prefix it was included under.
-            if (
-                self.api_prefix
-                and route is not None
-                and scope["path"].startswith(self.api_prefix)
-                and not template.startswith(self.api_prefix)
-            ):
-                template = self.api_prefix + template
+            template = self._template(scope)
             method = scope["method"]
             self.metrics.requests.labels(method, template, str(status)).inc()
             self.metrics.latency.labels(method, template).observe(elapsed)
