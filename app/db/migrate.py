@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -22,7 +23,9 @@ def alembic_config(database_url: str | None = None) -> Config:
     return config
 
 
+@cache
 def head_revision() -> str:
+    """The revision the code expects; read once, since the scripts do not change while running."""
     heads = ScriptDirectory.from_config(alembic_config()).get_heads()
     if len(heads) != 1:
         raise RuntimeError(f"expected one migration head, found {heads}")
