@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements-dev.lock pyproject.toml | c
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-sqlite test-postgres lint format typecheck openapi lock bench clean
+.PHONY: install run test test-sqlite test-postgres lint format typecheck openapi lock bench fuzz clean
 
 install: $(STAMP)
 
@@ -52,6 +52,11 @@ lock: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# Schema-driven fuzzing of a live server (fixed seed, bounded); NTM_FUZZ_DATABASE_URL selects
+# PostgreSQL, else a temporary SQLite file. Fails on any 5xx or non-conforming response.
+fuzz: install
+	$(BIN)/python scripts/fuzz.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

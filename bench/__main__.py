@@ -9,6 +9,7 @@ import sys
 BENCHMARKS = [
     "bench.units",
     "bench.assessments",
+    "bench.writers",
 ]
 
 

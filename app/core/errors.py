@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -11,9 +12,11 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 logger = logging.getLogger("app.errors")
 
@@ -174,6 +177,22 @@ _STATUS_CODES = {
 }
 
 
+# SQLSTATE classes that mean "the server cannot serve now", not "the statement is wrong":
+# 08 connection exception, 57P01-57P05 operator intervention (admin or crash shutdown, "the
+# database system is starting up", idle timeouts), 53300 too many connections
+# (postgresql.org/docs/current/errcodes-appendix.html). asyncpg raises some of these as plain
+# PostgresError subclasses, which SQLAlchemy wraps as a generic DBAPIError.
+_UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "57P", "53300", "53400")
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    for candidate in (exc, getattr(exc, "orig", None), exc.__cause__):
+        state = getattr(candidate, "sqlstate", None)
+        if isinstance(state, str):
+            return state
+    return None
+
+
 def is_database_unavailable(exc: BaseException) -> bool:
     if isinstance(exc, PoolTimeoutError | ConnectionError | TimeoutError):
         return True
@@ -181,7 +200,27 @@ def is_database_unavailable(exc: BaseException) -> bool:
         return True
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
+    state = _sqlstate(exc)
+    if state is not None and state.startswith(_UNAVAILABLE_SQLSTATE_PREFIXES):
+        return True
     return isinstance(exc, OSError)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    state = request.app.state
+    table: list[tuple[re.Pattern[str], frozenset[str]]] | None = getattr(
+        state, "allow_table", None
+    )
+    if table is None:
+        # Included routers are resolved lazily by FastAPI: read every route's full path once.
+        table = [
+            (compile_path(context.path)[0], frozenset(context.methods or ()))
+            for context in iter_route_contexts(request.app.routes)
+            if context.path
+        ]
+        state.allow_table = table
+    path = request.url.path
+    return sorted({m for pattern, methods in table if pattern.match(path) for m in methods})
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -223,17 +262,17 @@ def install_error_handlers(app: FastAPI) -> None:
                 errors=[field_error(["body"], "the body cannot be parsed", "body_unparseable")],
             )
         code = _STATUS_CODES.get(exc.status_code, f"http_{exc.status_code}")
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route whose path matched; a path served
+            # by several routes (GET and POST declared apart) allows all of theirs (RFC 9110
+            # §15.5.6: Allow lists the methods the target resource supports).
+            headers = {**(headers or {}), "Allow": ", ".join(_allowed_methods(request))}
         if exc.status_code == 404 and exc.detail == "Not Found":
             detail = f"No resource at {request.url.path}."
         else:
             detail = str(exc.detail)
-        return problem_response(
-            exc.status_code,
-            code,
-            detail,
-            request=request,
-            headers=getattr(exc, "headers", None),
-        )
+        return problem_response(exc.status_code, code, detail, request=request, headers=headers)
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         if is_database_unavailable(exc):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,6 +21,12 @@ from sqlalchemy.ext.asyncio import (
 
 from app.config import Settings
 
+logger = logging.getLogger("app.db")
+
+
+# Execution option that marks an engine (and the sessions bound to it) as read-only.
+READ_ONLY_OPTION = "ntm_read_only"
+
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
@@ -36,7 +43,16 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A deferred transaction that reads and then writes cannot wait for another writer: its
+        # upgrade to a write lock fails at once with SQLITE_BUSY, whatever the busy timeout
+        # (sqlite.org/lang_transaction.html, "BEGIN IMMEDIATE"). Transactions that may write
+        # therefore take the write lock when they begin, and wait their turn for it (busy
+        # timeout); only sessions opened read-only (GET requests) begin deferred, so that reads
+        # never queue behind writers (WAL).
+        if connection.get_execution_options().get(READ_ONLY_OPTION):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def build_engine(settings: Settings, **overrides: Any) -> AsyncEngine:
@@ -76,8 +92,15 @@ class Database:
 
     def __init__(self, engine: AsyncEngine, *, bind: AsyncConnection | None = None) -> None:
         self.engine = engine
+        # Connections that only read (readiness probes, GET requests): never the write lock.
+        self.read_engine = engine.execution_options(**{READ_ONLY_OPTION: True})
         if bind is None:
             self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+            self.read_sessionmaker = async_sessionmaker(
+                self.read_engine,
+                expire_on_commit=False,
+                autoflush=False,
+            )
         else:
             self.sessionmaker = async_sessionmaker(
                 bind=bind,
@@ -85,18 +108,26 @@ class Database:
                 autoflush=False,
                 join_transaction_mode="create_savepoint",
             )
+            self.read_sessionmaker = self.sessionmaker
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        async with self.sessionmaker() as session:
+    async def session(self, *, read_only: bool = False) -> AsyncIterator[AsyncSession]:
+        """A session; ``read_only`` ones begin deferred on SQLite (see ``_configure_sqlite``)."""
+        maker = self.read_sessionmaker if read_only else self.sessionmaker
+        async with maker() as session:
             try:
                 yield session
             except BaseException:
-                await session.rollback()
+                try:
+                    await session.rollback()
+                except Exception as exc:
+                    # The connection is gone (database restarting): the original error is the
+                    # one to answer (503); a rollback that cannot reach the server is moot.
+                    logger.warning("rollback failed: %s", type(exc).__name__)
                 raise
 
     async def dispose(self) -> None:

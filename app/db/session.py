@@ -16,8 +16,13 @@ def get_database(request: Request) -> Database:
     return database
 
 
+# Requests that cannot change anything: their sessions begin deferred on SQLite.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with get_database(request).session() as session:
+    read_only = request.method in READ_METHODS
+    async with get_database(request).session(read_only=read_only) as session:
         yield session
 
 

@@ -42,7 +42,7 @@ async def readyz(database: DatabaseDep) -> Readiness:
     expected = migrate.head_revision()
     try:
         async with asyncio.timeout(READY_TIMEOUT_SECONDS):
-            async with database.engine.connect() as connection:
+            async with database.read_engine.connect() as connection:
                 current = await migrate.current_revision(connection)
     except Exception as exc:
         if is_database_unavailable(exc):

@@ -49,6 +49,23 @@ async def test_method_not_allowed_is_problem_json(client: AsyncClient) -> None:
     assert response.json()["code"] == "method_not_allowed"
 
 
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        ("/api/v1/units", {"GET", "POST"}),
+        ("/api/v1/units/00000000-0000-0000-0000-000000000001", {"GET", "PATCH"}),
+        ("/api/v1/me/tokens", {"GET", "POST"}),
+    ],
+)
+async def test_405_allow_names_every_method_of_the_path(
+    client: AsyncClient, path: str, allowed: set[str]
+) -> None:
+    """Routes declared apart (GET and POST of one path) are one resource: Allow lists all."""
+    response = await client.request("OPTIONS", path)
+    assert response.status_code == 405
+    assert set(response.headers["allow"].split(", ")) == allowed
+
+
 async def test_request_id_is_echoed_or_generated(client: AsyncClient) -> None:
     response = await client.get("/healthz", headers={"X-Request-ID": "abc-123"})
     assert response.headers["x-request-id"] == "abc-123"
