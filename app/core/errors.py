@@ -208,9 +208,7 @@ def is_database_unavailable(exc: BaseException) -> bool:
 
 def _allowed_methods(request: Request) -> list[str]:
     state = request.app.state
-    table: list[tuple[re.Pattern[str], frozenset[str]]] | None = getattr(
-        state, "allow_table", None
-    )
+    table: list[tuple[re.Pattern[str], frozenset[str]]] | None = getattr(state, "allow_table", None)
     if table is None:
         # Included routers are resolved lazily by FastAPI: read every route's full path once.
         table = [
