@@ -6,8 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.utils import get_openapi
 
 from app.config import Settings, get_settings
@@ -17,10 +18,13 @@ from app.core.input import InputGuardMiddleware
 from app.core.logging import configure_logging
 from app.core.middleware import Metrics, RequestContextMiddleware
 from app.core.problem import Problem
+from app.core.query import reject_unknown_query_parameters
 from app.db.engine import Database, build_engine
 from app.routers import api_router, root_router
+from app.system.docs import install_docs
 
 API_PREFIX = "/api/v1"
+GZIP_MINIMUM_BYTES = 1024
 DESCRIPTION = """\
 REST API of the data platform for Vietnam's New Rural Development programme (nông thôn mới):
 administrative units and their history, criteria sets, assessments, recognition dossiers, plans
@@ -43,7 +47,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        dependencies=[Depends(reject_unknown_query_parameters)],
+        docs_url=None,  # served from local assets by install_docs
         redoc_url=None,
     )
     app.state.settings = settings
@@ -51,6 +56,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.metrics = Metrics()
 
     install_error_handlers(app)
+    install_docs(app)
     app.include_router(root_router)
     app.include_router(api_router, prefix=API_PREFIX)
 
@@ -67,6 +73,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         )
     app.add_middleware(IdempotencyMiddleware, prefix=API_PREFIX)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    # Outermost, so that stored idempotent replays stay uncompressed and every client gets the
+    # encoding it accepts (the unit tree: 584 KB → about 120 KB).
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:

@@ -62,17 +62,17 @@ async def test_language_dependent_reads_vary_on_200_and_304(
         url = f"/api/v1/assessments/{first_year}{path}"
         first = await admin_client.get(url, headers={"Accept-Language": "en"})
         assert first.status_code == 200, first.text
-        assert first.headers["vary"] == "Accept-Language", url
+        assert "Accept-Language" in first.headers["vary"], url
         cached = await admin_client.get(
             url, headers={"Accept-Language": "en", "If-None-Match": first.headers["etag"]}
         )
         assert cached.status_code == 304, url
-        assert cached.headers["vary"] == "Accept-Language", url
+        assert "Accept-Language" in cached.headers["vary"], url
         assert cached.headers["etag"] == first.headers["etag"]
     compared = await admin_client.get(
         "/api/v1/assessments/compare", params={"a": first_year, "b": second_year}
     )
     assert compared.status_code == 200, compared.text
-    assert compared.headers["vary"] == "Accept-Language"
+    assert "Accept-Language" in compared.headers["vary"]
     listed = await admin_client.get("/api/v1/assessments", params={"include": "evaluation"})
-    assert listed.headers["vary"] == "Accept-Language"
+    assert "Accept-Language" in listed.headers["vary"]

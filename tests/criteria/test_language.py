@@ -48,18 +48,18 @@ async def test_language_dependent_reads_vary_on_200_and_304(
     ):
         first = await client.get(path, params=params, headers={"Accept-Language": "en"})
         assert first.status_code == 200
-        assert first.headers["vary"] == "Accept-Language", path
+        assert "Accept-Language" in first.headers["vary"], path
         cached = await client.get(
             path,
             params=params,
             headers={"Accept-Language": "en", "If-None-Match": first.headers["etag"]},
         )
         assert cached.status_code == 304, path
-        assert cached.headers["vary"] == "Accept-Language", path
+        assert "Accept-Language" in cached.headers["vary"], path
         assert cached.headers["etag"] == first.headers["etag"]
     listed = await client.get(BASE)
-    assert listed.headers["vary"] == "Accept-Language"
+    assert "Accept-Language" in listed.headers["vary"]
     # The exported document holds both languages: it does not vary.
     exported = await client.get(f"{BASE}/{published['id']}/export")
     assert exported.status_code == 200
-    assert "vary" not in exported.headers
+    assert "accept-language" not in exported.headers.get("vary", "").lower()

@@ -71,7 +71,7 @@ async def test_accept_language_en_gives_english_names(admin_client: AsyncClient)
         f"{BASE}/{body['id']}", headers={"Accept-Language": "en-GB,en;q=0.9,vi;q=0.5"}
     )
     english = response.json()
-    assert response.headers["vary"] == "Accept-Language"
+    assert "Accept-Language" in response.headers["vary"]
     assert english["name"] == "Test criteria set"
     assert english["criteria"][0]["name"] == "Income"
     assert english["groups"][1]["name"] == "Xã hội"  # no English name: Vietnamese

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -201,3 +202,52 @@ async def test_requests_answer_503_while_the_database_is_down_and_recover_withou
 )
 def test_preferred_language_honours_q_values(header: str | None, expected: str) -> None:
     assert preferred_language(header) == expected
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc"])
+async def test_documentation_pages_load_every_asset_from_the_service(
+    client: AsyncClient, path: str
+) -> None:
+    """Offline, a page that loads Swagger UI or ReDoc from a CDN stays blank."""
+    page = await client.get(path)
+    assert page.status_code == 200
+    html = page.text
+    assert not re.search(r"(?:src|href)\s*=\s*[\"']?(?:https?:)?//", html), html
+    assert "https://" not in html and "http://" not in html
+    assets = re.findall(r"(?:src|href)\s*=\s*[\"'](/[^\"']+)[\"']", html)
+    assert any(a.endswith(".js") for a in assets)
+    for asset in assets:
+        loaded = await client.get(asset)
+        assert loaded.status_code == 200, asset
+        assert len(loaded.content) > 1000
+
+
+async def test_responses_over_1_kb_are_gzip_compressed_when_accepted(client: AsyncClient) -> None:
+    big = await client.get(
+        "/api/v1/units", params={"level": "province"}, headers={"Accept-Encoding": "gzip"}
+    )
+    assert big.status_code == 200
+    assert big.headers["content-encoding"] == "gzip"
+    assert int(big.headers["content-length"]) < len(big.content)  # decoded by the client
+    assert "accept-encoding" in big.headers["vary"].lower()
+    small = await client.get("/healthz", headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in small.headers
+    plain = await client.get(
+        "/api/v1/units", params={"level": "province"}, headers={"Accept-Encoding": "identity"}
+    )
+    assert "content-encoding" not in plain.headers
+    assert plain.json() == big.json()
+
+
+async def test_an_unknown_query_parameter_is_422_naming_it(client: AsyncClient) -> None:
+    """A typo must never silently widen a list."""
+    response = await client.get("/api/v1/units", params={"level": "province", "province_id": "x"})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "unknown_query_parameter"
+    assert body["errors"] == [
+        {"loc": ["query", "province_id"], "msg": "unknown parameter", "type": "unknown_parameter"}
+    ]
+    assert "province_id" in body["detail"]
+    known = await client.get("/api/v1/units", params={"level": "province", "limit": 2})
+    assert known.status_code == 200
