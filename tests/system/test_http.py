@@ -213,7 +213,8 @@ async def test_documentation_pages_load_every_asset_from_the_service(
     assert page.status_code == 200
     html = page.text
     assert not re.search(r"(?:src|href)\s*=\s*[\"']?(?:https?:)?//", html), html
-    assert "https://" not in html and "http://" not in html
+    assert "https://" not in html
+    assert "http://" not in html
     assets = re.findall(r"(?:src|href)\s*=\s*[\"'](/[^\"']+)[\"']", html)
     assert any(a.endswith(".js") for a in assets)
     for asset in assets:
