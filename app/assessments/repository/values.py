@@ -10,7 +10,7 @@ from typing import Any, cast
 from sqlalchemy import RowMapping, Table, and_, bindparam, delete, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.assessments.repository.units import chunks
+from app.db.chunking import chunks
 from app.models.assessments import (
     ConditionValue,
     CriterionJudgement,
