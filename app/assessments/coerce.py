@@ -7,10 +7,10 @@ spellings and reject the same mistakes with the same codes.
 from __future__ import annotations
 
 import math
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from app.core.text import fold
 from app.models.assessments import Judgement
 
 _TRUE = {"true", "1", "yes", "y", "co", "x", "dat"}
@@ -26,13 +26,6 @@ _JUDGEMENTS = {
     "chua dat": Judgement.NOT_MET,
     "khong dat": Judgement.NOT_MET,
 }
-
-
-def fold(text: str) -> str:
-    """Lower case without diacritics (đ → d), single spaces."""
-    decomposed = unicodedata.normalize("NFD", text.strip().lower().replace("đ", "d"))
-    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
-    return " ".join(stripped.split())
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,61 +21,24 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, literal, or_, select, true
+from sqlalchemy import ColumnElement, Select, false, true
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from app.core.clock import today
 from app.core.errors import NotFound
 from app.core.permissions import Action
 from app.core.security import Principal, forbidden
-from app.models.units import Unit, UnitVersion
-
-# Provinces, districts, communes, villages: deeper chains mean a cycle in bad data.
-MAX_DEPTH = 8
-
-
-def _position(version: Any, day: date) -> ColumnElement[bool]:
-    """The version that places a unit in the tree on ``day``: the one valid then, or, for a unit
-    that has ended, its last one."""
-    later = aliased(UnitVersion)
-    last_end = (
-        select(func.max(later.valid_to)).where(later.unit_id == version.unit_id).scalar_subquery()
-    )
-    return or_(
-        and_(version.valid_from <= day, version.valid_to > day),
-        and_(version.valid_to <= day, version.valid_to == last_end),
-    )
+from app.units import query as units
 
 
 def subtree_select(roots: Iterable[uuid.UUID], day: date | None = None) -> Select[tuple[uuid.UUID]]:
-    """Ids of the units in the subtrees of ``roots`` (roots included) on ``day``."""
-    day = day or today()
-    tree = select(Unit.id.label("unit_id")).where(Unit.id.in_(list(roots))).cte(recursive=True)
-    child = aliased(UnitVersion)
-    tree = tree.union(
-        select(child.unit_id)
-        .join(tree, child.parent_id == tree.c.unit_id)
-        .where(_position(child, day))
-    )
-    return select(tree.c.unit_id)
+    """Ids of the units in the subtrees of ``roots`` (roots included) on ``day`` (default today)."""
+    return units.subtree_select(roots, day or today())
 
 
 def ancestors_select(unit_id: uuid.UUID, day: date | None = None) -> Select[tuple[uuid.UUID]]:
-    """Ids of the unit and its ancestors as the map stands on ``day``."""
-    day = day or today()
-    chain = (
-        select(Unit.id.label("unit_id"), literal(0).label("depth"))
-        .where(Unit.id == unit_id)
-        .cte(recursive=True)
-    )
-    version = aliased(UnitVersion)
-    chain = chain.union_all(
-        select(version.parent_id, chain.c.depth + 1)
-        .join(chain, version.unit_id == chain.c.unit_id)
-        .where(_position(version, day), version.parent_id.is_not(None), chain.c.depth < MAX_DEPTH)
-    )
-    return select(chain.c.unit_id)
+    """Ids of the unit and its ancestors as the map stands on ``day`` (default today)."""
+    return units.ancestors_select(unit_id, day or today())
 
 
 async def ancestors(

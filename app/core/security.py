@@ -29,6 +29,7 @@ from app.config import Settings
 from app.core.clock import today
 from app.core.errors import Forbidden, Unauthorized
 from app.core.permissions import Action, Role, client_allows, role_allows
+from app.db.intervals import valid_on
 from app.db.session import SessionDep
 from app.db.types import utcnow
 from app.models.identity import Client, PersonalAccessToken, RevokedToken, RoleAssignment, User
@@ -210,11 +211,7 @@ async def load_grants(
         RoleAssignment.unit_id,
         RoleAssignment.step,
         RoleAssignment.resources,
-    ).where(
-        RoleAssignment.revoked_at.is_(None),
-        RoleAssignment.valid_from <= day,
-        RoleAssignment.valid_to > day,
-    )
+    ).where(RoleAssignment.revoked_at.is_(None), valid_on(RoleAssignment, day))
     if user_id is not None:
         query = query.where(RoleAssignment.user_id == user_id)
     else:

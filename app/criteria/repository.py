@@ -1,7 +1,7 @@
 """SQL of the criteria feature: Core selects for the hot reads, bulk writes for the tree.
 
-The units tables are read directly (as of a date) to resolve a unit's province, region,
-classifications and commune group.
+A unit's province, region, classifications and commune group as of a date are read through the
+units feature (``app.units.query``), never from its tables.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from app.db.intervals import Period
 from app.models.criteria import (
     CriteriaGroup,
     CriteriaSet,
@@ -33,7 +34,7 @@ from app.models.criteria import (
     Indicator,
     IndicatorThreshold,
 )
-from app.models.units import UnitClassification, UnitVersion
+from app.units import query as units
 
 Row = dict[str, Any]
 
@@ -279,65 +280,48 @@ async def update_indicator(
     )
 
 
-# --- units as of a date -----------------------------------------------------------------------
+# --- units as of a date (through the units feature) -------------------------------------------
 
-_VERSION = cast(Table, UnitVersion.__table__)
-_CLASSIFICATION = cast(Table, UnitClassification.__table__)
+
+def _unit_row(version: units.DatedUnit) -> Row:
+    return {
+        "unit_id": version.unit_id,
+        "level": version.level,
+        "code": version.code,
+        "name": version.name,
+        "parent_id": version.parent_id,
+    }
 
 
 async def unit_at(session: AsyncSession, unit_id: uuid.UUID, when: date) -> Row | None:
-    result = await session.execute(
-        select(
-            _VERSION.c.unit_id,
-            _VERSION.c.level,
-            _VERSION.c.code,
-            _VERSION.c.name,
-            _VERSION.c.parent_id,
-        ).where(
-            _VERSION.c.unit_id == unit_id,
-            _VERSION.c.valid_from <= when,
-            _VERSION.c.valid_to > when,
-        )
-    )
-    row = result.mappings().first()
-    return dict(row) if row is not None else None
+    version = await units.version_on(session, unit_id, when)
+    return _unit_row(version) if version is not None else None
+
+
+async def unit_chain(session: AsyncSession, unit_id: uuid.UUID, when: date) -> list[Row]:
+    """The unit and its ancestors as of ``when``, nearest first, in one statement."""
+    return [_unit_row(version) for version in await units.chain_on(session, unit_id, when)]
 
 
 async def units_by_code(session: AsyncSession, level: str, code: str, when: date) -> list[Row]:
-    result = await session.execute(
-        select(
-            _VERSION.c.unit_id,
-            _VERSION.c.level,
-            _VERSION.c.code,
-            _VERSION.c.name,
-            _VERSION.c.parent_id,
-        ).where(
-            _VERSION.c.level == level,
-            _VERSION.c.code == code,
-            _VERSION.c.valid_from <= when,
-            _VERSION.c.valid_to > when,
+    return [
+        _unit_row(version)
+        for version in await units.versions_with_codes(
+            session, [code], Period.on(when), level=level
         )
-    )
-    return _rows(result)
+    ]
 
 
 async def classifications_at(
     session: AsyncSession, unit_ids: Sequence[uuid.UUID], kinds: Sequence[str], when: date
 ) -> list[Row]:
-    if not unit_ids:
-        return []
-    result = await session.execute(
-        select(
-            _CLASSIFICATION.c.unit_id,
-            _CLASSIFICATION.c.kind,
-            _CLASSIFICATION.c.value,
-            _CLASSIFICATION.c.legal_basis_number,
-            _CLASSIFICATION.c.legal_basis_date,
-        ).where(
-            _CLASSIFICATION.c.unit_id.in_(list(unit_ids)),
-            _CLASSIFICATION.c.kind.in_(list(kinds)),
-            _CLASSIFICATION.c.valid_from <= when,
-            _CLASSIFICATION.c.valid_to > when,
-        )
-    )
-    return _rows(result)
+    return [
+        {
+            "unit_id": entry.unit_id,
+            "kind": entry.kind,
+            "value": entry.value,
+            "legal_basis_number": entry.legal_basis_number,
+            "legal_basis_date": entry.legal_basis_date,
+        }
+        for entry in await units.classifications(session, unit_ids, on=when, kinds=kinds)
+    ]

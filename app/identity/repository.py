@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.permissions import Role
+from app.db.intervals import valid_on
 from app.models.identity import (
     Client,
     LoginFailure,
@@ -18,7 +19,7 @@ from app.models.identity import (
     RoleAssignment,
     User,
 )
-from app.models.units import Unit, UnitVersion
+from app.units import query as units
 
 # --- users and clients --------------------------------------------------------------------------
 
@@ -132,43 +133,30 @@ async def other_active_admins(session: AsyncSession, day: date, *, except_user: 
             RoleAssignment.role == Role.SYSTEM_ADMIN,
             RoleAssignment.unit_id.is_(None),
             RoleAssignment.revoked_at.is_(None),
-            RoleAssignment.valid_from <= day,
-            RoleAssignment.valid_to > day,
+            valid_on(RoleAssignment, day),
         )
     )
     return int(await session.scalar(query) or 0)
 
 
-# --- units (read-only look-ups for role scopes) -------------------------------------------------
+# --- units (read through the units feature, for role scopes) ----------------------------------
 
 
 async def unit_exists(session: AsyncSession, unit_id: uuid.UUID) -> bool:
-    return (await session.scalar(select(Unit.id).where(Unit.id == unit_id))) is not None
+    return await units.unit_exists(session, unit_id)
 
 
 async def unit_labels(
     session: AsyncSession, unit_ids: Iterable[uuid.UUID], day: date
 ) -> dict[uuid.UUID, tuple[str, str]]:
     """Code and name of each unit as of ``day`` (or its last version if it has ended)."""
-    ids = list(set(unit_ids))
-    if not ids:
-        return {}
-    rows = await session.execute(
-        select(UnitVersion.unit_id, UnitVersion.code, UnitVersion.name, UnitVersion.valid_from)
-        .where(UnitVersion.unit_id.in_(ids), UnitVersion.valid_from <= day)
-        .order_by(UnitVersion.unit_id, UnitVersion.valid_from)
-    )
-    labels: dict[uuid.UUID, tuple[str, str]] = {}
-    for row in rows:
-        labels[row.unit_id] = (row.code, row.name)  # the latest version wins
-    return labels
+    versions = await units.last_versions(session, unit_ids, day)
+    return {unit_id: (version.code, version.name) for unit_id, version in versions.items()}
 
 
 async def units_with_code(session: AsyncSession, code: str, day: date) -> Sequence[uuid.UUID]:
-    query = select(UnitVersion.unit_id).where(
-        UnitVersion.code == code, UnitVersion.valid_from <= day, UnitVersion.valid_to > day
-    )
-    return (await session.scalars(query)).all()
+    found = await units.ids_by_code(session, [code], day)
+    return sorted(found[code], key=str)
 
 
 # --- personal access tokens ---------------------------------------------------------------------

@@ -16,9 +16,9 @@ from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, IdMixin, TimestampMixin
+from app.db.intervals import BEGINNING_OF_TIME, END_OF_TIME
 from app.db.types import JSONType, utcnow
 from app.models.system import BigIntId
-from app.models.units import BEGINNING_OF_TIME, END_OF_TIME
 
 
 class User(IdMixin, TimestampMixin, Base):

@@ -1,7 +1,7 @@
 """Administrative units over time: stable identities, dated versions, classifications and lineage.
 
-Validity intervals are half-open, ``[valid_from, valid_to)``. Open ends are stored as the sentinel
-dates below (index-friendly, no NULL logic in every query) and shown as ``null`` by the API.
+Validity intervals are half-open, ``[valid_from, valid_to)`` (``app.db.intervals``). Only
+``app.units`` reads these tables; other features ask it (``app.units.query``).
 A code means nothing without a date: official codes are reused (DOMAIN.md §5).
 """
 
@@ -15,10 +15,9 @@ from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, IdMixin, TimestampMixin
+from app.db.intervals import BEGINNING_OF_TIME as BEGINNING_OF_TIME
+from app.db.intervals import END_OF_TIME as END_OF_TIME
 from app.db.types import JSONType, utcnow
-
-BEGINNING_OF_TIME = date(1, 1, 1)
-END_OF_TIME = date(9999, 12, 31)
 
 
 class LegalBasisMixin:

@@ -126,7 +126,9 @@ async def apply_event(
     await _save_links(session, effects)
     await check(session, effects.change)
     payload = {"request": request, "effects": effects.as_payload()}
-    await session.execute(update(repo.E).where(repo.E.c.id == event_id).values(payload=payload))
+    await session.execute(
+        update(repo.EVENTS).where(repo.EVENTS.c.id == event_id).values(payload=payload)
+    )
     await repo.touch_units(session, effects.change.units)
     event = await get_event(session, event_id)
     touched = effects.created or effects.changed or effects.ended

@@ -323,7 +323,7 @@ async def _write(
                 unit_id=unit_id,
             )
         )
-    await repo.insert_rows(session, repo.U, units)
-    await repo.insert_rows(session, repo.V, versions)
+    await repo.insert_rows(session, repo.UNITS, units)
+    await repo.insert_rows(session, repo.VERSIONS, versions)
     await check(session, change)
     await record_many(session, audit)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -26,50 +26,38 @@ from sqlalchemy import (
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.chunking import chunks
+from app.db.intervals import valid_on
 from app.db.types import utcnow
 from app.models.enums import UnitLevel
 from app.models.units import Unit, UnitClassification, UnitEvent, UnitLink, UnitVersion
 
-U = cast(Table, Unit.__table__)
-V = cast(Table, UnitVersion.__table__)
-C = cast(Table, UnitClassification.__table__)
-E = cast(Table, UnitEvent.__table__)
-L = cast(Table, UnitLink.__table__)
+UNITS = cast(Table, Unit.__table__)
+VERSIONS = cast(Table, UnitVersion.__table__)
+CLASSIFICATIONS = cast(Table, UnitClassification.__table__)
+EVENTS = cast(Table, UnitEvent.__table__)
+LINKS = cast(Table, UnitLink.__table__)
 
 # A row as returned by the reads (``RowMapping``) or built by the service (``dict``).
 Record = Mapping[Any, Any]
 
-T = TypeVar("T")
-
-# Bound parameters per statement stay far below SQLite's and asyncpg's limits (32,766).
-CHUNK = 1000
-
 LEVEL_RANK = case(
     {UnitLevel.PROVINCE.value: 1, UnitLevel.DISTRICT.value: 2, UnitLevel.COMMUNE.value: 3},
-    value=V.c.level,
+    value=VERSIONS.c.level,
     else_=4,
 )
 
 ITEM_COLUMNS = (
-    V.c.unit_id.label("id"),
-    V.c.level,
-    V.c.code,
-    V.c.name,
-    V.c.type,
-    V.c.parent_id,
-    V.c.valid_from,
-    V.c.valid_to,
-    U.c.updated_at,
+    VERSIONS.c.unit_id.label("id"),
+    VERSIONS.c.level,
+    VERSIONS.c.code,
+    VERSIONS.c.name,
+    VERSIONS.c.type,
+    VERSIONS.c.parent_id,
+    VERSIONS.c.valid_from,
+    VERSIONS.c.valid_to,
+    UNITS.c.updated_at,
 )
-
-
-def chunks(values: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
-def valid_at(on: date, table: Any = V) -> ColumnElement[bool]:
-    return and_(table.c.valid_from <= on, table.c.valid_to > on)
 
 
 def keyset_after(
@@ -87,7 +75,11 @@ def keyset_after(
 
 
 def items_at(on: date) -> Select[Any]:
-    return select(*ITEM_COLUMNS).join(U, U.c.id == V.c.unit_id).where(valid_at(on))
+    return (
+        select(*ITEM_COLUMNS)
+        .join(UNITS, UNITS.c.id == VERSIONS.c.unit_id)
+        .where(valid_on(VERSIONS, on))
+    )
 
 
 def _like_pattern(text: str) -> str:
@@ -112,26 +104,26 @@ async def list_items(
     id, with exact code matches of a search first. ``after`` is the keyset of the last row seen."""
     statement = items_at(on)
     if level is not None:
-        statement = statement.where(V.c.level == level)
+        statement = statement.where(VERSIONS.c.level == level)
     if parent_id is not None:
-        statement = statement.where(V.c.parent_id == parent_id)
+        statement = statement.where(VERSIONS.c.parent_id == parent_id)
     if code_forms is not None:
         statement = statement.where(code_condition(code_forms))
     for kind, value in classifications:
         statement = statement.where(classification_exists(kind, value, on))
     order: list[ColumnElement[Any]]
     if updated_since is not None:
-        statement = statement.where(U.c.updated_at >= updated_since)
-        order = [U.c.updated_at, V.c.unit_id]
+        statement = statement.where(UNITS.c.updated_at >= updated_since)
+        order = [UNITS.c.updated_at, VERSIONS.c.unit_id]
     elif search is not None:
         folded, forms = search
         code_match = code_condition(forms)
         statement = statement.where(
-            or_(V.c.name_folded.like(_like_pattern(folded), escape="\\"), code_match)
+            or_(VERSIONS.c.name_folded.like(_like_pattern(folded), escape="\\"), code_match)
         )
-        order = [case((code_match, 0), else_=1), LEVEL_RANK, V.c.code, V.c.unit_id]
+        order = [case((code_match, 0), else_=1), LEVEL_RANK, VERSIONS.c.code, VERSIONS.c.unit_id]
     else:
-        order = [LEVEL_RANK, V.c.code, V.c.unit_id]
+        order = [LEVEL_RANK, VERSIONS.c.code, VERSIONS.c.unit_id]
     if after is not None:
         statement = statement.where(keyset_after(order, after))
     return await fetch_mappings(session, statement.order_by(*order).limit(limit))
@@ -139,7 +131,9 @@ async def list_items(
 
 def code_condition(forms: Iterable[tuple[str | None, str]]) -> ColumnElement[bool]:
     conditions = [
-        V.c.code == code if level is None else and_(V.c.level == level, V.c.code == code)
+        VERSIONS.c.code == code
+        if level is None
+        else and_(VERSIONS.c.level == level, VERSIONS.c.code == code)
         for level, code in forms
     ]
     return or_(*conditions)
@@ -147,7 +141,10 @@ def code_condition(forms: Iterable[tuple[str | None, str]]) -> ColumnElement[boo
 
 def classification_exists(kind: str, value: str, on: date) -> ColumnElement[bool]:
     return exists().where(
-        C.c.unit_id == V.c.unit_id, C.c.kind == kind, C.c.value == value, valid_at(on, C)
+        CLASSIFICATIONS.c.unit_id == VERSIONS.c.unit_id,
+        CLASSIFICATIONS.c.kind == kind,
+        CLASSIFICATIONS.c.value == value,
+        valid_on(CLASSIFICATIONS, on),
     )
 
 
@@ -156,34 +153,34 @@ async def fetch_mappings(session: AsyncSession, statement: Any) -> Sequence[RowM
 
 
 async def unit_row(session: AsyncSession, unit_id: uuid.UUID) -> RowMapping | None:
-    statement = select(U.c.id, U.c.level, U.c.source_key, U.c.created_at, U.c.updated_at).where(
-        U.c.id == unit_id
-    )
+    statement = select(
+        UNITS.c.id, UNITS.c.level, UNITS.c.source_key, UNITS.c.created_at, UNITS.c.updated_at
+    ).where(UNITS.c.id == unit_id)
     return (await session.execute(statement)).mappings().first()
 
 
 def _detail_statement(unit_id: uuid.UUID) -> Select[Any]:
     return (
         select(
-            V.c.id.label("version_id"),
+            VERSIONS.c.id.label("version_id"),
             *ITEM_COLUMNS,
-            U.c.source_key,
-            U.c.created_at,
+            UNITS.c.source_key,
+            UNITS.c.created_at,
         )
-        .join(U, U.c.id == V.c.unit_id)
-        .where(V.c.unit_id == unit_id)
+        .join(UNITS, UNITS.c.id == VERSIONS.c.unit_id)
+        .where(VERSIONS.c.unit_id == unit_id)
     )
 
 
 async def version_at(session: AsyncSession, unit_id: uuid.UUID, on: date) -> RowMapping | None:
-    statement = _detail_statement(unit_id).where(valid_at(on))
+    statement = _detail_statement(unit_id).where(valid_on(VERSIONS, on))
     row: RowMapping | None = (await session.execute(statement)).mappings().first()
     return row
 
 
 async def detail_at(session: AsyncSession, unit_id: uuid.UUID, on: date) -> RowMapping | None:
     """The version valid on ``on`` with its parent as it was that day, in one query."""
-    parent = V.alias("parent")
+    parent = VERSIONS.alias("parent")
     statement = (
         _detail_statement(unit_id)
         .add_columns(
@@ -193,8 +190,8 @@ async def detail_at(session: AsyncSession, unit_id: uuid.UUID, on: date) -> RowM
             parent.c.name.label("parent_name"),
             parent.c.type.label("parent_type"),
         )
-        .outerjoin(parent, and_(parent.c.unit_id == V.c.parent_id, valid_at(on, parent)))
-        .where(valid_at(on))
+        .outerjoin(parent, and_(parent.c.unit_id == VERSIONS.c.parent_id, valid_on(parent, on)))
+        .where(valid_on(VERSIONS, on))
     )
     row: RowMapping | None = (await session.execute(statement)).mappings().first()
     return row
@@ -202,11 +199,11 @@ async def detail_at(session: AsyncSession, unit_id: uuid.UUID, on: date) -> RowM
 
 async def nearest_version(session: AsyncSession, unit_id: uuid.UUID, on: date) -> RowMapping | None:
     """The last version that started on or before ``on``, else the first one."""
-    before = _detail_statement(unit_id).where(V.c.valid_from <= on)
-    latest = before.order_by(V.c.valid_from.desc()).limit(1)
+    before = _detail_statement(unit_id).where(VERSIONS.c.valid_from <= on)
+    latest = before.order_by(VERSIONS.c.valid_from.desc()).limit(1)
     row: RowMapping | None = (await session.execute(latest)).mappings().first()
     if row is None:
-        first = _detail_statement(unit_id).order_by(V.c.valid_from).limit(1)
+        first = _detail_statement(unit_id).order_by(VERSIONS.c.valid_from).limit(1)
         row = (await session.execute(first)).mappings().first()
     return row
 
@@ -217,13 +214,13 @@ async def refs_at(
     out: dict[uuid.UUID, RowMapping] = {}
     for part in chunks(list(unit_ids)):
         statement = select(
-            V.c.id.label("version_id"),
-            V.c.unit_id.label("id"),
-            V.c.level,
-            V.c.code,
-            V.c.name,
-            V.c.type,
-        ).where(V.c.unit_id.in_(part), valid_at(on))
+            VERSIONS.c.id.label("version_id"),
+            VERSIONS.c.unit_id.label("id"),
+            VERSIONS.c.level,
+            VERSIONS.c.code,
+            VERSIONS.c.name,
+            VERSIONS.c.type,
+        ).where(VERSIONS.c.unit_id.in_(part), valid_on(VERSIONS, on))
         for row in await fetch_mappings(session, statement):
             out[row["id"]] = row
     return out
@@ -232,10 +229,12 @@ async def refs_at(
 async def classifications(
     session: AsyncSession, unit_id: uuid.UUID, on: date | None
 ) -> Sequence[RowMapping]:
-    statement = select(C).where(C.c.unit_id == unit_id)
+    statement = select(CLASSIFICATIONS).where(CLASSIFICATIONS.c.unit_id == unit_id)
     if on is not None:
-        statement = statement.where(valid_at(on, C))
-    return await fetch_mappings(session, statement.order_by(C.c.kind, C.c.valid_from))
+        statement = statement.where(valid_on(CLASSIFICATIONS, on))
+    return await fetch_mappings(
+        session, statement.order_by(CLASSIFICATIONS.c.kind, CLASSIFICATIONS.c.valid_from)
+    )
 
 
 async def classification_rows(
@@ -245,7 +244,11 @@ async def classification_rows(
     unit_ids = sorted({unit_id for unit_id, _ in wanted})
     out: dict[tuple[uuid.UUID, str], list[RowMapping]] = {pair: [] for pair in wanted}
     for part in chunks(unit_ids):
-        statement = select(C).where(C.c.unit_id.in_(part)).order_by(C.c.valid_from)
+        statement = (
+            select(CLASSIFICATIONS)
+            .where(CLASSIFICATIONS.c.unit_id.in_(part))
+            .order_by(CLASSIFICATIONS.c.valid_from)
+        )
         for row in await fetch_mappings(session, statement):
             key = (row["unit_id"], row["kind"])
             if key in out:
@@ -256,7 +259,7 @@ async def classification_rows(
 async def versions_of(session: AsyncSession, unit_ids: Sequence[uuid.UUID]) -> list[RowMapping]:
     rows: list[RowMapping] = []
     for part in chunks(list(unit_ids)):
-        statement = select(V).where(V.c.unit_id.in_(part))
+        statement = select(VERSIONS).where(VERSIONS.c.unit_id.in_(part))
         rows.extend(await fetch_mappings(session, statement))
     rows.sort(key=lambda row: (row["unit_id"], row["valid_from"]))
     return rows
@@ -264,10 +267,10 @@ async def versions_of(session: AsyncSession, unit_ids: Sequence[uuid.UUID]) -> l
 
 async def history(session: AsyncSession, unit_id: uuid.UUID) -> Sequence[RowMapping]:
     statement = (
-        select(V, E.c.kind.label("event_kind"))
-        .outerjoin(E, E.c.id == V.c.event_id)
-        .where(V.c.unit_id == unit_id)
-        .order_by(V.c.valid_from)
+        select(VERSIONS, EVENTS.c.kind.label("event_kind"))
+        .outerjoin(EVENTS, EVENTS.c.id == VERSIONS.c.event_id)
+        .where(VERSIONS.c.unit_id == unit_id)
+        .order_by(VERSIONS.c.valid_from)
     )
     return await fetch_mappings(session, statement)
 
@@ -275,7 +278,7 @@ async def history(session: AsyncSession, unit_id: uuid.UUID) -> Sequence[RowMapp
 async def versions_with_codes(session: AsyncSession, codes: Sequence[str]) -> list[RowMapping]:
     rows: list[RowMapping] = []
     for part in chunks(sorted(set(codes))):
-        statement = select(V).where(V.c.code.in_(part))
+        statement = select(VERSIONS).where(VERSIONS.c.code.in_(part))
         rows.extend(await fetch_mappings(session, statement))
     return rows
 
@@ -285,9 +288,9 @@ async def child_versions(
 ) -> list[RowMapping]:
     rows: list[RowMapping] = []
     for part in chunks(list(parent_ids)):
-        statement = select(V).where(V.c.parent_id.in_(part))
+        statement = select(VERSIONS).where(VERSIONS.c.parent_id.in_(part))
         if ending_after is not None:
-            statement = statement.where(V.c.valid_to > ending_after)
+            statement = statement.where(VERSIONS.c.valid_to > ending_after)
         rows.extend(await fetch_mappings(session, statement))
     return rows
 
@@ -295,7 +298,9 @@ async def child_versions(
 async def unit_levels(session: AsyncSession, unit_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
     out: dict[uuid.UUID, str] = {}
     for part in chunks(list(unit_ids)):
-        result = await session.execute(select(U.c.id, U.c.level).where(U.c.id.in_(part)))
+        result = await session.execute(
+            select(UNITS.c.id, UNITS.c.level).where(UNITS.c.id.in_(part))
+        )
         out.update({row.id: row.level for row in result})
     return out
 
@@ -303,21 +308,23 @@ async def unit_levels(session: AsyncSession, unit_ids: Sequence[uuid.UUID]) -> d
 async def ancestors(session: AsyncSession, unit_id: uuid.UUID, on: date) -> Sequence[RowMapping]:
     """The chain of parents on ``on``, nearest first, in one recursive query."""
     chain = (
-        select(V.c.parent_id.label("unit_id"), literal(1).label("depth"))
-        .where(V.c.unit_id == unit_id, valid_at(on), V.c.parent_id.is_not(None))
+        select(VERSIONS.c.parent_id.label("unit_id"), literal(1).label("depth"))
+        .where(
+            VERSIONS.c.unit_id == unit_id, valid_on(VERSIONS, on), VERSIONS.c.parent_id.is_not(None)
+        )
         .cte("chain", recursive=True)
     )
-    step = V.alias("step")
+    step = VERSIONS.alias("step")
     chain = chain.union_all(
         select(step.c.parent_id, chain.c.depth + 1)
         .join(chain, step.c.unit_id == chain.c.unit_id)
-        .where(valid_at(on, step), step.c.parent_id.is_not(None), chain.c.depth < 8)
+        .where(valid_on(step, on), step.c.parent_id.is_not(None), chain.c.depth < 8)
     )
     statement = (
         select(*ITEM_COLUMNS, chain.c.depth)
-        .join(U, U.c.id == V.c.unit_id)
-        .join(chain, chain.c.unit_id == V.c.unit_id)
-        .where(valid_at(on))
+        .join(UNITS, UNITS.c.id == VERSIONS.c.unit_id)
+        .join(chain, chain.c.unit_id == VERSIONS.c.unit_id)
+        .where(valid_on(VERSIONS, on))
         .order_by(chain.c.depth.desc())
     )
     return await fetch_mappings(session, statement)
@@ -328,54 +335,47 @@ async def subtree(
 ) -> Sequence[RowMapping]:
     """Every unit under the roots down to ``depth`` levels, in one recursive query."""
     tree = (
-        select(V.c.unit_id, literal(0).label("depth"))
-        .where(V.c.unit_id.in_(root_ids), valid_at(on))
+        select(VERSIONS.c.unit_id, literal(0).label("depth"))
+        .where(VERSIONS.c.unit_id.in_(root_ids), valid_on(VERSIONS, on))
         .cte("tree", recursive=True)
     )
-    step = V.alias("step")
+    step = VERSIONS.alias("step")
     tree = tree.union_all(
         select(step.c.unit_id, tree.c.depth + 1)
         .join(tree, step.c.parent_id == tree.c.unit_id)
-        .where(valid_at(on, step), tree.c.depth < depth)
+        .where(valid_on(step, on), tree.c.depth < depth)
     )
     statement = (
         select(
-            V.c.unit_id.label("id"),
-            V.c.parent_id,
-            V.c.level,
-            V.c.code,
-            V.c.name,
-            V.c.type,
-            V.c.valid_from,
-            V.c.valid_to,
+            VERSIONS.c.unit_id.label("id"),
+            VERSIONS.c.parent_id,
+            VERSIONS.c.level,
+            VERSIONS.c.code,
+            VERSIONS.c.name,
+            VERSIONS.c.type,
+            VERSIONS.c.valid_from,
+            VERSIONS.c.valid_to,
             tree.c.depth,
         )
-        .join(tree, tree.c.unit_id == V.c.unit_id)
-        .where(valid_at(on))
-        .order_by(tree.c.depth, V.c.code, V.c.unit_id)
+        .join(tree, tree.c.unit_id == VERSIONS.c.unit_id)
+        .where(valid_on(VERSIONS, on))
+        .order_by(tree.c.depth, VERSIONS.c.code, VERSIONS.c.unit_id)
     )
     return await fetch_mappings(session, statement)
 
 
 async def province_ids(session: AsyncSession, on: date) -> list[uuid.UUID]:
-    statement = select(V.c.unit_id).where(V.c.level == UnitLevel.PROVINCE.value, valid_at(on))
+    statement = select(VERSIONS.c.unit_id).where(
+        VERSIONS.c.level == UnitLevel.PROVINCE.value, valid_on(VERSIONS, on)
+    )
     return list((await session.scalars(statement)).all())
-
-
-async def links_touching(
-    session: AsyncSession, unit_ids: Sequence[uuid.UUID], *, backwards: bool
-) -> list[RowMapping]:
-    """Links whose successor (``backwards``) or predecessor is one of ``unit_ids``."""
-    column = L.c.successor_id if backwards else L.c.predecessor_id
-    rows: list[RowMapping] = []
-    for part in chunks(list(unit_ids)):
-        rows.extend(await fetch_mappings(session, select(L).where(column.in_(part))))
-    return rows
 
 
 async def links_of_event(session: AsyncSession, event_id: uuid.UUID) -> Sequence[RowMapping]:
     statement = (
-        select(L).where(L.c.event_id == event_id).order_by(L.c.predecessor_id, L.c.successor_id)
+        select(LINKS)
+        .where(LINKS.c.event_id == event_id)
+        .order_by(LINKS.c.predecessor_id, LINKS.c.successor_id)
     )
     return await fetch_mappings(session, statement)
 
@@ -385,19 +385,19 @@ async def events(
 ) -> dict[uuid.UUID, RowMapping]:
     out: dict[uuid.UUID, RowMapping] = {}
     for part in chunks(list(event_ids)):
-        for row in await fetch_mappings(session, select(E).where(E.c.id.in_(part))):
+        for row in await fetch_mappings(session, select(EVENTS).where(EVENTS.c.id.in_(part))):
             out[row["id"]] = row
     return out
 
 
 async def event(session: AsyncSession, event_id: uuid.UUID) -> RowMapping | None:
-    return (await session.execute(select(E).where(E.c.id == event_id))).mappings().first()
+    return (await session.execute(select(EVENTS).where(EVENTS.c.id == event_id))).mappings().first()
 
 
 async def existing_unit_ids(session: AsyncSession, unit_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
     found: set[uuid.UUID] = set()
     for part in chunks(list(unit_ids)):
-        found.update((await session.scalars(select(U.c.id).where(U.c.id.in_(part)))).all())
+        found.update((await session.scalars(select(UNITS.c.id).where(UNITS.c.id.in_(part)))).all())
     return found
 
 
@@ -406,8 +406,10 @@ async def commune_ids_by_code(
 ) -> dict[str, uuid.UUID]:
     out: dict[str, uuid.UUID] = {}
     for part in chunks(sorted(set(codes))):
-        statement = select(V.c.code, V.c.unit_id).where(
-            V.c.level == UnitLevel.COMMUNE.value, V.c.code.in_(part), valid_at(on)
+        statement = select(VERSIONS.c.code, VERSIONS.c.unit_id).where(
+            VERSIONS.c.level == UnitLevel.COMMUNE.value,
+            VERSIONS.c.code.in_(part),
+            valid_on(VERSIONS, on),
         )
         out.update({row.code: row.unit_id for row in await session.execute(statement)})
     return out
@@ -431,16 +433,18 @@ async def insert_rows(session: AsyncSession, table: Any, rows: Sequence[dict[str
 
 
 async def insert_unit(session: AsyncSession, row: dict[str, Any]) -> None:
-    await session.execute(insert(U), [row])
+    await session.execute(insert(UNITS), [row])
 
 
 async def insert_version(session: AsyncSession, row: dict[str, Any]) -> None:
-    await session.execute(insert(V), [row])
+    await session.execute(insert(VERSIONS), [row])
 
 
 async def end_version(session: AsyncSession, version_id: uuid.UUID, valid_to: date) -> None:
     await session.execute(
-        update(V).where(V.c.id == version_id).values(valid_to=valid_to, updated_at=utcnow())
+        update(VERSIONS)
+        .where(VERSIONS.c.id == version_id)
+        .values(valid_to=valid_to, updated_at=utcnow())
     )
 
 
@@ -448,8 +452,8 @@ async def set_version_parent(
     session: AsyncSession, version_id: uuid.UUID, parent_id: uuid.UUID, event_id: uuid.UUID | None
 ) -> None:
     await session.execute(
-        update(V)
-        .where(V.c.id == version_id)
+        update(VERSIONS)
+        .where(VERSIONS.c.id == version_id)
         .values(parent_id=parent_id, event_id=event_id, updated_at=utcnow())
     )
 
@@ -460,16 +464,16 @@ async def touch_units(
     ids = sorted(set(unit_ids))
     moment = moment or utcnow()
     for part in chunks(ids):
-        await session.execute(update(U).where(U.c.id.in_(part)).values(updated_at=moment))
+        await session.execute(update(UNITS).where(UNITS.c.id.in_(part)).values(updated_at=moment))
 
 
 async def insert_event(session: AsyncSession, row: dict[str, Any]) -> None:
-    await session.execute(insert(E), [row])
+    await session.execute(insert(EVENTS), [row])
 
 
 async def insert_links(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        await session.execute(insert(L), list(rows))
+        await session.execute(insert(LINKS), list(rows))
 
 
 async def link_pairs_exist(
@@ -479,21 +483,25 @@ async def link_pairs_exist(
     found: set[tuple[uuid.UUID, uuid.UUID]] = set()
     for part in chunks(predecessors):
         result = await session.execute(
-            select(L.c.predecessor_id, L.c.successor_id).where(L.c.predecessor_id.in_(part))
+            select(LINKS.c.predecessor_id, LINKS.c.successor_id).where(
+                LINKS.c.predecessor_id.in_(part)
+            )
         )
         found.update((row.predecessor_id, row.successor_id) for row in result)
     return found & set(pairs)
 
 
 async def insert_classification(session: AsyncSession, row: dict[str, Any]) -> None:
-    await session.execute(insert(C), [row])
+    await session.execute(insert(CLASSIFICATIONS), [row])
 
 
 async def update_classification(
     session: AsyncSession, classification_id: uuid.UUID, values: dict[str, Any]
 ) -> None:
     await session.execute(
-        update(C).where(C.c.id == classification_id).values(**values, updated_at=utcnow())
+        update(CLASSIFICATIONS)
+        .where(CLASSIFICATIONS.c.id == classification_id)
+        .values(**values, updated_at=utcnow())
     )
 
 

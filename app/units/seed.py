@@ -29,11 +29,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import AuditContext, record
 from app.core.clock import today
+from app.db.chunking import chunks
 from app.db.types import utcnow
 from app.models.enums import AuditAction, ClassificationKind, UnitEventKind
 from app.seed import Progress, SeedResult, dataset_is_current, files_checksum, mark_dataset
 from app.units import repository as repo
-from app.units.repository import C, E, L, U, V
+from app.units.repository import CLASSIFICATIONS, EVENTS, LINKS, UNITS, VERSIONS
 from app.units.temporal import ONE_DAY, OPEN_END, OPEN_START
 from app.units.text import fold
 
@@ -303,21 +304,28 @@ class Plan:
 
 
 async def _stored(session: AsyncSession) -> dict[str, list[Any]]:
-    owned = select(U.c.id).where(U.c.source_key.is_not(None))
-    events = select(E.c.id).where(E.c.source_key.is_not(None))
+    owned = select(UNITS.c.id).where(UNITS.c.source_key.is_not(None))
+    events = select(EVENTS.c.id).where(EVENTS.c.source_key.is_not(None))
     return {
         "units": list(
             await repo.fetch_mappings(
-                session, select(U.c.id, U.c.source_key).where(U.c.source_key.is_not(None))
+                session,
+                select(UNITS.c.id, UNITS.c.source_key).where(UNITS.c.source_key.is_not(None)),
             )
         ),
         "versions": list(
-            await repo.fetch_mappings(session, select(V).where(V.c.unit_id.in_(owned)))
+            await repo.fetch_mappings(
+                session, select(VERSIONS).where(VERSIONS.c.unit_id.in_(owned))
+            )
         ),
-        "events": list(await repo.fetch_mappings(session, select(E).where(E.c.id.in_(events)))),
-        "links": list(await repo.fetch_mappings(session, select(L))),
+        "events": list(
+            await repo.fetch_mappings(session, select(EVENTS).where(EVENTS.c.id.in_(events)))
+        ),
+        "links": list(await repo.fetch_mappings(session, select(LINKS))),
         "classifications": list(
-            await repo.fetch_mappings(session, select(C).where(C.c.unit_id.in_(owned)))
+            await repo.fetch_mappings(
+                session, select(CLASSIFICATIONS).where(CLASSIFICATIONS.c.unit_id.in_(owned))
+            )
         ),
     }
 
@@ -432,28 +440,32 @@ def plan_changes(dataset: Dataset, stored: dict[str, list[Any]]) -> Plan:
 
 
 async def apply_plan(session: AsyncSession, plan: Plan, run_date: date, now: datetime) -> None:
-    await repo.delete_by_ids(session, L, plan.links_delete)
-    await repo.delete_by_ids(session, C, plan.classifications_delete)
-    await repo.delete_by_ids(session, V, plan.versions_delete)
+    await repo.delete_by_ids(session, LINKS, plan.links_delete)
+    await repo.delete_by_ids(session, CLASSIFICATIONS, plan.classifications_delete)
+    await repo.delete_by_ids(session, VERSIONS, plan.versions_delete)
     if plan.events_delete:
-        for part in repo.chunks(plan.events_delete):
-            await session.execute(update(V).where(V.c.event_id.in_(part)).values(event_id=None))
-        await repo.delete_by_ids(session, E, plan.events_delete)
+        for part in chunks(plan.events_delete):
+            await session.execute(
+                update(VERSIONS).where(VERSIONS.c.event_id.in_(part)).values(event_id=None)
+            )
+        await repo.delete_by_ids(session, EVENTS, plan.events_delete)
     for event in plan.events_update:
         values = {name: event[name] for name in EVENT_FIELDS}
-        await session.execute(update(E).where(E.c.id == event["id"]).values(**values))
-    await _bulk_insert(session, U, plan.units)
-    await _bulk_insert(session, E, plan.events_insert)
-    await _bulk_insert(session, V, plan.versions_insert)
-    await _bulk_insert(session, L, plan.links_insert)
-    await _bulk_insert(session, C, plan.classifications_insert)
+        await session.execute(update(EVENTS).where(EVENTS.c.id == event["id"]).values(**values))
+    await _bulk_insert(session, UNITS, plan.units)
+    await _bulk_insert(session, EVENTS, plan.events_insert)
+    await _bulk_insert(session, VERSIONS, plan.versions_insert)
+    await _bulk_insert(session, LINKS, plan.links_insert)
+    await _bulk_insert(session, CLASSIFICATIONS, plan.classifications_insert)
     for version_id in plan.versions_close:
-        row = (await session.execute(select(V.c.valid_from).where(V.c.id == version_id))).first()
+        row = (
+            await session.execute(select(VERSIONS.c.valid_from).where(VERSIONS.c.id == version_id))
+        ).first()
         if row is not None:
             closing = max(run_date, row.valid_from + ONE_DAY)
             await session.execute(
-                update(V)
-                .where(V.c.id == version_id)
+                update(VERSIONS)
+                .where(VERSIONS.c.id == version_id)
                 .values(valid_to=closing, created_at=now, updated_at=now)
             )
     await repo.touch_units(session, plan.touched_units - {row["id"] for row in plan.units}, now)

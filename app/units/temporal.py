@@ -1,19 +1,29 @@
-"""Dates of the temporal model: half-open ``[valid_from, valid_to)`` intervals with open ends.
+"""Dates of the temporal model as the units API shows them: open ends as ``null``.
 
-Open ends are stored as the sentinels of ``app.models.units`` and shown as ``null`` by the API.
-"Today" is the date in Viet Nam (UTC+7, no daylight saving time), since that is the date of the
-legal documents that change the map.
+The intervals themselves (``[valid_from, valid_to)``, the sentinels of open ends, "valid on a day"
+and "overlaps") are the shared ones of ``app.db.intervals``.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
-from app.models.units import BEGINNING_OF_TIME, END_OF_TIME
+from app.db.intervals import BEGINNING_OF_TIME, END_OF_TIME, ONE_DAY, overlaps
+
+__all__ = [
+    "ONE_DAY",
+    "OPEN_END",
+    "OPEN_START",
+    "covers",
+    "end_in",
+    "end_out",
+    "overlaps",
+    "start_in",
+    "start_out",
+]
 
 OPEN_START = BEGINNING_OF_TIME
 OPEN_END = END_OF_TIME
-ONE_DAY = timedelta(days=1)
 
 
 def start_in(value: date | None) -> date:
@@ -32,10 +42,6 @@ def start_out(value: date) -> date | None:
 
 def end_out(value: date) -> date | None:
     return None if value == OPEN_END else value
-
-
-def overlaps(a_from: date, a_to: date, b_from: date, b_to: date) -> bool:
-    return a_from < b_to and b_from < a_to
 
 
 def covers(intervals: list[tuple[date, date]], start: date, end: date) -> bool:

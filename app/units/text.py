@@ -1,8 +1,7 @@
-"""Search folding and unit type labels.
+"""Unit names, codes and type labels as users spell them.
 
-``fold`` is what the ``name_folded`` column holds and what ``q=`` is compared with: lower case,
-diacritics removed, ``đ`` → ``d`` (it is a letter of its own, not a d with a mark, so Unicode
-decomposition leaves it alone), runs of spaces collapsed.
+``fold`` (``app.core.text``) is what the ``name_folded`` column holds and what ``q=`` is compared
+with.
 """
 
 from __future__ import annotations
@@ -10,16 +9,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from app.core.text import fold as fold
 from app.models.enums import UnitLevel, UnitType
 
 _SPACES = re.compile(r"\s+")
-_D = str.maketrans({"đ": "d", "Đ": "d"})
-
-
-def fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFD", text.translate(_D))
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _SPACES.sub(" ", stripped.casefold()).strip()
 
 
 def normalise_name(name: str) -> str:
@@ -28,6 +21,7 @@ def normalise_name(name: str) -> str:
 
 # Official code widths (statistics office): province 2 digits, district 3, commune 5.
 CODE_WIDTH = {UnitLevel.PROVINCE: 2, UnitLevel.DISTRICT: 3, UnitLevel.COMMUNE: 5}
+_WIDTH_OF_LEVEL: dict[str, int] = {level.value: width for level, width in CODE_WIDTH.items()}
 
 
 def code_candidates(code: str) -> list[tuple[UnitLevel | None, str]]:
@@ -45,6 +39,25 @@ def code_candidates(code: str) -> list[tuple[UnitLevel | None, str]]:
                 if padded != code:
                     forms.append((level, padded))
     return forms
+
+
+def padded(code: str, level: str) -> str:
+    """A numeric code given without its leading zeros, as stored at ``level`` (``7444`` is
+    commune ``07444``); other codes as given."""
+    code = code.strip()
+    width = _WIDTH_OF_LEVEL.get(level)
+    if width and code.isdigit() and len(code) < width:
+        return code.zfill(width)
+    return code
+
+
+def code_spellings(code: str) -> set[str]:
+    """Every stored form a numeric code can have at any level (a district's ``218`` is
+    ``00218`` padded as a commune code): to tell "no such code" from "a code of another level"."""
+    if not code.isdigit():
+        return {code}
+    bare = code.lstrip("0") or "0"
+    return {code, bare, *(bare.zfill(width) for width in CODE_WIDTH.values())}
 
 
 TYPE_LABELS: dict[UnitType, str] = {

@@ -10,43 +10,51 @@ from typing import Any, cast
 from sqlalchemy import RowMapping, Table, and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.assessments.repository.units import chunks
+from app.db.chunking import chunks
 from app.models.assessments import Assessment
 
-A = cast(Table, Assessment.__table__)
+ASSESSMENTS = cast(Table, Assessment.__table__)
 
 
 async def get(session: AsyncSession, assessment_id: uuid.UUID) -> RowMapping | None:
-    result = await session.execute(select(A).where(A.c.id == assessment_id))
+    result = await session.execute(select(ASSESSMENTS).where(ASSESSMENTS.c.id == assessment_id))
     return result.mappings().first()
 
 
 async def get_for_update(session: AsyncSession, assessment_id: uuid.UUID) -> RowMapping | None:
     """The row, locked until the end of the transaction on PostgreSQL (SQLite locks the file)."""
-    result = await session.execute(select(A).where(A.c.id == assessment_id).with_for_update())
+    result = await session.execute(
+        select(ASSESSMENTS).where(ASSESSMENTS.c.id == assessment_id).with_for_update()
+    )
     return result.mappings().first()
 
 
 async def get_many(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[RowMapping]:
     rows: list[RowMapping] = []
     for part in chunks(list(ids)):
-        rows.extend((await session.execute(select(A).where(A.c.id.in_(part)))).mappings().all())
+        rows.extend(
+            (await session.execute(select(ASSESSMENTS).where(ASSESSMENTS.c.id.in_(part))))
+            .mappings()
+            .all()
+        )
     return rows
 
 
 async def insert_one(session: AsyncSession, row: Mapping[Any, Any]) -> None:
-    await session.execute(insert(A), [dict(row)])
+    await session.execute(insert(ASSESSMENTS), [dict(row)])
 
 
 async def insert_many(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
     for part in chunks(list(rows), 2000):
-        await session.execute(insert(A), [dict(row) for row in part])
+        await session.execute(insert(ASSESSMENTS), [dict(row) for row in part])
 
 
 async def update_one(
     session: AsyncSession, assessment_id: uuid.UUID, values: Mapping[str, Any]
 ) -> None:
-    await session.execute(update(A).where(A.c.id == assessment_id).values(**values))
+    await session.execute(
+        update(ASSESSMENTS).where(ASSESSMENTS.c.id == assessment_id).values(**values)
+    )
 
 
 async def touch(
@@ -60,10 +68,10 @@ async def touch(
     wanted = sorted(set(ids))
     for part in chunks(wanted):
         await session.execute(
-            update(A)
-            .where(A.c.id.in_(part))
+            update(ASSESSMENTS)
+            .where(ASSESSMENTS.c.id.in_(part))
             .values(
-                revision=A.c.revision + 1,
+                revision=ASSESSMENTS.c.revision + 1,
                 updated_at=now,
                 updated_by=actor_id,
                 updated_by_name=actor_name,
@@ -83,11 +91,17 @@ async def find_for_units(
     for part in chunks(wanted, 400):
         years = sorted({year for _, year in part})
         units = sorted({unit for unit, _ in part})
-        statement = select(A.c.id, A.c.unit_id, A.c.year, A.c.status, A.c.created_at).where(
-            A.c.criteria_set_id == criteria_set_id,
-            A.c.kind == kind,
-            A.c.year.in_(years),
-            A.c.unit_id.in_(units),
+        statement = select(
+            ASSESSMENTS.c.id,
+            ASSESSMENTS.c.unit_id,
+            ASSESSMENTS.c.year,
+            ASSESSMENTS.c.status,
+            ASSESSMENTS.c.created_at,
+        ).where(
+            ASSESSMENTS.c.criteria_set_id == criteria_set_id,
+            ASSESSMENTS.c.kind == kind,
+            ASSESSMENTS.c.year.in_(years),
+            ASSESSMENTS.c.unit_id.in_(units),
         )
         rows.extend((await session.execute(statement)).mappings().all())
     keep = set(wanted)
@@ -98,8 +112,16 @@ async def find_for_year(
     session: AsyncSession, criteria_set_id: uuid.UUID, kind: str, year: int
 ) -> list[RowMapping]:
     """Every assessment of the set and kind for the year (bulk imports of a whole level)."""
-    statement = select(A.c.id, A.c.unit_id, A.c.year, A.c.status, A.c.created_at).where(
-        A.c.criteria_set_id == criteria_set_id, A.c.kind == kind, A.c.year == year
+    statement = select(
+        ASSESSMENTS.c.id,
+        ASSESSMENTS.c.unit_id,
+        ASSESSMENTS.c.year,
+        ASSESSMENTS.c.status,
+        ASSESSMENTS.c.created_at,
+    ).where(
+        ASSESSMENTS.c.criteria_set_id == criteria_set_id,
+        ASSESSMENTS.c.kind == kind,
+        ASSESSMENTS.c.year == year,
     )
     return list((await session.execute(statement)).mappings().all())
 
@@ -117,25 +139,28 @@ async def list_page(
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
 ) -> list[RowMapping]:
-    statement = select(A)
+    statement = select(ASSESSMENTS)
     if visible is not None:
         statement = statement.where(visible)
     if unit_id is not None:
-        statement = statement.where(A.c.unit_id == unit_id)
+        statement = statement.where(ASSESSMENTS.c.unit_id == unit_id)
     if criteria_set_id is not None:
-        statement = statement.where(A.c.criteria_set_id == criteria_set_id)
+        statement = statement.where(ASSESSMENTS.c.criteria_set_id == criteria_set_id)
     if year is not None:
-        statement = statement.where(A.c.year == year)
+        statement = statement.where(ASSESSMENTS.c.year == year)
     if kind is not None:
-        statement = statement.where(A.c.kind == kind)
+        statement = statement.where(ASSESSMENTS.c.kind == kind)
     if status is not None:
-        statement = statement.where(A.c.status == status)
+        statement = statement.where(ASSESSMENTS.c.status == status)
     if updated_since is not None:
-        statement = statement.where(A.c.updated_at >= updated_since)
+        statement = statement.where(ASSESSMENTS.c.updated_at >= updated_since)
     if after is not None:
         moment, last_id = after
         statement = statement.where(
-            or_(A.c.updated_at > moment, and_(A.c.updated_at == moment, A.c.id > last_id))
+            or_(
+                ASSESSMENTS.c.updated_at > moment,
+                and_(ASSESSMENTS.c.updated_at == moment, ASSESSMENTS.c.id > last_id),
+            )
         )
-    statement = statement.order_by(A.c.updated_at, A.c.id).limit(limit + 1)
+    statement = statement.order_by(ASSESSMENTS.c.updated_at, ASSESSMENTS.c.id).limit(limit + 1)
     return list((await session.execute(statement)).mappings().all())

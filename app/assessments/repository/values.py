@@ -10,7 +10,7 @@ from typing import Any, cast
 from sqlalchemy import RowMapping, Table, and_, bindparam, delete, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.assessments.repository.units import chunks
+from app.db.chunking import chunks
 from app.models.assessments import (
     ConditionValue,
     CriterionJudgement,
@@ -18,10 +18,10 @@ from app.models.assessments import (
     IndicatorValueHistory,
 )
 
-IV = cast(Table, IndicatorValue.__table__)
-H = cast(Table, IndicatorValueHistory.__table__)
-J = cast(Table, CriterionJudgement.__table__)
-C = cast(Table, ConditionValue.__table__)
+INDICATOR_VALUES = cast(Table, IndicatorValue.__table__)
+VALUE_HISTORY = cast(Table, IndicatorValueHistory.__table__)
+JUDGEMENTS = cast(Table, CriterionJudgement.__table__)
+CONDITION_VALUES = cast(Table, ConditionValue.__table__)
 
 VALUE_FIELDS = (
     "value_number",
@@ -48,20 +48,20 @@ async def _by_assessment(
 
 
 async def values_of(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[RowMapping]:
-    return await _by_assessment(session, IV, ids)
+    return await _by_assessment(session, INDICATOR_VALUES, ids)
 
 
 async def judgements_of(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[RowMapping]:
-    return await _by_assessment(session, J, ids)
+    return await _by_assessment(session, JUDGEMENTS, ids)
 
 
 async def conditions_of(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[RowMapping]:
-    return await _by_assessment(session, C, ids)
+    return await _by_assessment(session, CONDITION_VALUES, ids)
 
 
 async def insert_values(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
     if rows:
-        await session.execute(insert(IV), [dict(row) for row in rows])
+        await session.execute(insert(INDICATOR_VALUES), [dict(row) for row in rows])
 
 
 async def update_values(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -69,11 +69,11 @@ async def update_values(session: AsyncSession, rows: Sequence[Mapping[str, Any]]
     if not rows:
         return
     statement = (
-        update(IV)
+        update(INDICATOR_VALUES)
         .where(
             and_(
-                IV.c.assessment_id == bindparam("b_assessment_id"),
-                IV.c.indicator_id == bindparam("b_indicator_id"),
+                INDICATOR_VALUES.c.assessment_id == bindparam("b_assessment_id"),
+                INDICATOR_VALUES.c.indicator_id == bindparam("b_indicator_id"),
             )
         )
         .values({name: bindparam(f"b_{name}") for name in VALUE_FIELDS})
@@ -92,22 +92,26 @@ async def update_values(session: AsyncSession, rows: Sequence[Mapping[str, Any]]
 async def delete_values(session: AsyncSession, keys: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> None:
     for part in chunks(list(keys), 400):
         await session.execute(
-            delete(IV).where(tuple_(IV.c.assessment_id, IV.c.indicator_id).in_(list(part)))
+            delete(INDICATOR_VALUES).where(
+                tuple_(INDICATOR_VALUES.c.assessment_id, INDICATOR_VALUES.c.indicator_id).in_(
+                    list(part)
+                )
+            )
         )
 
 
 async def insert_history(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
     if rows:
-        await session.execute(insert(H), [dict(row) for row in rows])
+        await session.execute(insert(VALUE_HISTORY), [dict(row) for row in rows])
 
 
 async def history_of(
     session: AsyncSession, assessment_id: uuid.UUID, indicator_id: uuid.UUID | None
 ) -> list[RowMapping]:
-    statement = select(H).where(H.c.assessment_id == assessment_id)
+    statement = select(VALUE_HISTORY).where(VALUE_HISTORY.c.assessment_id == assessment_id)
     if indicator_id is not None:
-        statement = statement.where(H.c.indicator_id == indicator_id)
-    statement = statement.order_by(H.c.indicator_id, H.c.id)
+        statement = statement.where(VALUE_HISTORY.c.indicator_id == indicator_id)
+    statement = statement.order_by(VALUE_HISTORY.c.indicator_id, VALUE_HISTORY.c.id)
     return list((await session.execute(statement)).mappings().all())
 
 
@@ -119,16 +123,21 @@ async def upsert_judgements(
     deletes: Sequence[uuid.UUID],
 ) -> None:
     if inserts:
-        await session.execute(insert(J), [dict(row) for row in inserts])
+        await session.execute(insert(JUDGEMENTS), [dict(row) for row in inserts])
     for row in updates:
         await session.execute(
-            update(J)
-            .where(J.c.assessment_id == assessment_id, J.c.criterion_id == row["criterion_id"])
+            update(JUDGEMENTS)
+            .where(
+                JUDGEMENTS.c.assessment_id == assessment_id,
+                JUDGEMENTS.c.criterion_id == row["criterion_id"],
+            )
             .values({k: v for k, v in row.items() if k not in ("assessment_id", "criterion_id")})
         )
     if deletes:
         await session.execute(
-            delete(J).where(J.c.assessment_id == assessment_id, J.c.criterion_id.in_(deletes))
+            delete(JUDGEMENTS).where(
+                JUDGEMENTS.c.assessment_id == assessment_id, JUDGEMENTS.c.criterion_id.in_(deletes)
+            )
         )
 
 
@@ -140,14 +149,20 @@ async def upsert_conditions(
     deletes: Sequence[str],
 ) -> None:
     if inserts:
-        await session.execute(insert(C), [dict(row) for row in inserts])
+        await session.execute(insert(CONDITION_VALUES), [dict(row) for row in inserts])
     for row in updates:
         await session.execute(
-            update(C)
-            .where(C.c.assessment_id == assessment_id, C.c.code == row["code"])
+            update(CONDITION_VALUES)
+            .where(
+                CONDITION_VALUES.c.assessment_id == assessment_id,
+                CONDITION_VALUES.c.code == row["code"],
+            )
             .values({k: v for k, v in row.items() if k not in ("assessment_id", "code")})
         )
     if deletes:
         await session.execute(
-            delete(C).where(C.c.assessment_id == assessment_id, C.c.code.in_(deletes))
+            delete(CONDITION_VALUES).where(
+                CONDITION_VALUES.c.assessment_id == assessment_id,
+                CONDITION_VALUES.c.code.in_(deletes),
+            )
         )

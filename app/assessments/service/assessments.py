@@ -242,7 +242,7 @@ async def list_assessments(
     principal: Principal | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     visible = (
-        authz.scope(principal, Action.ASSESSMENTS_READ).clause(repo.A.c.unit_id)
+        authz.scope(principal, Action.ASSESSMENTS_READ).clause(repo.ASSESSMENTS.c.unit_id)
         if principal is not None
         else None
     )

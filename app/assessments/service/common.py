@@ -5,22 +5,21 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assessments.repository import assessments as repo
-from app.assessments.repository import units as units_repo
 from app.core import authz
 from app.core.errors import Conflict, NotFound, Unprocessable, field_error
 from app.core.http import timestamp
 from app.core.permissions import Action
 from app.core.security import Principal
+from app.db.intervals import ONE_DAY, Period, overlaps
 from app.models.assessments import AssessmentStatus
-
-ONE_DAY = timedelta(days=1)
+from app.units import query as units
 
 
 def assessment_not_found(assessment_id: uuid.UUID | str) -> NotFound:
@@ -119,34 +118,38 @@ class UnitInYear:
         return {"id": self.id, "code": self.code, "name": self.name, "level": self.level}
 
 
-def _pick(rows: Iterable[Mapping[Any, Any]], year: int) -> UnitInYear | None:
-    start, end = units_repo.year_bounds(year)
-    best: Mapping[Any, Any] | None = None
-    for row in rows:
-        overlaps = row["valid_from"] < end and row["valid_to"] > start
-        if overlaps and (best is None or row["valid_from"] > best["valid_from"]):
-            best = row
+def _pick(versions: Iterable[units.DatedUnit], year: int) -> UnitInYear | None:
+    period = Period.year(year)
+    best: units.DatedUnit | None = None
+    for version in versions:
+        during = overlaps(version.valid_from, version.valid_to, period.start, period.end)
+        if during and (best is None or version.valid_from > best.valid_from):
+            best = version
     if best is None:
         return None
     # Read the unit on the last day of the year it existed (a commune dissolved on 01/07/2025
     # is assessed for 2025 as it stood on 30/06/2025).
-    as_of = min(date(year, 12, 31), best["valid_to"] - ONE_DAY)
-    return UnitInYear(
-        best["unit_id"], best["code"], best["name"], best["level"], as_of, best["parent_id"]
-    )
+    as_of = min(date(year, 12, 31), best.valid_to - ONE_DAY)
+    return UnitInYear(best.unit_id, best.code, best.name, best.level, as_of, best.parent_id)
 
 
 async def unit_in_year(session: AsyncSession, unit_id: uuid.UUID, year: int) -> UnitInYear | None:
-    return _pick(await units_repo.versions_of_units(session, [unit_id], year, None), year)
+    return _pick(await units.versions_during(session, [unit_id], Period.year(year)), year)
 
 
 async def units_in_years(
     session: AsyncSession, pairs: Iterable[tuple[uuid.UUID, int]]
 ) -> dict[tuple[uuid.UUID, int], UnitInYear]:
     wanted = set(pairs)
-    by_unit: dict[uuid.UUID, list[RowMapping]] = {}
-    for row in await units_repo.versions_for_years(session, wanted):
-        by_unit.setdefault(row["unit_id"], []).append(row)
+    if not wanted:
+        return {}
+    # One read for every unit over the span of all the years asked about.
+    first = min(year for _, year in wanted)
+    last = max(year for _, year in wanted)
+    span = Period(Period.year(first).start, Period.year(last).end)
+    by_unit: dict[uuid.UUID, list[units.DatedUnit]] = {}
+    for version in await units.versions_during(session, {unit_id for unit_id, _ in wanted}, span):
+        by_unit.setdefault(version.unit_id, []).append(version)
     out: dict[tuple[uuid.UUID, int], UnitInYear] = {}
     for unit_id, year in wanted:
         found = _pick(by_unit.get(unit_id, []), year)

@@ -24,13 +24,14 @@ from app.assessments.engine import (
     SetSpec,
     Threshold,
 )
-from app.assessments.repository import units as units_repo
 from app.assessments.service.common import UnitInYear
 from app.core.errors import ProblemError, Unprocessable, field_error
 from app.core.http import Language
 from app.criteria.service.reading import get_tree
 from app.criteria.service.resolution import resolve
+from app.db.intervals import holds_on
 from app.models.enums import ClassificationKind
+from app.units import query as units
 
 _CACHE_SIZE = 64
 _specs: OrderedDict[tuple[uuid.UUID, int, datetime, str], SetSpec] = OrderedDict()
@@ -237,16 +238,16 @@ async def thresholds_for_many(
     is resolved alone (the reason names it). Swap for a batch call of the criteria feature when
     it offers one.
     """
-    own: dict[uuid.UUID, list[Any]] = {}
-    for row in await units_repo.classifications_of(session, [unit.id for _, _, unit, _ in items]):
-        own.setdefault(row["unit_id"], []).append(row)
+    own: dict[uuid.UUID, list[units.DatedClassification]] = {}
+    for entry in await units.classifications(session, [unit.id for _, _, unit, _ in items]):
+        own.setdefault(entry.unit_id, []).append(entry)
     cache: dict[SubjectKey, tuple[dict[uuid.UUID, Threshold], dict[str, Any]]] = {}
     out: dict[Any, tuple[dict[uuid.UUID, Threshold], dict[str, Any]]] = {}
     for key, spec, unit, year in items:
         held = frozenset(
-            (str(c["kind"]), str(c["value"]))
-            for c in own.get(unit.id, [])
-            if c["valid_from"] <= unit.as_of < c["valid_to"]
+            (str(entry.kind), str(entry.value))
+            for entry in own.get(unit.id, [])
+            if holds_on(entry.valid_from, entry.valid_to, unit.as_of)
         )
         alone = any(kind == ClassificationKind.NTM_REGION for kind, _ in held)
         group: SubjectKey = (spec.id, year, unit.as_of, unit.parent_id, held)

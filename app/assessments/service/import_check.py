@@ -22,12 +22,13 @@ from app.assessments.coerce import Rules, ValueProblem, compile_parser
 from app.assessments.engine import SetSpec
 from app.assessments.parsing import HOLDS_NUL, NESTED, NOT_AN_OBJECT
 from app.assessments.repository import assessments as repo
-from app.assessments.repository import units as units_repo
 from app.assessments.repository.staging import Record
+from app.db.intervals import Period
 from app.models.assessments import AssessmentStatus, Judgement
+from app.units import query as units_query
+from app.units.text import code_spellings, padded
 
 MAX_LISTED = 1000
-CODE_WIDTH = {"province": 2, "district": 3, "commune": 5}
 # A batch asking for this many unknown codes (or assessments) of one year loads them all at once.
 PRELOAD_AT = 200
 # The same limit as a note sent through PUT /assessments/{id}/values (schemas.Text).
@@ -101,14 +102,6 @@ def year_of(value: Any) -> int | None:
     return None
 
 
-def variants(code: str) -> set[str]:
-    """Spellings of a numeric code at every level (a district's "218" is "00218" padded)."""
-    if not code.isdigit():
-        return {code}
-    bare = code.lstrip("0") or "0"
-    return {code, bare, *(bare.zfill(width) for width in CODE_WIDTH.values())}
-
-
 @dataclass
 class Target:
     """The assessment a (unit, year) pair's values go to; ``new`` ones are created on write."""
@@ -140,7 +133,6 @@ class RowChecker:
         self.as_of = as_of
         self.rejections = rejections
         self.wide = False
-        self.width = CODE_WIDTH.get(spec.level)
         self.parsers = {
             i.code: (i, n, compile_parser(Rules(i.kind, i.unit, i.value_min, i.value_max)))
             for n, i in enumerate(spec.indicators)
@@ -188,9 +180,11 @@ class RowChecker:
 
     def _code(self, raw: Any) -> str | None:
         code = text_of(raw)
-        if code is not None and self.width and code.isdigit() and len(code) < self.width:
-            code = code.zfill(self.width)
-        return code
+        return padded(code, self.spec.level) if code is not None else None
+
+    def _period(self, year: int) -> Period:
+        """What a unit reference of ``year`` is read against: ``as_of`` if given, else the year."""
+        return Period.on(self.as_of) if self.as_of is not None else Period.year(year)
 
     def _indicator(self, raw: Any) -> Any:
         found = self.raw_indicators.get(raw)
@@ -211,17 +205,22 @@ class RowChecker:
         preload = year not in self.preloaded_years and len(wanted) >= PRELOAD_AT
         if preload:
             self.preloaded_years.add(year)
-            rows = await units_repo.versions_at_level(self.session, level, year, self.as_of)
+            versions = await units_query.versions_at_level(self.session, level, self._period(year))
         else:
-            rows = await units_repo.versions_by_code(self.session, level, wanted, year, self.as_of)
-        for row in rows:
-            found.setdefault(row["code"], set()).add(row["unit_id"])
-        spellings = {v: code for code in set(wanted) - set(found) for v in variants(code)}
+            versions = await units_query.versions_with_codes(
+                self.session, wanted, self._period(year), level=level
+            )
+        for version in versions:
+            found.setdefault(version.code, set()).add(version.unit_id)
+        spellings = {v: code for code in set(wanted) - set(found) for v in code_spellings(code)}
         other: dict[str, str] = {}
         if spellings:
-            for spelling, other_level in (
-                await units_repo.levels_of_codes(self.session, spellings, year, self.as_of)
-            ).items():
+            level_of_spelling: dict[str, str] = {}
+            for version in await units_query.versions_with_codes(
+                self.session, spellings, self._period(year)
+            ):
+                level_of_spelling.setdefault(version.code, version.level)
+            for spelling, other_level in level_of_spelling.items():
                 other.setdefault(spellings[spelling], other_level)
         when = self.as_of.isoformat() if self.as_of else str(year)
         if preload:
@@ -253,8 +252,10 @@ class RowChecker:
 
     async def _resolve_ids(self, year: int, wanted: dict[uuid.UUID, list[Any]]) -> None:
         levels = {
-            row["unit_id"]: row["level"]
-            for row in await units_repo.versions_of_units(self.session, wanted, year, self.as_of)
+            version.unit_id: version.level
+            for version in await units_query.versions_during(
+                self.session, wanted, self._period(year)
+            )
         }
         for unit_id, raws in wanted.items():
             level = levels.get(unit_id)

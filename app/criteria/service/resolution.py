@@ -33,20 +33,11 @@ from app.models.enums import ClassificationKind, UnitLevel
 
 KINDS = [kind.value for kind in ClassificationKind]
 TRUE = {"true", "1", "yes"}
-MAX_DEPTH = 8
 
 
 async def unit_chain(session: AsyncSession, unit_id: uuid.UUID, when: date) -> list[Row]:
     """The unit and its ancestors as of ``when``, nearest first."""
-    chain: list[Row] = []
-    current: uuid.UUID | None = unit_id
-    while current is not None and len(chain) < MAX_DEPTH:
-        row = await repository.unit_at(session, current, when)
-        if row is None:
-            break
-        chain.append(row)
-        current = row["parent_id"]
-    return chain
+    return await repository.unit_chain(session, unit_id, when)
 
 
 def _unit(row: Row | None) -> dict[str, Any] | None:

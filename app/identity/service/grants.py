@@ -13,19 +13,21 @@ from app.core.clock import today
 from app.core.errors import Conflict, Unprocessable, field_error
 from app.core.permissions import CLIENT_RESOURCES, CLIENT_ROLES, USER_ROLES, Role
 from app.core.security import Principal
+from app.db.intervals import BEGINNING_OF_TIME, END_OF_TIME, holds_on, overlaps
 from app.db.types import utcnow
 from app.identity import repository
 from app.identity.schemas import RoleAssignmentCreate, RoleAssignmentOut
 from app.models.enums import AuditAction
 from app.models.identity import RoleAssignment
-from app.models.units import BEGINNING_OF_TIME, END_OF_TIME
 
 ENTITY = "role_assignment"
 
 
 def is_active(assignment: RoleAssignment) -> bool:
     day = today()
-    return assignment.revoked_at is None and assignment.valid_from <= day < assignment.valid_to
+    return assignment.revoked_at is None and holds_on(
+        assignment.valid_from, assignment.valid_to, day
+    )
 
 
 def snapshot(assignment: RoleAssignment) -> dict[str, Any]:
@@ -139,8 +141,7 @@ async def grant(
         if (
             other.role == body.role
             and other.unit_id == body.unit_id
-            and other.valid_from < valid_to
-            and valid_from < other.valid_to
+            and overlaps(other.valid_from, other.valid_to, valid_from, valid_to)
         ):
             raise Conflict(
                 f"The role {body.role} is already held over this scope for part of that time "

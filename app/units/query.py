@@ -1,0 +1,386 @@
+"""The map on a date, for every other feature: typed, set-based reads of units and their versions.
+
+Only ``app.units`` reads the units tables (an import-linter contract keeps it so); identity,
+criteria, assessments and authorisation ask here. Every read is one statement for many ids or
+codes (split into chunks of ``app.db.chunking.CHUNK`` for long lists), never one per row, and
+returns frozen dataclasses.
+
+A code means nothing without a date (codes are reused: province 24 is Bắc Giang until
+30/06/2025 and Bắc Ninh from 01/07/2025, 202/2025/QH15), so every look-up by code takes one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, Select, Table, and_, func, literal, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.chunking import chunks
+from app.db.intervals import Period, overlapping, valid_on
+from app.models.units import Unit, UnitClassification, UnitLink, UnitVersion
+from app.units.text import padded
+
+UNITS = cast(Table, Unit.__table__)
+VERSIONS = cast(Table, UnitVersion.__table__)
+CLASSIFICATIONS = cast(Table, UnitClassification.__table__)
+LINKS = cast(Table, UnitLink.__table__)
+
+# Provinces, districts, communes, villages: deeper chains mean a cycle in bad data.
+MAX_DEPTH = 8
+# Lineage crosses at most this many generations of merges and splits.
+MAX_LINEAGE_DEPTH = 50
+
+
+@dataclass(frozen=True, slots=True)
+class DatedUnit:
+    """A unit as one of its versions describes it during ``[valid_from, valid_to)``."""
+
+    unit_id: uuid.UUID
+    level: str
+    code: str
+    name: str
+    type: str
+    parent_id: uuid.UUID | None
+    valid_from: date
+    valid_to: date
+
+
+@dataclass(frozen=True, slots=True)
+class DatedClassification:
+    """A classification of a unit (``kind`` = ``value``) during ``[valid_from, valid_to)``."""
+
+    unit_id: uuid.UUID
+    kind: str
+    value: str
+    valid_from: date
+    valid_to: date
+    legal_basis_number: str | None
+    legal_basis_date: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class LineageStep:
+    """``unit_id`` took over (part of) ``via_id`` or gave (part of) itself to it, ``depth``
+    generations away from the unit asked about."""
+
+    unit_id: uuid.UUID
+    via_id: uuid.UUID
+    depth: int
+    effective_date: date
+    partly: bool
+    event_id: uuid.UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class Lineage:
+    predecessors: tuple[LineageStep, ...]
+    successors: tuple[LineageStep, ...]
+
+
+_DATED_UNIT_COLUMNS = (
+    VERSIONS.c.unit_id,
+    VERSIONS.c.level,
+    VERSIONS.c.code,
+    VERSIONS.c.name,
+    VERSIONS.c.type,
+    VERSIONS.c.parent_id,
+    VERSIONS.c.valid_from,
+    VERSIONS.c.valid_to,
+)
+
+_CLASSIFICATION_COLUMNS = (
+    CLASSIFICATIONS.c.unit_id,
+    CLASSIFICATIONS.c.kind,
+    CLASSIFICATIONS.c.value,
+    CLASSIFICATIONS.c.valid_from,
+    CLASSIFICATIONS.c.valid_to,
+    CLASSIFICATIONS.c.legal_basis_number,
+    CLASSIFICATIONS.c.legal_basis_date,
+)
+
+
+async def _dated_units(session: AsyncSession, statement: Select[Any]) -> list[DatedUnit]:
+    return [DatedUnit(*row) for row in (await session.execute(statement)).all()]
+
+
+# --- versions of units ------------------------------------------------------------------------
+
+
+async def unit_exists(session: AsyncSession, unit_id: uuid.UUID) -> bool:
+    found = await session.scalar(select(UNITS.c.id).where(UNITS.c.id == unit_id))
+    return found is not None
+
+
+async def version_on(session: AsyncSession, unit_id: uuid.UUID, day: date) -> DatedUnit | None:
+    """The version of the unit valid on ``day``; None if the unit did not exist then."""
+    statement = select(*_DATED_UNIT_COLUMNS).where(
+        VERSIONS.c.unit_id == unit_id, valid_on(VERSIONS, day)
+    )
+    found = await _dated_units(session, statement)
+    return found[0] if found else None
+
+
+async def versions_on(
+    session: AsyncSession, unit_ids: Iterable[uuid.UUID], day: date
+) -> dict[uuid.UUID, DatedUnit]:
+    """The version valid on ``day`` of each of the units that existed then."""
+    return {
+        version.unit_id: version
+        for version in await versions_during(session, unit_ids, Period.on(day))
+    }
+
+
+async def versions_during(
+    session: AsyncSession, unit_ids: Iterable[uuid.UUID], period: Period
+) -> list[DatedUnit]:
+    """Every version of the units that holds on at least one day of ``period``."""
+    found: list[DatedUnit] = []
+    for part in chunks(sorted(set(unit_ids))):
+        statement = select(*_DATED_UNIT_COLUMNS).where(
+            VERSIONS.c.unit_id.in_(part), overlapping(VERSIONS, period)
+        )
+        found.extend(await _dated_units(session, statement))
+    return found
+
+
+async def last_versions(
+    session: AsyncSession, unit_ids: Iterable[uuid.UUID], day: date
+) -> dict[uuid.UUID, DatedUnit]:
+    """For each unit that had begun by ``day``: its version then, or its last one if it has
+    ended (how a role over a dissolved unit is still labelled)."""
+    latest: dict[uuid.UUID, DatedUnit] = {}
+    for part in chunks(sorted(set(unit_ids))):
+        statement = (
+            select(*_DATED_UNIT_COLUMNS)
+            .where(VERSIONS.c.unit_id.in_(part), VERSIONS.c.valid_from <= day)
+            .order_by(VERSIONS.c.unit_id, VERSIONS.c.valid_from)
+        )
+        for version in await _dated_units(session, statement):
+            latest[version.unit_id] = version
+    return latest
+
+
+async def versions_with_codes(
+    session: AsyncSession, codes: Iterable[str], period: Period, *, level: str | None = None
+) -> list[DatedUnit]:
+    """Versions holding during ``period`` whose code is one of ``codes`` as stored (see
+    ``ids_by_code`` for codes as users type them), at ``level`` if given."""
+    found: list[DatedUnit] = []
+    for part in chunks(sorted(set(codes))):
+        conditions = [VERSIONS.c.code.in_(part), overlapping(VERSIONS, period)]
+        if level is not None:
+            conditions.insert(0, VERSIONS.c.level == level)
+        found.extend(await _dated_units(session, select(*_DATED_UNIT_COLUMNS).where(*conditions)))
+    return found
+
+
+async def versions_at_level(session: AsyncSession, level: str, period: Period) -> list[DatedUnit]:
+    """Every version at ``level`` holding during ``period``: one statement, however many."""
+    statement = select(*_DATED_UNIT_COLUMNS).where(
+        VERSIONS.c.level == level, overlapping(VERSIONS, period)
+    )
+    return await _dated_units(session, statement)
+
+
+async def ids_by_code(
+    session: AsyncSession, codes: Iterable[str], day: date, *, level: str | None = None
+) -> dict[str, frozenset[uuid.UUID]]:
+    """The units that had each code on ``day``, keyed by the code as given.
+
+    With ``level``, a numeric code given without its leading zeros is read at that level's
+    official width (``7444`` is commune ``07444``), as the assessments import reads it. More than
+    one id for a code means the code was reused within the day's map (an ambiguity to report).
+    """
+    stored = {code: padded(code, level) if level is not None else code.strip() for code in codes}
+    by_stored: dict[str, set[uuid.UUID]] = {}
+    for version in await versions_with_codes(session, stored.values(), Period.on(day), level=level):
+        by_stored.setdefault(version.code, set()).add(version.unit_id)
+    return {code: frozenset(by_stored.get(form, ())) for code, form in stored.items()}
+
+
+# --- the tree on a date -----------------------------------------------------------------------
+
+
+def _placement(version: Any, day: date) -> ColumnElement[bool]:
+    """The version that places a unit in the tree on ``day``: the one valid then, or, for a unit
+    that has ended, its last one (its history stays under the units that held it)."""
+    # Anonymous aliases and CTEs: a statement may hold several of these selects (two scopes).
+    later = VERSIONS.alias()
+    last_end = (
+        select(func.max(later.c.valid_to))
+        .where(later.c.unit_id == version.c.unit_id)
+        .scalar_subquery()
+    )
+    return or_(
+        valid_on(version, day),
+        and_(version.c.valid_to <= day, version.c.valid_to == last_end),
+    )
+
+
+def subtree_select(roots: Iterable[uuid.UUID], day: date) -> Select[tuple[uuid.UUID]]:
+    """Ids of the units in the subtrees of ``roots`` (roots included) on ``day``, ended units
+    kept where they last were: what a role over ``roots`` covers (``app.core.authz``)."""
+    tree = (
+        select(UNITS.c.id.label("unit_id")).where(UNITS.c.id.in_(list(roots))).cte(recursive=True)
+    )
+    child = VERSIONS.alias()
+    tree = tree.union(
+        select(child.c.unit_id)
+        .join(tree, child.c.parent_id == tree.c.unit_id)
+        .where(_placement(child, day))
+    )
+    return select(tree.c.unit_id)
+
+
+def ancestors_select(unit_id: uuid.UUID, day: date) -> Select[tuple[uuid.UUID]]:
+    """Ids of the unit and its ancestors on ``day``, an ended unit placed where it last was."""
+    chain = (
+        select(UNITS.c.id.label("unit_id"), literal(0).label("depth"))
+        .where(UNITS.c.id == unit_id)
+        .cte(recursive=True)
+    )
+    version = VERSIONS.alias()
+    chain = chain.union_all(
+        select(version.c.parent_id, chain.c.depth + 1)
+        .join(chain, version.c.unit_id == chain.c.unit_id)
+        .where(
+            _placement(version, day),
+            version.c.parent_id.is_not(None),
+            chain.c.depth < MAX_DEPTH,
+        )
+    )
+    return select(chain.c.unit_id)
+
+
+async def chain_on(session: AsyncSession, unit_id: uuid.UUID, day: date) -> list[DatedUnit]:
+    """The unit and its ancestors as they were on ``day``, nearest first, in one statement;
+    empty if the unit did not exist then."""
+    chain = (
+        select(VERSIONS.c.unit_id, literal(0).label("depth"))
+        .where(VERSIONS.c.unit_id == unit_id, valid_on(VERSIONS, day))
+        .cte("chain", recursive=True)
+    )
+    step = VERSIONS.alias("step_version")
+    chain = chain.union_all(
+        select(step.c.parent_id, chain.c.depth + 1)
+        .join(chain, step.c.unit_id == chain.c.unit_id)
+        .where(valid_on(step, day), step.c.parent_id.is_not(None), chain.c.depth < MAX_DEPTH)
+    )
+    statement = (
+        select(*_DATED_UNIT_COLUMNS)
+        .join(chain, chain.c.unit_id == VERSIONS.c.unit_id)
+        .where(valid_on(VERSIONS, day))
+        .order_by(chain.c.depth)
+    )
+    return await _dated_units(session, statement)
+
+
+async def units_in_subtree(
+    session: AsyncSession, roots: Iterable[uuid.UUID], day: date, *, level: str | None = None
+) -> list[DatedUnit]:
+    """The units under ``roots`` (roots included) as the map stood on ``day``, at ``level`` if
+    given (the communes of a province on a date), ordered by level depth then code."""
+    root_ids = sorted(set(roots))
+    if not root_ids:
+        return []
+    tree = (
+        select(VERSIONS.c.unit_id, literal(0).label("depth"))
+        .where(VERSIONS.c.unit_id.in_(root_ids), valid_on(VERSIONS, day))
+        .cte("tree", recursive=True)
+    )
+    child = VERSIONS.alias("child_version")
+    tree = tree.union_all(
+        select(child.c.unit_id, tree.c.depth + 1)
+        .join(tree, child.c.parent_id == tree.c.unit_id)
+        .where(valid_on(child, day), tree.c.depth < MAX_DEPTH)
+    )
+    statement = (
+        select(*_DATED_UNIT_COLUMNS)
+        .join(tree, tree.c.unit_id == VERSIONS.c.unit_id)
+        .where(valid_on(VERSIONS, day))
+        .order_by(tree.c.depth, VERSIONS.c.code, VERSIONS.c.unit_id)
+    )
+    if level is not None:
+        statement = statement.where(VERSIONS.c.level == level)
+    seen: set[uuid.UUID] = set()
+    found: list[DatedUnit] = []
+    for version in await _dated_units(session, statement):
+        if version.unit_id not in seen:  # two roots, one inside the other
+            seen.add(version.unit_id)
+            found.append(version)
+    return found
+
+
+# --- classifications --------------------------------------------------------------------------
+
+
+async def classifications(
+    session: AsyncSession,
+    unit_ids: Iterable[uuid.UUID],
+    *,
+    on: date | None = None,
+    kinds: Sequence[str] | None = None,
+) -> list[DatedClassification]:
+    """Classifications of the units, those valid on ``on`` if given, else every dated one."""
+    found: list[DatedClassification] = []
+    for part in chunks(sorted(set(unit_ids))):
+        conditions: list[ColumnElement[bool]] = [CLASSIFICATIONS.c.unit_id.in_(part)]
+        if kinds is not None:
+            conditions.append(CLASSIFICATIONS.c.kind.in_(list(kinds)))
+        if on is not None:
+            conditions.append(valid_on(CLASSIFICATIONS, on))
+        statement = select(*_CLASSIFICATION_COLUMNS).where(*conditions)
+        found.extend(DatedClassification(*row) for row in (await session.execute(statement)).all())
+    return found
+
+
+# --- lineage ----------------------------------------------------------------------------------
+
+
+async def _links_touching(
+    session: AsyncSession, unit_ids: Sequence[uuid.UUID], *, backwards: bool
+) -> list[Any]:
+    column = LINKS.c.successor_id if backwards else LINKS.c.predecessor_id
+    rows: list[Any] = []
+    for part in chunks(list(unit_ids)):
+        rows.extend((await session.execute(select(LINKS).where(column.in_(part)))).all())
+    return rows
+
+
+async def _walk(
+    session: AsyncSession, unit_id: uuid.UUID, *, backwards: bool
+) -> tuple[LineageStep, ...]:
+    """One statement per generation (breadth first), each for the whole generation."""
+    seen = {unit_id}
+    frontier = [unit_id]
+    found: list[LineageStep] = []
+    depth = 1
+    while frontier and depth <= MAX_LINEAGE_DEPTH:
+        links = await _links_touching(session, frontier, backwards=backwards)
+        links.sort(key=lambda link: (link.effective_date, str(link.id)))
+        frontier = []
+        for link in links:
+            other = link.predecessor_id if backwards else link.successor_id
+            via = link.successor_id if backwards else link.predecessor_id
+            if other in seen:
+                continue
+            seen.add(other)
+            frontier.append(other)
+            found.append(
+                LineageStep(other, via, depth, link.effective_date, link.partly, link.event_id)
+            )
+        depth += 1
+    return tuple(found)
+
+
+async def lineage(session: AsyncSession, unit_id: uuid.UUID) -> Lineage:
+    """The units this one came from and went into, transitively, through merges and splits."""
+    return Lineage(
+        predecessors=await _walk(session, unit_id, backwards=True),
+        successors=await _walk(session, unit_id, backwards=False),
+    )
