@@ -11,6 +11,7 @@ from sqlalchemy import RowMapping, Table, and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assessments.repository.units import chunks
+from app.db.locking import for_update
 from app.models.assessments import Assessment
 
 A = cast(Table, Assessment.__table__)
@@ -23,7 +24,7 @@ async def get(session: AsyncSession, assessment_id: uuid.UUID) -> RowMapping | N
 
 async def get_for_update(session: AsyncSession, assessment_id: uuid.UUID) -> RowMapping | None:
     """The row, locked until the end of the transaction on PostgreSQL (SQLite locks the file)."""
-    result = await session.execute(select(A).where(A.c.id == assessment_id).with_for_update())
+    result = await session.execute(for_update(select(A).where(A.c.id == assessment_id)))
     return result.mappings().first()
 
 
