@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Generic, TypeVar
 
 from app.core.errors import Conflict, ProblemError
 from app.core.permissions import Action
 
-S = TypeVar("S", bound=StrEnum)
+# A lifecycle's states: a StrEnum of the domain (plain strings work too).
+S = TypeVar("S", bound=str)
 
 
 @dataclass(frozen=True)
@@ -30,9 +30,9 @@ class Transition(Generic[S]):
     audit_action: str
 
 
-# (state, action, allowed actions from that state) → the error to raise; for codes a feature
-# already promised its clients (e.g. ``criteria_set_published``).
-Refusal = Callable[[S, str, list[str]], ProblemError]
+# (state, attempted action, actions allowed from that state, label of the entity or None) → the
+# error to raise; for codes a feature already promised its clients (``criteria_set_published``).
+Refusal = Callable[[S, str, list[str], str | None], ProblemError]
 
 
 class TransitionTable(Generic[S]):
@@ -60,20 +60,21 @@ class TransitionTable(Generic[S]):
     def targets_from(self, state: S) -> list[S]:
         return [t.target for t in self.transitions if t.source == state]
 
-    def find(self, state: S, action: str) -> Transition[S]:
-        """The transition ``action`` makes from ``state``; 409 when there is none."""
+    def find(self, state: S, action: str, *, label: str | None = None) -> Transition[S]:
+        """The transition ``action`` makes from ``state``; 409 when there is none. ``label``
+        names the entity in the error (e.g. its code)."""
         for transition in self.transitions:
             if transition.source == state and transition.action == action:
                 return transition
-        raise self._refusal(state, action, self.actions_from(state))
+        raise self._refusal(state, action, self.actions_from(state), label)
 
-    def leading_to(self, state: S, target: S) -> Transition[S]:
+    def leading_to(self, state: S, target: S, *, label: str | None = None) -> Transition[S]:
         """The transition from ``state`` to ``target`` (for APIs that send the new state rather
         than an action); 409 listing the states reachable from ``state``."""
         for transition in self.transitions:
             if transition.source == state and transition.target == target:
                 return transition
-        raise self._refusal(state, target.value, [t.value for t in self.targets_from(state)])
+        raise self._refusal(state, str(target), [str(t) for t in self.targets_from(state)], label)
 
     async def allowed_actions(
         self, state: S, may: Callable[[Action], Awaitable[bool]]
@@ -82,12 +83,15 @@ class TransitionTable(Generic[S]):
         entity at hand (e.g. ``authz.allows`` over its unit)."""
         return [t.action for t in self.transitions if t.source == state and await may(t.permission)]
 
-    def _refusal(self, state: S, attempted: str, allowed: list[str]) -> ProblemError:
+    def _refusal(
+        self, state: S, attempted: str, allowed: list[str], label: str | None
+    ) -> ProblemError:
         if self._refuse is not None:
-            return self._refuse(state, attempted, allowed)
+            return self._refuse(state, attempted, allowed, label)
+        subject = label or f"The {self.entity.replace('_', ' ')}"
         return Conflict(
-            f"A {self.entity.replace('_', ' ')} that is {state.value} does not allow "
-            f"{attempted}; allowed: {', '.join(allowed) or 'nothing'}.",
+            f"{subject} is {state} and does not allow {attempted}; "
+            f"allowed: {', '.join(allowed) or 'nothing'}.",
             code=f"{self.entity}_transition_not_allowed",
             extra={"allowed": sorted(allowed)},
         )

@@ -223,10 +223,8 @@ async def import_units(
     dry_run: Annotated[bool, Query(description="Validate only; write nothing.")] = False,
 ) -> ImportResult:
     content = await _upload(request)
-    result = await imports.import_villages(session, audit, content, as_of, dry_run)
+    result = await imports.import_villages(session, audit, content, as_of, dry_run, principal)
     if not dry_run:
-        # The villages are written (not committed): each must lie in the caller's scope.
-        await _may_change(session, principal, list(result["unit_ids"]))
         await session.commit()
     return ImportResult.model_validate(result)
 

@@ -31,7 +31,8 @@ async def test_create_returns_the_nested_tree(admin_client: AsyncClient) -> None
     assert response.status_code == 201, response.text
     body = response.json()
     assert response.headers["location"].endswith(body["id"])
-    assert response.headers["etag"].startswith('W/"')
+    # A strong ETag named by the set's id and version (its revision): usable with If-Match.
+    assert response.headers["etag"] == f'"{body["id"]}.{body["version"]}"'
     assert body["status"] == "draft"
     assert body["version"] == 1
     assert body["criteria_count"] == 2

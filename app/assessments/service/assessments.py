@@ -36,7 +36,9 @@ from app.models.enums import AuditAction
 ENTITY = "assessment"
 
 
-def _refuse(state: AssessmentStatus, target: str, allowed: list[str]) -> Conflict:
+def _refuse(
+    state: AssessmentStatus, target: str, allowed: list[str], _label: str | None
+) -> Conflict:
     return Conflict(
         f"An assessment cannot go from {state} to {target}.",
         code="assessment_locked"
