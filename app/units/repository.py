@@ -169,6 +169,7 @@ def _detail_statement(unit_id: uuid.UUID) -> Select[Any]:
             *ITEM_COLUMNS,
             U.c.source_key,
             U.c.created_at,
+            U.c.revision,
         )
         .join(U, U.c.id == V.c.unit_id)
         .where(V.c.unit_id == unit_id)
@@ -460,7 +461,9 @@ async def touch_units(
     ids = sorted(set(unit_ids))
     moment = moment or utcnow()
     for part in chunks(ids):
-        await session.execute(update(U).where(U.c.id.in_(part)).values(updated_at=moment))
+        await session.execute(
+            update(U).where(U.c.id.in_(part)).values(updated_at=moment, revision=U.c.revision + 1)
+        )
 
 
 async def insert_event(session: AsyncSession, row: dict[str, Any]) -> None:

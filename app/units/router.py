@@ -16,7 +16,7 @@ from app.audit.service import AuditContextDep
 from app.core import authz
 from app.core.clock import today
 from app.core.errors import Unprocessable, problem_responses
-from app.core.http import FastJSONResponse, cached_json, check_if_match
+from app.core.http import FastJSONResponse, cached_json
 from app.core.pagination import CursorQuery, page_response
 from app.core.permissions import Action
 from app.core.security import PUBLIC, Principal, require
@@ -284,9 +284,9 @@ async def patch_unit(
     unit_id: uuid.UUID,
     body: UnitPatch,
 ) -> Response:
-    await _may_change(session, principal, [unit_id, *([body.parent_id] if body.parent_id else [])])
-    check_if_match(request, await service.current_etag(session, unit_id))
-    unit, etag = await service.patch_unit(session, audit, unit_id, body)
+    unit, etag = await service.patch_unit(
+        session, audit, unit_id, body, principal, request.headers.get("if-match")
+    )
     await session.commit()
     return _unit_response(unit, etag)
 
