@@ -44,20 +44,40 @@ def timestamp(value: datetime | None) -> str | None:
 
 
 def etag_of_bytes(body: bytes | memoryview) -> str:
-    return f'W/"{hashlib.blake2b(bytes(body), digest_size=12).hexdigest()}"'
+    """A strong ETag of exact bytes: equal tags mean byte-identical representations."""
+    return f'"{hashlib.blake2b(bytes(body), digest_size=12).hexdigest()}"'
 
 
 def etag_for(*parts: Any) -> str:
     return etag_of_bytes(dumps(parts))
 
 
-def _etag_matches(header: str | None, etag: str) -> bool:
+def revision_etag(resource_id: Any, revision: int) -> str:
+    """The strong ETag of a resource that keeps a ``revision`` counter: every write bumps the
+    counter, so (id, revision) names the version without rebuilding the representation."""
+    return f'"{resource_id}.{revision}"'
+
+
+def _tags(header: str) -> list[str]:
+    return [tag.strip() for tag in header.split(",") if tag.strip()]
+
+
+def _weak_match(header: str | None, etag: str) -> bool:
+    """``If-None-Match``: the weak comparison (RFC 9110 §8.8.3.2), ``W/`` ignored."""
     if not header:
         return False
     if header.strip() == "*":
         return True
     wanted = etag.removeprefix("W/")
-    return any(tag.strip().removeprefix("W/") == wanted for tag in header.split(","))
+    return any(tag.removeprefix("W/") == wanted for tag in _tags(header))
+
+
+def strong_match(header: str, etag: str) -> bool:
+    """``If-Match``: the strong comparison (RFC 9110 §13.1.1) — both tags strong and equal, so a
+    weak ``W/"…"`` tag never matches; ``*`` matches any current representation."""
+    if header.strip() == "*":
+        return True
+    return not etag.startswith("W/") and etag in _tags(header)
 
 
 def not_modified(request: Request, etag: str, *, vary: str | None = None) -> Response | None:
@@ -66,7 +86,7 @@ def not_modified(request: Request, etag: str, *, vary: str | None = None) -> Res
     ``vary``: the request headers the representation depends on; a 304 carries the same ``Vary``
     as the 200 it stands for (RFC 9110 §15.4.5), so that caches key it the same way.
     """
-    if _etag_matches(request.headers.get("if-none-match"), etag):
+    if _weak_match(request.headers.get("if-none-match"), etag):
         headers = {"ETag": etag}
         if vary is not None:
             headers["Vary"] = vary
@@ -88,16 +108,32 @@ def cached_json(
     return not_modified(request, tag, vary=vary) or FastJSONResponse(body, headers=headers)
 
 
-def check_if_match(request: Request, etag: str) -> None:
-    """412 when ``If-Match`` is present and names another version."""
-    header = request.headers.get("if-match")
-    if header is not None and not _etag_matches(header, etag):
+def require_match(if_match: str | None, etag: str, *, what: str = "The resource") -> None:
+    """412 ``precondition_failed`` when ``If-Match`` is given and names another version.
+
+    Services call it after loading the row ``FOR UPDATE`` (app.db.locking), so that of two
+    concurrent writes sending the same tag exactly one passes."""
+    if if_match is not None and not strong_match(if_match, etag):
         raise PreconditionFailed(
-            "The resource changed since you read it (If-Match does not match its ETag). "
+            f"{what} changed since you read it (If-Match does not match its ETag). "
             "Fetch it again and retry.",
             code="precondition_failed",
             extra={"current_etag": etag},
         )
+
+
+def check_if_match(request: Request, etag: str) -> None:
+    """:func:`require_match` with the request's ``If-Match`` header."""
+    require_match(request.headers.get("if-match"), etag)
+
+
+# ``if_match: IfMatch = None`` in a route: the header, documented in OpenAPI, for the service.
+IfMatch = Annotated[
+    str | None,
+    Header(
+        description="The ETag you read; 412 `precondition_failed` when it is no longer current."
+    ),
+]
 
 
 # --- the response language ----------------------------------------------------------------------

@@ -29,8 +29,9 @@ from app.config import Settings
 from app.core.clock import today
 from app.core.errors import Forbidden, Unauthorized
 from app.core.permissions import Action, Role, client_allows, role_allows
+from app.db.engine import Database
 from app.db.intervals import valid_on
-from app.db.session import SessionDep
+from app.db.session import SessionDep, get_database
 from app.db.types import utcnow
 from app.models.identity import Client, PersonalAccessToken, RevokedToken, RoleAssignment, User
 
@@ -293,18 +294,28 @@ async def _principal_from_pat(session: AsyncSession, token: str) -> Principal:
             .where(PersonalAccessToken.id == pat.id)
             .values(last_used_at=now)
         )
-        # Committed here, at the start of the request, because a read-only request never
-        # commits; nothing else is pending in the session yet.
+        # ``session`` is the token's own short session (resolve_token), never the request's:
+        # a read-only request never commits, and a writing one commits once, only its own work.
         await session.commit()
     return principal
 
 
-async def resolve_token(session: AsyncSession, settings: Settings, token: str) -> Principal:
+async def resolve_token(
+    session: AsyncSession, settings: Settings, token: str, database: Database | None = None
+) -> Principal:
+    """The principal of ``token``. A personal access token records its last use in a short
+    transaction of its own on ``database`` (the request's ``session`` is left untouched, so
+    the request still commits once); without ``database``, in ``session`` itself."""
     token = token.strip()
     if not token or len(token) > MAX_TOKEN_LENGTH:
         raise invalid_token("The access token is not valid.")
     if token.startswith(PAT_PREFIX):
-        return await _principal_from_pat(session, token)
+        if database is None:
+            return await _principal_from_pat(session, token)
+        # Read and written before the request's session starts its transaction: on SQLite (WAL)
+        # a transaction that has read cannot write after another connection committed.
+        async with database.session() as own:
+            return await _principal_from_pat(own, token)
     return await _principal_from_claims(session, decode_access_token(settings, token))
 
 
@@ -343,7 +354,9 @@ async def authenticate(request: Request, session: SessionDep) -> Principal | Non
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise invalid_token("Send the token as `Authorization: Bearer <token>`.")
-    principal = await resolve_token(session, get_settings_from_app(request), token)
+    principal = await resolve_token(
+        session, get_settings_from_app(request), token, get_database(request)
+    )
     request.state.principal = principal
     return principal
 

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.db.intervals import Period
+from app.db.locking import for_update
 from app.models.criteria import (
     CriteriaGroup,
     CriteriaSet,
@@ -60,7 +61,7 @@ async def get_head(session: AsyncSession, set_id: uuid.UUID) -> Row | None:
 
 async def lock_head(session: AsyncSession, set_id: uuid.UUID) -> Row | None:
     """The set's row, locked for the rest of the transaction on PostgreSQL (no-op on SQLite)."""
-    result = await session.execute(select(_SET).where(_SET.c.id == set_id).with_for_update())
+    result = await session.execute(for_update(select(_SET).where(_SET.c.id == set_id)))
     row = result.mappings().first()
     return dict(row) if row is not None else None
 

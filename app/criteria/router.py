@@ -6,15 +6,15 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from app.audit.service import AuditContextDep
-from app.core import authz
 from app.core.errors import problem_responses
 from app.core.http import (
     ACCEPT_LANGUAGE,
     VARY_LANGUAGE,
     FastJSONResponse,
+    IfMatch,
     Language,
     LanguageDep,
     cached_json,
@@ -44,9 +44,6 @@ from app.models.enums import Title, UnitLevel
 
 router = APIRouter(prefix="/criteria-sets", tags=["criteria"])
 
-IfMatch = Annotated[
-    str | None, Header(description="ETag of the version you edit; 412 when it is stale.")
-]
 # Reads are public for published and retired sets; a draft is shown only to a caller with
 # criteria:read over its scope, and is 404 to anyone else (app.criteria.service.reading).
 DRAFTS_ARE_PRIVATE = (
@@ -57,29 +54,6 @@ DRAFTS_ARE_PRIVATE = (
 # Writing needs criteria:write over the set's scope: a province's sets in its subtree, national
 # sets nationally (app.core.authz).
 Editor = Annotated[Principal, require(Action.CRITERIA_WRITE)]
-
-
-async def _may_edit(session: SessionDep, principal: Principal, set_id: uuid.UUID) -> None:
-    head = await reading.head_or_404(session, set_id)
-    await authz.require(
-        session,
-        principal,
-        Action.CRITERIA_WRITE,
-        unit_id=head["scope_unit_id"],
-        missing=reading.not_found(set_id),
-    )
-
-
-async def _may_write_scope(session: SessionDep, principal: Principal, tree: Tree) -> None:
-    """For a new set, checked before the router commits: a refusal rolls the write back."""
-    await authz.require(
-        session,
-        principal,
-        Action.CRITERIA_WRITE,
-        unit_id=tree.head["scope_unit_id"],
-        entity="unit",
-        entity_id=tree.head["scope_unit_id"],
-    )
 
 
 def _set_response(
@@ -158,8 +132,7 @@ async def create_criteria_set(
     lang: LanguageDep,
 ) -> Response:
     doc = CriteriaSetDocument.model_validate(body.model_dump(exclude={"id"}, exclude_unset=True))
-    tree, created = await authoring.create(session, audit, doc, set_id=body.id)
-    await _may_write_scope(session, principal, tree)
+    tree, created = await authoring.create(session, audit, doc, set_id=body.id, principal=principal)
     await session.commit()
     return _set_response(tree, lang, 201 if created else 200, _location(request, tree))
 
@@ -184,7 +157,7 @@ async def import_criteria_set(
     dry_run: Annotated[bool, Query(description="Check without writing.")] = False,
 ) -> Response:
     if dry_run:
-        prepared = await authoring.check_import(session, document)
+        prepared = await authoring.check_import(session, document, principal)
         return FastJSONResponse(
             {
                 "valid": True,
@@ -195,8 +168,7 @@ async def import_criteria_set(
                 "missing": prepared.missing,
             }
         )
-    tree, _ = await authoring.create(session, audit, document, action="import")
-    await _may_write_scope(session, principal, tree)
+    tree, _ = await authoring.create(session, audit, document, action="import", principal=principal)
     await session.commit()
     return _set_response(tree, lang, 201, _location(request, tree))
 
@@ -240,8 +212,7 @@ async def update_criteria_set(
     if_match: IfMatch = None,
 ) -> Response:
     changes: dict[str, Any] = body.model_dump(mode="json", exclude_unset=True)
-    await _may_edit(session, principal, criteria_set_id)
-    tree = await authoring.update(session, audit, criteria_set_id, changes, if_match)
+    tree = await authoring.update(session, audit, criteria_set_id, changes, if_match, principal)
     await session.commit()
     return _set_response(tree, lang)
 
@@ -260,8 +231,7 @@ async def publish_criteria_set(
     lang: LanguageDep,
     if_match: IfMatch = None,
 ) -> Response:
-    await _may_edit(session, principal, criteria_set_id)
-    tree = await authoring.publish(session, audit, criteria_set_id, if_match)
+    tree = await authoring.publish(session, audit, criteria_set_id, if_match, principal)
     await session.commit()
     return _set_response(tree, lang)
 
@@ -280,8 +250,7 @@ async def retire_criteria_set(
     lang: LanguageDep,
     if_match: IfMatch = None,
 ) -> Response:
-    await _may_edit(session, principal, criteria_set_id)
-    tree = await authoring.retire(session, audit, criteria_set_id, if_match)
+    tree = await authoring.retire(session, audit, criteria_set_id, if_match, principal)
     await session.commit()
     return _set_response(tree, lang)
 
@@ -314,8 +283,8 @@ async def derive_criteria_set(
         as_of=body.as_of,
         period=body.period,
         set_id=body.id,
+        principal=principal,
     )
-    await _may_write_scope(session, principal, tree)
     await session.commit()
     return _set_response(tree, lang, 201 if created else 200, _location(request, tree))
 
@@ -339,9 +308,8 @@ async def add_indicator(
     indicator = IndicatorDocument.model_validate(
         body.model_dump(exclude={"criterion"}, exclude_unset=True)
     )
-    await _may_edit(session, principal, criteria_set_id)
     tree = await authoring.add_indicator(
-        session, audit, criteria_set_id, body.criterion, indicator, if_match
+        session, audit, criteria_set_id, body.criterion, indicator, if_match, principal
     )
     await session.commit()
     return _set_response(tree, lang, 201)
@@ -363,9 +331,8 @@ async def replace_thresholds(
     lang: LanguageDep,
     if_match: IfMatch = None,
 ) -> Response:
-    await _may_edit(session, principal, criteria_set_id)
     tree = await authoring.replace_thresholds(
-        session, audit, criteria_set_id, code, body.thresholds, if_match
+        session, audit, criteria_set_id, code, body.thresholds, if_match, principal
     )
     await session.commit()
     return _set_response(tree, lang)

@@ -11,7 +11,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, IdMixin, TimestampMixin
@@ -37,6 +37,9 @@ class Unit(IdMixin, TimestampMixin, Base):
     level: Mapped[str] = mapped_column(String(16), index=True)
     # Key in the bundled national dataset (e.g. "commune:07444:2025"); null for units made by users.
     source_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Bumped with ``updated_at`` by every change of the unit (a version, a classification, an
+    # event): its ETag is made of it, so If-Match compares a number, not a rebuilt response.
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class UnitVersion(IdMixin, Base):

@@ -21,12 +21,16 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import AuditContext, entry, record_many
+from app.core import authz
 from app.core.clock import today
 from app.core.errors import Unprocessable
+from app.core.permissions import Action
+from app.core.security import Principal
 from app.db.types import utcnow
 from app.models.enums import VILLAGE_TYPES, AuditAction, UnitLevel
 from app.units import repository as repo
 from app.units.changes import lifetime_end, version_row
+from app.units.errors import unit_not_found
 from app.units.invariants import Change, Touched, check
 from app.units.repository import Record
 from app.units.temporal import OPEN_END, overlaps
@@ -248,7 +252,10 @@ async def import_villages(
     content: bytes,
     as_of: date | None,
     dry_run: bool,
+    principal: Principal | None = None,
 ) -> dict[str, Any]:
+    """Validated, then authorised, then written; a dry run stops before writing, after the same
+    authorisation (an out-of-scope dry run is refused exactly as the real run)."""
     await repo.lock_map(session)
     on = as_of or today()
     errors = RowErrors()
@@ -269,6 +276,15 @@ async def import_villages(
                 for e in errors.items
             ],
             extra={"summary": {"rows": len(rows), "rejected": len(errors.lines)}},
+        )
+    if principal is not None:
+        # A new village lies in its commune's subtree; a matched one is checked itself.
+        await authz.require_all(
+            session,
+            principal,
+            Action.UNITS_WRITE,
+            [*{row.parent_id for row in fresh}, *unchanged.values()],
+            missing=unit_not_found,
         )
     ids = {row.line: row.unit_id or uuid.uuid4() for row in fresh}
     if not dry_run and fresh:

@@ -166,6 +166,7 @@ def _detail_statement(unit_id: uuid.UUID) -> Select[Any]:
             *ITEM_COLUMNS,
             UNITS.c.source_key,
             UNITS.c.created_at,
+            UNITS.c.revision,
         )
         .join(UNITS, UNITS.c.id == VERSIONS.c.unit_id)
         .where(VERSIONS.c.unit_id == unit_id)
@@ -464,7 +465,11 @@ async def touch_units(
     ids = sorted(set(unit_ids))
     moment = moment or utcnow()
     for part in chunks(ids):
-        await session.execute(update(UNITS).where(UNITS.c.id.in_(part)).values(updated_at=moment))
+        await session.execute(
+            update(UNITS)
+            .where(UNITS.c.id.in_(part))
+            .values(updated_at=moment, revision=UNITS.c.revision + 1)
+        )
 
 
 async def insert_event(session: AsyncSession, row: dict[str, Any]) -> None:

@@ -16,7 +16,7 @@ from app.audit.service import AuditContextDep
 from app.core import authz
 from app.core.clock import today
 from app.core.errors import Unprocessable, problem_responses
-from app.core.http import FastJSONResponse, cached_json, check_if_match
+from app.core.http import FastJSONResponse, cached_json
 from app.core.pagination import CursorQuery, page_response
 from app.core.permissions import Action
 from app.core.security import PUBLIC, Principal, require
@@ -223,10 +223,8 @@ async def import_units(
     dry_run: Annotated[bool, Query(description="Validate only; write nothing.")] = False,
 ) -> ImportResult:
     content = await _upload(request)
-    result = await imports.import_villages(session, audit, content, as_of, dry_run)
+    result = await imports.import_villages(session, audit, content, as_of, dry_run, principal)
     if not dry_run:
-        # The villages are written (not committed): each must lie in the caller's scope.
-        await _may_change(session, principal, list(result["unit_ids"]))
         await session.commit()
     return ImportResult.model_validate(result)
 
@@ -286,9 +284,9 @@ async def patch_unit(
     unit_id: uuid.UUID,
     body: UnitPatch,
 ) -> Response:
-    await _may_change(session, principal, [unit_id, *([body.parent_id] if body.parent_id else [])])
-    check_if_match(request, await service.current_etag(session, unit_id))
-    unit, etag = await service.patch_unit(session, audit, unit_id, body)
+    unit, etag = await service.patch_unit(
+        session, audit, unit_id, body, principal, request.headers.get("if-match")
+    )
     await session.commit()
     return _unit_response(unit, etag)
 

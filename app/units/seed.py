@@ -483,7 +483,15 @@ async def _bulk_insert(session: AsyncSession, table: Any, rows: list[dict[str, A
 async def _copy(session: AsyncSession, table: Any, rows: list[dict[str, Any]]) -> None:
     """PostgreSQL COPY through asyncpg, inside the session's transaction."""
     columns = [column.name for column in table.columns]
-    records = [tuple(_pg_value(row.get(name)) for name in columns) for row in rows]
+    # COPY bypasses SQLAlchemy: fill the columns' scalar defaults as an insert() would.
+    defaults = {
+        column.name: column.default.arg
+        for column in table.columns
+        if column.default is not None and column.default.is_scalar
+    }
+    records = [
+        tuple(_pg_value(row.get(name, defaults.get(name))) for name in columns) for row in rows
+    ]
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     driver = raw.driver_connection

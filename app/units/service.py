@@ -14,9 +14,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import AuditContext, record
+from app.core import authz
 from app.core.clock import today
-from app.core.http import etag_for, timestamp
+from app.core.http import etag_for, require_match, timestamp
 from app.core.pagination import decode_cursor, encode_cursor, invalid_cursor
+from app.core.permissions import Action
+from app.core.security import Principal
 from app.models.enums import AuditAction, ClassificationKind, UnitLevel
 from app.units import repository as repo
 from app.units.changes import create_unit as create_unit_rows
@@ -191,9 +194,25 @@ async def resolve(
     raise unit_not_found(unit_id, as_of if await repo.unit_row(session, unit_id) else None)
 
 
-async def get_unit(
-    session: AsyncSession, unit_id: uuid.UUID, as_of: date | None
-) -> tuple[dict[str, Any], str]:
+@dataclass(frozen=True)
+class _Shown:
+    """The version a unit read shows, with its parent as it stood that day."""
+
+    row: Record
+    on: date
+    parent: dict[str, Any] | None
+    parent_version: uuid.UUID | None
+
+    @property
+    def etag(self) -> str:
+        # The unit's revision names its own state; the version shown and the parent's version
+        # name what else the representation shows (the day read, the parent's name).
+        return etag_for(
+            self.row["id"], self.row["revision"], self.row["version_id"], self.parent_version
+        )
+
+
+async def _shown(session: AsyncSession, unit_id: uuid.UUID, as_of: date | None) -> _Shown:
     on = as_of or today()
     found_row = await repo.detail_at(session, unit_id, on)
     parent = None
@@ -216,23 +235,31 @@ async def get_unit(
             found = (await repo.refs_at(session, [row["parent_id"]], on)).get(row["parent_id"])
             if found is not None:
                 parent, parent_version = ref(found), found["version_id"]
+    return _Shown(row, on, parent, parent_version)
+
+
+async def get_unit(
+    session: AsyncSession, unit_id: uuid.UUID, as_of: date | None
+) -> tuple[dict[str, Any], str]:
+    shown = await _shown(session, unit_id, as_of)
+    row = shown.row
     body = item(row)
     body.update(
-        as_of=on,
+        as_of=shown.on,
         version_id=row["version_id"],
         source_key=row["source_key"],
         created_at=timestamp(row["created_at"]),
-        parent=parent,
+        parent=shown.parent,
         classifications=[
-            classification(c) for c in await repo.classifications(session, unit_id, on)
+            classification(c) for c in await repo.classifications(session, unit_id, shown.on)
         ],
     )
-    etag = etag_for(unit_id, body["updated_at"], row["version_id"], parent_version)
-    return body, etag
+    return body, shown.etag
 
 
 async def current_etag(session: AsyncSession, unit_id: uuid.UUID) -> str:
-    return (await get_unit(session, unit_id, None))[1]
+    """The ETag of today's representation, from the unit's revision and versions only."""
+    return (await _shown(session, unit_id, None)).etag
 
 
 async def unit_classifications(
@@ -416,11 +443,27 @@ async def create_unit(
 
 
 async def patch_unit(
-    session: AsyncSession, context: AuditContext, unit_id: uuid.UUID, body: UnitPatch
+    session: AsyncSession,
+    context: AuditContext,
+    unit_id: uuid.UUID,
+    body: UnitPatch,
+    principal: Principal | None = None,
+    if_match: str | None = None,
 ) -> tuple[dict[str, Any], str]:
+    """The write pattern: the map locked, the caller authorised over the unit (and the new
+    parent), If-Match compared with the current ETag, then the new version and its audit."""
     await repo.lock_map(session)
     if await repo.unit_row(session, unit_id) is None:
         raise unit_not_found(unit_id)
+    if principal is not None:
+        await authz.require_all(
+            session,
+            principal,
+            Action.UNITS_WRITE,
+            [unit_id, *([body.parent_id] if body.parent_id else [])],
+            missing=unit_not_found,
+        )
+    require_match(if_match, await current_etag(session, unit_id), what=f"Unit {unit_id}")
     values: dict[str, Any] = {
         name: getattr(body, name)
         for name in ("name", "type", "parent_id", "code")

@@ -452,3 +452,45 @@ async def test_only_a_reviewer_locks(
     )
     assert locked.status_code == 200, locked.text
     assert locked.json()["status"] == "locked"
+
+
+async def test_every_write_returns_the_new_strong_etag(
+    admin_client: AsyncClient, criteria_set: dict[str, Any], communes: dict[str, uuid.UUID]
+) -> None:
+    """The ETag is the assessment's (id, revision): each write answers the next one, so a field
+    app can chain If-Match writes without reading again; a weak tag never matches If-Match."""
+    created = await admin_client.post(
+        "/api/v1/assessments",
+        json={
+            "unit_id": str(communes["B"]),
+            "criteria_set_id": criteria_set["id"],
+            "year": 2024,
+            "kind": "self_assessment",
+        },
+    )
+    assert created.status_code == 201, created.text
+    aid = created.json()["id"]
+    assert created.headers["etag"] == f'"{aid}.1"'
+    assert (await admin_client.get(f"/api/v1/assessments/{aid}")).headers["etag"] == f'"{aid}.1"'
+    url = f"/api/v1/assessments/{aid}/values"
+    values = {"values": [{"indicator_code": "1.1", "value": 50}]}
+    weak = await admin_client.put(url, json=values, headers={"If-Match": f'W/"{aid}.1"'})
+    assert weak.status_code == 412, weak.text
+    assert weak.json()["code"] == "precondition_failed"
+    assert weak.json()["current_etag"] == f'"{aid}.1"'
+    written = await admin_client.put(
+        url, json=values, headers={"If-Match": created.headers["etag"]}
+    )
+    assert written.status_code == 200, written.text
+    assert written.json()["revision"] == 2
+    assert written.headers["etag"] == f'"{aid}.2"'
+    submitted = await admin_client.patch(
+        f"/api/v1/assessments/{aid}",
+        json={"status": "submitted"},
+        headers={"If-Match": written.headers["etag"]},
+    )
+    assert submitted.status_code == 200, submitted.text
+    assert submitted.headers["etag"] == f'"{aid}.3"'
+    again = await admin_client.put(url, json=values, headers={"If-Match": written.headers["etag"]})
+    assert again.status_code == 412
+    assert again.json()["current_etag"] == f'"{aid}.3"'

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
+
 from httpx import AsyncClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.permissions import Role
 from app.models.criteria import CriteriaSet
 from app.models.system import AuditRecord
+from tests.conftest import PrincipalFactory
 from tests.criteria.helpers import (
     BASE,
     clone,
@@ -31,7 +35,8 @@ async def test_create_returns_the_nested_tree(admin_client: AsyncClient) -> None
     assert response.status_code == 201, response.text
     body = response.json()
     assert response.headers["location"].endswith(body["id"])
-    assert response.headers["etag"].startswith('W/"')
+    # A strong ETag named by the set's id and version (its revision): usable with If-Match.
+    assert response.headers["etag"] == f'"{body["id"]}.{body["version"]}"'
     assert body["status"] == "draft"
     assert body["version"] == 1
     assert body["criteria_count"] == 2
@@ -435,3 +440,52 @@ async def test_list_filters_and_pagination(admin_client: AsyncClient, client: As
     since = page.json()["items"][1]["updated_at"]
     recent = await admin_client.get(BASE, params={"status": "draft", "updated_since": since})
     assert [i["code"] for i in recent.json()["items"]] == codes[1:]
+
+
+async def test_a_dry_run_import_is_authorised_like_the_real_run(
+    client: AsyncClient,
+    admin_client: AsyncClient,
+    session: AsyncSession,
+    make_principal: PrincipalFactory,
+) -> None:
+    """A province's coordinator may not write national sets: the dry run is refused exactly
+    as the real import (before anything is written), not answered with a passing check."""
+    province = (
+        await admin_client.get(
+            "/api/v1/units", params={"code": "01", "level": "province", "as_of": "2026-01-01"}
+        )
+    ).json()["items"][0]["id"]
+    coordinator = await make_principal(Role.PROVINCE_COORDINATOR, unit_id=uuid.UUID(province))
+    before = await _count(session)
+    answers = []
+    for params in ({"dry_run": "true"}, {}):
+        response = await client.post(
+            f"{BASE}/import", params=params, json=document(), headers=coordinator.headers
+        )
+        assert response.status_code == 403, response.text
+        assert response.json()["code"] == "forbidden"
+        answers.append({k: v for k, v in response.json().items() if k != "instance"})
+    assert answers[0] == answers[1]
+    assert await _count(session) == before
+    allowed = await admin_client.post(f"{BASE}/import", params={"dry_run": "true"}, json=document())
+    assert allowed.status_code == 200, allowed.text
+    assert allowed.json()["valid"] is True
+
+
+async def test_if_match_uses_the_strong_comparison(admin_client: AsyncClient) -> None:
+    body = await create(admin_client, document())
+    etag = (await admin_client.get(f"{BASE}/{body['id']}")).headers["etag"]
+    weak = await admin_client.patch(
+        f"{BASE}/{body['id']}", json={"complete": True}, headers={"If-Match": f"W/{etag}"}
+    )
+    assert weak.status_code == 412, weak.text
+    assert weak.json()["current_etag"] == etag
+    published = await admin_client.post(
+        f"{BASE}/{body['id']}/publish", headers={"If-Match": f'"other", {etag}'}
+    )
+    assert published.status_code == 200, published.text
+    assert published.headers["etag"] == f'"{body["id"]}.{body["version"] + 1}"'
+    assert (
+        published.headers["etag"]
+        == (await admin_client.get(f"{BASE}/{body['id']}")).headers["etag"]
+    )

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
+
+import pytest
 from httpx import AsyncClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.permissions import Role
 from app.models.units import Unit
+from tests.conftest import PrincipalFactory
 from tests.units.conftest import API, assert_problem, find, one
 
 
@@ -104,3 +109,42 @@ async def test_dry_run_and_header_problems(
         headers={"Content-Type": "text/csv"},
     )
     assert_problem(bad_date, 422, "validation_error", ["query", "as_of"])
+
+
+@pytest.mark.parametrize(
+    ("where", "role", "status", "code"),
+    [
+        ("elsewhere", Role.PROVINCE_COORDINATOR, 404, "unit_not_found"),
+        ("here", Role.VIEWER, 403, "forbidden"),
+    ],
+)
+async def test_a_dry_run_is_authorised_like_the_real_run(
+    client: AsyncClient,
+    admin_client: AsyncClient,
+    sandbox: dict[str, str],
+    session: AsyncSession,
+    make_principal: PrincipalFactory,
+    where: str,
+    role: Role,
+    status: int,
+    code: str,
+) -> None:
+    """Out of the caller's scope: 404 for the dry run exactly as for the real run; visible
+    without the right: 403 for both; nothing written either way."""
+    other = (await one(admin_client, "2026-01-01", code="01", level="province"))["id"]
+    scope = other if where == "elsewhere" else sandbox["province"]
+    caller = await make_principal((role, uuid.UUID(scope)))
+    before = await session.scalar(select(func.count()).select_from(Unit))
+    csv = f"code,name,type,parent_id\nT101-77,Thôn Ngoài,thon,{sandbox['T101']}\n".encode()
+    answers = []
+    for dry_run in ("true", "false"):
+        response = await client.post(
+            f"{API}/units/import",
+            params={"dry_run": dry_run},
+            content=csv,
+            headers={**caller.headers, "Content-Type": "text/csv"},
+        )
+        assert_problem(response, status, code)
+        answers.append({k: v for k, v in response.json().items() if k != "instance"})
+    assert answers[0] == answers[1]
+    assert await session.scalar(select(func.count()).select_from(Unit)) == before

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.system import AuditRecord
-from app.models.units import UnitVersion
+from app.models.units import Unit, UnitVersion
 from tests.units.conftest import API, assert_problem, create, one
 
 
@@ -242,3 +242,40 @@ async def test_updated_since_orders_by_change(
         )
     ).json()["items"]
     assert [(m["id"], m["name"]) for m in mine] == [(sandbox["T103"], "Xã Đổi Tên")]
+
+
+async def test_if_match_is_strong_and_follows_the_unit_revision(
+    admin_client: AsyncClient, sandbox: dict[str, str], session: AsyncSession
+) -> None:
+    """If-Match uses the strong comparison (RFC 9110 §13.1.1): the weak form of the current
+    tag never matches. Any change of the unit (here a classification) bumps its revision, so an
+    ETag read before it is stale."""
+    url = f"{API}/units/{sandbox['T103']}"
+    first = await admin_client.get(url)
+    etag = first.headers["etag"]
+    assert etag.startswith('"')
+    change = {"effective_date": "2024-01-01", "name": "Xã Mới"}
+    weak = await admin_client.patch(url, json=change, headers={"If-Match": f"W/{etag}"})
+    assert_problem(weak, 412, "precondition_failed")
+    assert weak.json()["current_etag"] == etag
+
+    revision = await session.scalar(
+        select(Unit.revision).where(Unit.id == uuid.UUID(sandbox["T103"]))
+    )
+    classified = await admin_client.post(
+        f"{url}/classifications",
+        json={"kind": "especially_difficult", "value": "true", "valid_from": "2024-01-01"},
+    )
+    assert classified.status_code == 200, classified.text
+    bumped = await session.scalar(
+        select(Unit.revision).where(Unit.id == uuid.UUID(sandbox["T103"]))
+    )
+    assert bumped == revision + 1
+    stale = await admin_client.patch(url, json=change, headers={"If-Match": etag})
+    assert_problem(stale, 412, "precondition_failed")
+    current = (await admin_client.get(url)).headers["etag"]
+    assert current != etag
+    done = await admin_client.patch(url, json=change, headers={"If-Match": current})
+    assert done.status_code == 200, done.text
+    assert done.json()["name"] == "Xã Mới"
+    assert done.headers["etag"] == (await admin_client.get(url)).headers["etag"] != current

@@ -11,6 +11,7 @@ from sqlalchemy import RowMapping, Table, and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.chunking import chunks
+from app.db.locking import for_update
 from app.models.assessments import Assessment
 
 ASSESSMENTS = cast(Table, Assessment.__table__)
@@ -24,7 +25,7 @@ async def get(session: AsyncSession, assessment_id: uuid.UUID) -> RowMapping | N
 async def get_for_update(session: AsyncSession, assessment_id: uuid.UUID) -> RowMapping | None:
     """The row, locked until the end of the transaction on PostgreSQL (SQLite locks the file)."""
     result = await session.execute(
-        select(ASSESSMENTS).where(ASSESSMENTS.c.id == assessment_id).with_for_update()
+        for_update(select(ASSESSMENTS).where(ASSESSMENTS.c.id == assessment_id))
     )
     return result.mappings().first()
 

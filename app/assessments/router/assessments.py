@@ -31,9 +31,10 @@ from app.core.http import (
     ACCEPT_LANGUAGE,
     VARY_LANGUAGE,
     FastJSONResponse,
+    IfMatch,
     LanguageDep,
     cached_json,
-    check_if_match,
+    revision_etag,
 )
 from app.core.pagination import CursorQuery, LimitQuery, page_response
 from app.core.permissions import Action
@@ -56,11 +57,10 @@ NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def _if_match(
-    request: Request, session: SessionDep, assessment_id: uuid.UUID, principal: Principal
-) -> None:
-    if request.headers.get("if-match") is not None:
-        check_if_match(request, await service.current_etag(session, assessment_id, principal))
+def _written(body: dict[str, Any], assessment_id: uuid.UUID, status_code: int = 200) -> Response:
+    """A write's answer with the assessment's new strong ETag (for the next If-Match)."""
+    etag = revision_etag(assessment_id, body["revision"])
+    return FastJSONResponse(body, status_code=status_code, headers={"ETag": etag})
 
 
 @router.post(
@@ -79,11 +79,9 @@ async def create_assessment(
 ) -> Response:
     item, created = await service.create(session, audit, body, principal)
     await session.commit()
-    return FastJSONResponse(
-        item,
-        status_code=201 if created else 200,
-        headers={"Location": f"/api/v1/assessments/{item['id']}"},
-    )
+    response = _written(item, item["id"], 201 if created else 200)
+    response.headers["Location"] = f"/api/v1/assessments/{item['id']}"
+    return response
 
 
 @router.get(
@@ -165,17 +163,16 @@ async def get_assessment(
     responses=problem_responses(404, 409, 412, 422),
 )
 async def patch_assessment(
-    request: Request,
     session: SessionDep,
     audit: AuditContextDep,
     principal: Writer,
     assessment_id: uuid.UUID,
     body: AssessmentPatch,
+    if_match: IfMatch = None,
 ) -> Response:
-    await _if_match(request, session, assessment_id, principal)
-    item = await service.patch(session, audit, assessment_id, body, principal)
+    item = await service.patch(session, audit, assessment_id, body, principal, if_match)
     await session.commit()
-    return FastJSONResponse(item)
+    return _written(item, assessment_id)
 
 
 @router.put(
@@ -188,17 +185,18 @@ async def patch_assessment(
     responses=problem_responses(404, 409, 412, 422),
 )
 async def put_values(
-    request: Request,
     session: SessionDep,
     audit: AuditContextDep,
     principal: Writer,
     assessment_id: uuid.UUID,
     body: ValuesPut,
+    if_match: IfMatch = None,
 ) -> Response:
-    await _if_match(request, session, assessment_id, principal)
-    result = await values_service.put_values(session, audit, assessment_id, body, principal)
+    result = await values_service.put_values(
+        session, audit, assessment_id, body, principal, if_match
+    )
     await session.commit()
-    return FastJSONResponse(result)
+    return _written(result, assessment_id)
 
 
 @router.put(
@@ -209,17 +207,18 @@ async def put_values(
     responses=problem_responses(404, 409, 412, 422),
 )
 async def put_judgements(
-    request: Request,
     session: SessionDep,
     audit: AuditContextDep,
     principal: Reviewer,
     assessment_id: uuid.UUID,
     body: JudgementsPut,
+    if_match: IfMatch = None,
 ) -> Response:
-    await _if_match(request, session, assessment_id, principal)
-    result = await values_service.put_judgements(session, audit, assessment_id, body, principal)
+    result = await values_service.put_judgements(
+        session, audit, assessment_id, body, principal, if_match
+    )
     await session.commit()
-    return FastJSONResponse(result)
+    return _written(result, assessment_id)
 
 
 @router.put(
@@ -230,17 +229,18 @@ async def put_judgements(
     responses=problem_responses(404, 409, 412, 422),
 )
 async def put_conditions(
-    request: Request,
     session: SessionDep,
     audit: AuditContextDep,
     principal: Writer,
     assessment_id: uuid.UUID,
     body: ConditionsPut,
+    if_match: IfMatch = None,
 ) -> Response:
-    await _if_match(request, session, assessment_id, principal)
-    result = await values_service.put_conditions(session, audit, assessment_id, body, principal)
+    result = await values_service.put_conditions(
+        session, audit, assessment_id, body, principal, if_match
+    )
     await session.commit()
-    return FastJSONResponse(result)
+    return _written(result, assessment_id)
 
 
 @router.get(

@@ -24,7 +24,8 @@ from app.assessments.service.evaluation import evaluate, load, load_many, summar
 from app.audit.service import AuditContext, record
 from app.core import authz
 from app.core.errors import Conflict
-from app.core.http import Language, etag_for, timestamp
+from app.core.http import Language, require_match, revision_etag, timestamp
+from app.core.lifecycle import Transition, TransitionTable
 from app.core.pagination import decode_updated_cursor, page_from_rows
 from app.core.permissions import Action
 from app.core.security import Principal
@@ -33,13 +34,56 @@ from app.models.assessments import AssessmentStatus
 from app.models.enums import AuditAction
 
 ENTITY = "assessment"
+
+
+def _refuse(
+    state: AssessmentStatus, target: str, allowed: list[str], _label: str | None
+) -> Conflict:
+    return Conflict(
+        f"An assessment cannot go from {state} to {target}.",
+        code="assessment_locked"
+        if state == AssessmentStatus.LOCKED
+        else "assessment_transition_not_allowed",
+        extra={"allowed": sorted(allowed)},
+    )
+
+
 # draft → submitted → locked; a submitted assessment may be returned for completion
-# (18/2022/QĐ-TTg: any step can return the dossier with reasons).
-TRANSITIONS = {
-    (AssessmentStatus.DRAFT, AssessmentStatus.SUBMITTED),
-    (AssessmentStatus.SUBMITTED, AssessmentStatus.DRAFT),
-    (AssessmentStatus.SUBMITTED, AssessmentStatus.LOCKED),
-}
+# (18/2022/QĐ-TTg: any step can return the dossier with reasons). Locking closes the figures to
+# changes: a reviewer's act after checking them, not data entry (the commune submits; the
+# district or province reviews and locks).
+LIFECYCLE: TransitionTable[AssessmentStatus] = TransitionTable(
+    ENTITY,
+    [
+        Transition(
+            AssessmentStatus.DRAFT,
+            "submit",
+            AssessmentStatus.SUBMITTED,
+            Action.ASSESSMENTS_WRITE,
+            AuditAction.UPDATE,
+        ),
+        Transition(
+            AssessmentStatus.SUBMITTED,
+            "return",
+            AssessmentStatus.DRAFT,
+            Action.ASSESSMENTS_WRITE,
+            AuditAction.UPDATE,
+        ),
+        Transition(
+            AssessmentStatus.SUBMITTED,
+            "lock",
+            AssessmentStatus.LOCKED,
+            Action.ASSESSMENTS_REVIEW,
+            AuditAction.UPDATE,
+        ),
+    ],
+    refuse=_refuse,
+)
+
+
+def etag_of(row: Mapping[Any, Any]) -> str:
+    """Every write of an assessment or its values bumps ``revision``."""
+    return revision_etag(row["id"], row["revision"])
 
 
 def _same(body: AssessmentCreate, row: Mapping[Any, Any]) -> bool:
@@ -217,13 +261,7 @@ async def detail(
         ],
         evaluation=summary_of(evaluate(loaded)),
     )
-    return body, etag_for(body)
-
-
-async def current_etag(
-    session: AsyncSession, assessment_id: uuid.UUID, principal: Principal | None = None
-) -> str:
-    return (await detail(session, assessment_id, principal=principal))[1]
+    return body, etag_of(loaded.row)
 
 
 async def list_assessments(
@@ -273,30 +311,21 @@ async def patch(
     assessment_id: uuid.UUID,
     body: AssessmentPatch,
     principal: Principal | None = None,
+    if_match: str | None = None,
 ) -> dict[str, Any]:
+    """The write pattern (CONTRIBUTING.md): lock, authorise, If-Match, write, audit."""
     current = await repo.get_for_update(session, assessment_id)
     if current is None:
         raise assessment_not_found(assessment_id)
     await authorize(session, principal, Action.ASSESSMENTS_WRITE, current)
+    require_match(if_match, etag_of(current), what=f"Assessment {assessment_id}")
     status = AssessmentStatus(current["status"])
     changes: dict[str, Any] = {}
     if body.status is not None and body.status != status:
-        if (status, body.status) not in TRANSITIONS:
-            code = (
-                "assessment_locked"
-                if status == AssessmentStatus.LOCKED
-                else "assessment_transition_not_allowed"
-            )
-            raise Conflict(
-                f"An assessment cannot go from {status} to {body.status}.",
-                code=code,
-                extra={"allowed": sorted(t.value for s, t in TRANSITIONS if s == status)},
-            )
-        if body.status == AssessmentStatus.LOCKED:
-            # Locking closes the figures to changes: a reviewer's act after checking them, not
-            # data entry (the commune submits; the district or province reviews and locks).
-            await authorize(session, principal, Action.ASSESSMENTS_REVIEW, current)
-        changes["status"] = body.status.value
+        transition = LIFECYCLE.leading_to(status, body.status)
+        if transition.permission != Action.ASSESSMENTS_WRITE:
+            await authorize(session, principal, transition.permission, current)
+        changes["status"] = transition.target.value
     if "note" in body.model_fields_set and body.note != current["note"]:
         if status == AssessmentStatus.LOCKED:
             raise Conflict(f"Assessment {assessment_id} is locked.", code="assessment_locked")

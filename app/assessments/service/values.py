@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assessments.coerce import Rules, ValueProblem, coerce
@@ -19,7 +20,7 @@ from app.assessments.service import criteria as criteria_port
 from app.assessments.service.common import load_for_write, load_or_404
 from app.audit.service import AuditContext, record
 from app.core.errors import Unprocessable, field_error
-from app.core.http import timestamp
+from app.core.http import require_match, revision_etag, timestamp
 from app.core.permissions import Action
 from app.core.security import Principal
 from app.db.types import utcnow
@@ -27,6 +28,24 @@ from app.models.assessments import Judgement, ValueChange
 from app.models.enums import AuditAction
 
 VALUE_KEYS = ("value_number", "value_bool", "judgement", "judgement_reason", "note", "evidence")
+
+
+async def _load_for_write(
+    session: AsyncSession,
+    assessment_id: uuid.UUID,
+    principal: Principal | None,
+    if_match: str | None,
+    action: Action = Action.ASSESSMENTS_WRITE,
+) -> RowMapping:
+    """Locked ``FOR UPDATE`` and authorised, then ``If-Match`` against the locked revision: of
+    two writers sending the same ETag, the second reads the first one's revision and gets 412."""
+    current = await load_for_write(session, assessment_id, principal, action)
+    require_match(
+        if_match,
+        revision_etag(assessment_id, current["revision"]),
+        what=f"Assessment {assessment_id}",
+    )
+    return current
 
 
 def _fail(errors: list[dict[str, Any]]) -> Unprocessable:
@@ -125,9 +144,10 @@ async def put_values(
     assessment_id: uuid.UUID,
     body: ValuesPut,
     principal: Principal | None = None,
+    if_match: str | None = None,
 ) -> dict[str, Any]:
     """Upsert many values at once; ``value: null`` removes one. Locked → 409."""
-    current = await load_for_write(session, assessment_id, principal)
+    current = await _load_for_write(session, assessment_id, principal, if_match)
     spec = await criteria_port.load_set(session, current["criteria_set_id"])
     wanted, errors = _parse_values(spec, body)
     if errors:
@@ -192,10 +212,13 @@ async def put_judgements(
     assessment_id: uuid.UUID,
     body: JudgementsPut,
     principal: Principal | None = None,
+    if_match: str | None = None,
 ) -> dict[str, Any]:
     """Reviewers' judgements of whole criteria, each with its reasons; ``status: null``
     withdraws one. Needs ``assessments:review`` (district, appraisal council)."""
-    current = await load_for_write(session, assessment_id, principal, Action.ASSESSMENTS_REVIEW)
+    current = await _load_for_write(
+        session, assessment_id, principal, if_match, Action.ASSESSMENTS_REVIEW
+    )
     spec = await criteria_port.load_set(session, current["criteria_set_id"])
     by_id = {c.id: c for c in spec.criteria}
     by_number = {c.number: c for c in spec.criteria}
@@ -277,9 +300,10 @@ async def put_conditions(
     assessment_id: uuid.UUID,
     body: ConditionsPut,
     principal: Principal | None = None,
+    if_match: str | None = None,
 ) -> dict[str, Any]:
     """Values of the set's recognition conditions (18/2022/QĐ-TTg art. 4), by code."""
-    current = await load_for_write(session, assessment_id, principal)
+    current = await _load_for_write(session, assessment_id, principal, if_match)
     spec = await criteria_port.load_set(session, current["criteria_set_id"])
     known = {c.code: c for c in spec.conditions}
     errors: list[dict[str, Any]] = []

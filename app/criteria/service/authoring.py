@@ -1,6 +1,8 @@
 """Writes: create and import documents, edit drafts, publish, retire, derive, add indicators and
-replace thresholds. Each write is checked in full before anything is written, bumps the set's
-version and appends an audit record; nothing here commits.
+replace thresholds. Each write follows the write pattern (CONTRIBUTING.md): the set is locked,
+the caller authorised over its scope and ``If-Match`` checked against its ``version`` before
+anything is written; then the write bumps the version and appends an audit record. Nothing here
+commits.
 """
 
 from __future__ import annotations
@@ -12,7 +14,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import AuditContext, record
-from app.core.errors import Conflict, NotFound, PreconditionFailed, Unprocessable, field_error
+from app.core import authz
+from app.core.errors import Conflict, NotFound, Unprocessable, field_error
+from app.core.http import require_match
+from app.core.lifecycle import Transition, TransitionTable
+from app.core.permissions import Action
+from app.core.security import Principal
 from app.criteria import repository
 from app.criteria.document import (
     CriteriaSetDocument,
@@ -35,23 +42,6 @@ from app.models.enums import AuditAction
 ENTITY = "criteria_set"
 
 
-def _etag_matches(header: str, current: str) -> bool:
-    wanted = current.removeprefix("W/")
-    return header.strip() == "*" or any(
-        tag.strip().removeprefix("W/") == wanted for tag in header.split(",")
-    )
-
-
-def check_if_match(if_match: str | None, head: Row) -> None:
-    current = etag(head)
-    if if_match is not None and not _etag_matches(if_match, current):
-        raise PreconditionFailed(
-            "The criteria set changed since you read it (If-Match does not match its ETag). "
-            "Fetch it again and retry.",
-            extra={"current_etag": current},
-        )
-
-
 def _not_editable(head: Row) -> Conflict:
     if head["status"] == "published":
         return Conflict(
@@ -64,13 +54,79 @@ def _not_editable(head: Row) -> Conflict:
     )
 
 
-async def _draft(session: AsyncSession, set_id: uuid.UUID, if_match: str | None) -> Tree:
+def _refuse(state: str, action: str, allowed: list[str], label: str | None) -> Conflict:
+    if action == "retire" and state == "draft":
+        return Conflict(
+            f"{label} is a draft: only a published set can be retired.",
+            code="criteria_set_not_published",
+        )
+    if action == "retire" and state == "retired":
+        return Conflict(f"{label} is already retired.", code="criteria_set_retired")
+    return _not_editable({"status": state, "code": label})
+
+
+# draft → published (immutable from then on) → retired.
+LIFECYCLE: TransitionTable[str] = TransitionTable(
+    ENTITY,
+    [
+        Transition("draft", "publish", "published", Action.CRITERIA_WRITE, AuditAction.PUBLISH),
+        Transition("published", "retire", "retired", Action.CRITERIA_WRITE, "retire"),
+    ],
+    refuse=_refuse,
+)
+
+
+async def _authorise(
+    session: AsyncSession,
+    principal: Principal | None,
+    scope_unit_id: uuid.UUID | None,
+    set_id: uuid.UUID | None = None,
+) -> None:
+    """``criteria:write`` over the set's scope (a province's subtree; None: national). An
+    existing set outside every scope of the caller is 404, as if absent; a new one names its
+    scope unit. ``principal`` None: the system itself (seeding)."""
+    if principal is None:
+        return
+    if set_id is not None:
+        await authz.require(
+            session,
+            principal,
+            Action.CRITERIA_WRITE,
+            unit_id=scope_unit_id,
+            missing=not_found(set_id),
+        )
+        return
+    await authz.require(
+        session,
+        principal,
+        Action.CRITERIA_WRITE,
+        unit_id=scope_unit_id,
+        entity="unit",
+        entity_id=scope_unit_id,
+    )
+
+
+async def _locked(session: AsyncSession, set_id: uuid.UUID, principal: Principal | None) -> Row:
+    """The write pattern's first steps: the head locked ``FOR UPDATE``, then the caller
+    authorised over its scope, before anything is written."""
     head = await repository.lock_head(session, set_id)
     if head is None:
         raise not_found(set_id)
+    await _authorise(session, principal, head["scope_unit_id"], set_id)
+    return head
+
+
+def _match(if_match: str | None, head: Row) -> None:
+    require_match(if_match, etag(head), what=f"Criteria set {head['code']}")
+
+
+async def _draft(
+    session: AsyncSession, set_id: uuid.UUID, principal: Principal | None, if_match: str | None
+) -> Tree:
+    head = await _locked(session, set_id, principal)
     if head["status"] != "draft":
         raise _not_editable(head)
-    check_if_match(if_match, head)
+    _match(if_match, head)
     return await build_tree(session, head)
 
 
@@ -108,11 +164,13 @@ async def create(
     *,
     set_id: uuid.UUID | None = None,
     action: str = AuditAction.CREATE,
+    principal: Principal | None = None,
 ) -> tuple[Tree, bool]:
     """A new draft from a whole document; ``(tree, created)``. Repeating a create is no error."""
     if set_id is not None:
         existing = await repository.get_head(session, set_id)
         if existing is not None:
+            await _authorise(session, principal, existing["scope_unit_id"], set_id)
             tree = await build_tree(session, existing)
             if _same_content(document_of(tree), doc):
                 return tree, False
@@ -121,6 +179,7 @@ async def create(
                 code="criteria_set_exists",
             )
     prepared = await prepare(session, doc)
+    await _authorise(session, principal, prepared.scope_unit_id)
     new_id = await write(session, prepared, now=utcnow(), new_id=set_id)
     tree = await _reload(session, new_id)
     await _audit(session, context, tree, action, after=export_document(tree))
@@ -136,9 +195,14 @@ def _same_content(current: CriteriaSetDocument, doc: CriteriaSetDocument) -> boo
     )
 
 
-async def check_import(session: AsyncSession, doc: CriteriaSetDocument) -> Prepared:
-    """Every check of an import, without writing (``dry_run``)."""
-    return await prepare(session, doc)
+async def check_import(
+    session: AsyncSession, doc: CriteriaSetDocument, principal: Principal | None = None
+) -> Prepared:
+    """Every check of an import, without writing (``dry_run``), authorisation included: a dry
+    run is refused exactly as the real run would be."""
+    prepared = await prepare(session, doc)
+    await _authorise(session, principal, prepared.scope_unit_id)
+    return prepared
 
 
 async def update(
@@ -147,9 +211,10 @@ async def update(
     set_id: uuid.UUID,
     changes: dict[str, Any],
     if_match: str | None,
+    principal: Principal | None = None,
 ) -> Tree:
     """PATCH: each top-level key given replaces that part of the draft's document."""
-    tree = await _draft(session, set_id, if_match)
+    tree = await _draft(session, set_id, principal, if_match)
     before = export_document(tree)
     doc = parse_document({**before, **changes})
     own = None if "criteria" in changes else current_flags(tree)
@@ -160,68 +225,72 @@ async def update(
     return updated
 
 
-async def publish(
-    session: AsyncSession, context: AuditContext, set_id: uuid.UUID, if_match: str | None
+async def _transition(
+    session: AsyncSession,
+    context: AuditContext,
+    set_id: uuid.UUID,
+    action: str,
+    if_match: str | None,
+    principal: Principal | None,
 ) -> Tree:
-    tree = await _draft(session, set_id, if_match)
-    doc = document_of(tree)
-    own = (
-        {row["code"] for row in tree.indicators() if not row["inherited"]} if tree.derived else None
-    )
-    raise_if(unpublishable(doc, own))
+    """Publish or retire: the lifecycle table decides; the set's content does not change."""
+    head = await _locked(session, set_id, principal)
+    transition = LIFECYCLE.find(head["status"], action, label=head["code"])
+    if transition.permission != Action.CRITERIA_WRITE and principal is not None:
+        await authz.require(
+            session,
+            principal,
+            transition.permission,
+            unit_id=head["scope_unit_id"],
+            missing=not_found(set_id),
+        )
+    _match(if_match, head)
+    tree = await build_tree(session, head)
     now = utcnow()
-    await repository.update_set(
-        session,
-        set_id,
-        {
-            "status": "published",
-            "published_at": now,
-            "updated_at": now,
-            "version": tree.head["version"] + 1,
-        },
-    )
-    published = await _reload(session, set_id)
+    changes: dict[str, Any] = {"status": transition.target, "updated_at": now}
+    if transition.target == "published":
+        doc = document_of(tree)
+        own = (
+            {row["code"] for row in tree.indicators() if not row["inherited"]}
+            if tree.derived
+            else None
+        )
+        raise_if(unpublishable(doc, own))
+        changes["published_at"] = now
+    else:
+        changes["retired_at"] = now
+    changes["version"] = head["version"] + 1
+    await repository.update_set(session, set_id, changes)
+    changed = await _reload(session, set_id)
     await _audit(
         session,
         context,
-        published,
-        AuditAction.PUBLISH,
-        before={"status": "draft"},
-        after={"status": "published", "version": published.head["version"]},
+        changed,
+        transition.audit_action,
+        before={"status": transition.source},
+        after={"status": transition.target, "version": changed.head["version"]},
     )
-    return published
+    return changed
+
+
+async def publish(
+    session: AsyncSession,
+    context: AuditContext,
+    set_id: uuid.UUID,
+    if_match: str | None,
+    principal: Principal | None = None,
+) -> Tree:
+    return await _transition(session, context, set_id, "publish", if_match, principal)
 
 
 async def retire(
-    session: AsyncSession, context: AuditContext, set_id: uuid.UUID, if_match: str | None
+    session: AsyncSession,
+    context: AuditContext,
+    set_id: uuid.UUID,
+    if_match: str | None,
+    principal: Principal | None = None,
 ) -> Tree:
-    head = await repository.lock_head(session, set_id)
-    if head is None:
-        raise not_found(set_id)
-    if head["status"] == "draft":
-        raise Conflict(
-            f"{head['code']} is a draft: only a published set can be retired.",
-            code="criteria_set_not_published",
-        )
-    if head["status"] == "retired":
-        raise Conflict(f"{head['code']} is already retired.", code="criteria_set_retired")
-    check_if_match(if_match, head)
-    now = utcnow()
-    await repository.update_set(
-        session,
-        set_id,
-        {"status": "retired", "retired_at": now, "updated_at": now, "version": head["version"] + 1},
-    )
-    retired = await _reload(session, set_id)
-    await _audit(
-        session,
-        context,
-        retired,
-        "retire",
-        before={"status": "published"},
-        after={"status": "retired", "version": retired.head["version"]},
-    )
-    return retired
+    return await _transition(session, context, set_id, "retire", if_match, principal)
 
 
 async def derive(
@@ -237,6 +306,7 @@ async def derive(
     as_of: date | None,
     period: Period | None,
     set_id: uuid.UUID | None = None,
+    principal: Principal | None = None,
 ) -> tuple[Tree, bool]:
     """A province's draft specification of a published set: a copy that inherits everything."""
     parent_head = await repository.get_head(session, parent_id)
@@ -266,6 +336,7 @@ async def derive(
     if set_id is not None:
         existing = await repository.get_head(session, set_id)
         if existing is not None:
+            await _authorise(session, principal, existing["scope_unit_id"], set_id)
             tree = await build_tree(session, existing)
             if tree.head["derived_from_id"] == parent_id and tree.head["code"] == code:
                 return tree, False
@@ -275,6 +346,7 @@ async def derive(
             )
     inherited = {row["code"]: [False] * len(row["thresholds"]) for row in parent.indicators()}
     prepared = await prepare(session, doc, own=inherited)
+    await _authorise(session, principal, prepared.scope_unit_id)
     new_id = await write(session, prepared, now=utcnow(), new_id=set_id)
     tree = await _reload(session, new_id)
     await _audit(
@@ -306,8 +378,9 @@ async def add_indicator(
     criterion_number: int,
     indicator: IndicatorDocument,
     if_match: str | None,
+    principal: Principal | None = None,
 ) -> Tree:
-    tree = await _draft(session, set_id, if_match)
+    tree = await _draft(session, set_id, principal, if_match)
     doc = document_of(tree)
     position = next((i for i, c in enumerate(doc.criteria) if c.number == criterion_number), None)
     if position is None:
@@ -352,10 +425,11 @@ async def replace_thresholds(
     code: str,
     thresholds: list[Threshold],
     if_match: str | None,
+    principal: Principal | None = None,
 ) -> Tree:
     """The set's own thresholds of one indicator. In a derived set these are the province's
     values; the inherited ones stay underneath and still apply where no own value matches."""
-    tree = await _draft(session, set_id, if_match)
+    tree = await _draft(session, set_id, principal, if_match)
     doc = document_of(tree)
     found = _find_indicator(doc, code)
     if found is None:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import authz
 from app.core.errors import NotFound
-from app.core.http import Language, etag_for
+from app.core.http import Language, revision_etag
 from app.core.pagination import decode_updated_cursor, page_from_rows
 from app.core.permissions import Action
 from app.core.security import Principal
@@ -33,7 +33,8 @@ _cache: OrderedDict[tuple[uuid.UUID, int, datetime], Tree] = OrderedDict()
 
 
 def etag(head: Row) -> str:
-    return etag_for(str(head["id"]), head["version"], head["updated_at"].isoformat())
+    """Every write of a set bumps its ``version`` (its revision), so the pair names it."""
+    return revision_etag(head["id"], head["version"])
 
 
 def not_found(set_id: uuid.UUID) -> NotFound:
