@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
+from app.assessments import present
 from app.assessments.schemas import (
     Assessment,
     AssessmentCreate,
@@ -137,8 +138,8 @@ async def list_assessments(
 async def compare_assessments(
     session: SessionDep, principal: Reader, lang: LanguageDep, a: uuid.UUID, b: uuid.UUID
 ) -> Response:
-    body = await evaluation_service.compare(session, a, b, lang, principal)
-    return FastJSONResponse(body, headers=VARY_LANGUAGE)
+    result = await evaluation_service.compare(session, a, b, lang, principal)
+    return FastJSONResponse(present.comparison(result, lang), headers=VARY_LANGUAGE)
 
 
 @router.get(
@@ -277,8 +278,8 @@ async def get_evaluation(
     assessment_id: uuid.UUID,
     lang: LanguageDep,
 ) -> Response:
-    body = await evaluation_service.evaluation(session, assessment_id, lang, principal)
-    return cached_json(request, body, vary=ACCEPT_LANGUAGE)
+    result = await evaluation_service.evaluation(session, assessment_id, lang, principal)
+    return cached_json(request, present.evaluation(result, lang), vary=ACCEPT_LANGUAGE)
 
 
 @router.get(
@@ -294,5 +295,5 @@ async def get_gaps(
     assessment_id: uuid.UUID,
     lang: LanguageDep,
 ) -> Response:
-    body = await evaluation_service.gaps(session, assessment_id, lang, principal)
-    return cached_json(request, body, vary=ACCEPT_LANGUAGE)
+    result = await evaluation_service.gaps(session, assessment_id, lang, principal)
+    return cached_json(request, present.gaps(result, lang), vary=ACCEPT_LANGUAGE)

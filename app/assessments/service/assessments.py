@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.assessments import present
 from app.assessments.repository import assessments as repo
 from app.assessments.repository import values as values_repo
 from app.assessments.schemas import AssessmentCreate, AssessmentPatch
@@ -20,7 +21,7 @@ from app.assessments.service.common import (
     representation,
     unit_in_year,
 )
-from app.assessments.service.evaluation import evaluate, load, load_many, summary_of
+from app.assessments.service.evaluation import evaluate, load, load_many
 from app.audit.service import AuditContext, record
 from app.core import authz
 from app.core.errors import Conflict
@@ -215,7 +216,7 @@ async def detail(
             }
             for row in sorted(condition_rows, key=lambda r: r["code"])
         ],
-        evaluation=summary_of(evaluate(loaded)),
+        evaluation=present.evaluation_summary(evaluate(loaded), language),
     )
     return body, etag_for(body)
 
@@ -263,7 +264,7 @@ async def list_assessments(
     if with_evaluation and rows:
         loaded = await load_many(session, rows, language)
         for item, one in zip(items, loaded, strict=True):
-            item["evaluation"] = summary_of(evaluate(one))
+            item["evaluation"] = present.evaluation_summary(evaluate(one), language)
     return items, next_cursor
 
 

@@ -19,6 +19,8 @@ from app.assessments.engine import (
     ConditionSpec,
     CriterionSpec,
     IndicatorSpec,
+    Message,
+    Msg,
     PrerequisiteSpec,
     RevocationBand,
     SetSpec,
@@ -30,7 +32,7 @@ from app.core.errors import ProblemError, Unprocessable, field_error
 from app.core.http import Language
 from app.criteria.service.reading import get_tree
 from app.criteria.service.resolution import resolve
-from app.models.enums import ClassificationKind
+from app.models.enums import ClassificationKind, CriteriaSetStatus, PrerequisiteKind
 
 _CACHE_SIZE = 64
 _specs: OrderedDict[tuple[uuid.UUID, int, datetime, str], SetSpec] = OrderedDict()
@@ -54,23 +56,32 @@ def _number(value: Any) -> float | bool | None:
     return float(value)
 
 
-def _prerequisite(item: Mapping[str, Any], language: Language) -> PrerequisiteSpec:
+def _prerequisite(item: Mapping[str, Any]) -> PrerequisiteSpec:
     kind = str(item.get("kind", "other"))
-    if kind == "title":
-        text = f"holds the title {item.get('title')}"
-    elif kind == "income_ratio":
-        text = (
-            f"income indicator {item.get('indicator')} at least {item.get('ratio')} × the "
-            f"threshold of {item.get('of_title')} that applies at the same time"
+    text: Message
+    if kind == PrerequisiteKind.TITLE:
+        text = Message(Msg.NEEDS_TITLE, {"title": _param(item.get("title"))})
+    elif kind == PrerequisiteKind.INCOME_RATIO:
+        text = Message(
+            Msg.NEEDS_INCOME_RATIO,
+            {
+                "indicator": _param(item.get("indicator")),
+                "ratio": _param(item.get("ratio")),
+                "of_title": _param(item.get("of_title")),
+            },
         )
-    elif kind == "smart_village":
-        text = f"at least {item.get('min_count', 1)} smart village(s)"
+    elif kind == PrerequisiteKind.SMART_VILLAGE:
+        text = Message(Msg.NEEDS_SMART_VILLAGES, {"min_count": _param(item.get("min_count", 1))})
     else:
-        text = kind.replace("_", " ")
+        text = Message(Msg.NEEDS_OTHER, {"kind": kind.replace("_", " ")})
     if item.get("note"):
-        text = f"{text} — {item['note']}"
+        text = Message(Msg.WITH_NOTE, {"text": text, "note": str(item["note"])})
     data = {k: v for k, v in item.items() if k not in ("note",)}
     return PrerequisiteSpec(kind=kind, description=text, data=data)
+
+
+def _param(value: Any) -> str | int | float | bool | None:
+    return value if value is None or isinstance(value, str | int | float | bool) else str(value)
 
 
 def _spec_from_tree(tree: Any, language: Language) -> SetSpec:
@@ -144,7 +155,7 @@ def _spec_from_tree(tree: Any, language: Language) -> SetSpec:
         criteria=tuple(criteria),
         indicators=tuple(indicators),
         conditions=conditions,
-        prerequisites=tuple(_prerequisite(p, language) for p in head["prerequisites"] or []),
+        prerequisites=tuple(_prerequisite(p) for p in head["prerequisites"] or []),
         revocation_bands=bands,
         revocation_note=revocation.get("note"),
     )
@@ -155,32 +166,50 @@ async def load_set(session: AsyncSession, set_id: uuid.UUID, language: Language 
     tree = await get_tree(session, set_id)
     head = tree.head
     key = (head["id"], head["version"], head["updated_at"], language)
-    if head["status"] != "draft" and key in _specs:
+    if head["status"] != CriteriaSetStatus.DRAFT and key in _specs:
         _specs.move_to_end(key)
         return _specs[key]
     spec = _spec_from_tree(tree, language)
-    if head["status"] != "draft":
+    if head["status"] != CriteriaSetStatus.DRAFT:
         _specs[key] = spec
         while len(_specs) > _CACHE_SIZE:
             _specs.popitem(last=False)
     return spec
 
 
+_MISSING = {
+    "left_to_province": Msg.MISSING_LEFT_TO_PROVINCE,
+    "region_unknown": Msg.MISSING_REGION_UNKNOWN,
+    "commune_group_unknown": Msg.MISSING_COMMUNE_GROUP_UNKNOWN,
+}
+
+
+def _threshold_reason(reason: Mapping[str, Any]) -> Message:
+    """Why this value applies, from the criteria feature's structured reason."""
+    where = Message(Msg.WHERE, dict(reason.get("matched") or {}))
+    if reason.get("province_override"):
+        decision = reason.get("legal_basis") or {}
+        number: str | Message = (
+            str(decision["number"]) if decision.get("number") else Message(Msg.ITS_DECISION)
+        )
+        return Message(Msg.THRESHOLD_PROVINCE, {"number": number, "where": where})
+    if reason.get("basis") == "default":
+        return Message(Msg.THRESHOLD_DEFAULT)
+    return Message(Msg.THRESHOLD_MATCHED, {"where": where})
+
+
 def _threshold(item: Mapping[str, Any]) -> Threshold | None:
     if item["status"] == "judgement":
         return None
     if item["status"] == "missing" or item["value"] is None:
+        why = _MISSING.get(str(item.get("missing_code")), Msg.MISSING_NOT_FOUND)
         return Threshold(
             value=None,
-            reason=f"No threshold applies: {item.get('missing') or 'not specified'}.",
+            reason=Message(Msg.THRESHOLD_MISSING, {"why": Message(why)}),
             source={"missing_code": item.get("missing_code")},
         )
     reason = item.get("reason") or {}
-    return Threshold(
-        value=_number(item["value"]),
-        reason=str(reason.get("detail") or reason.get("basis") or ""),
-        source=reason,
-    )
+    return Threshold(value=_number(item["value"]), reason=_threshold_reason(reason), source=reason)
 
 
 async def thresholds_for(
