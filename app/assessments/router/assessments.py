@@ -73,7 +73,10 @@ async def _if_match(
     "200 with the existing assessment; the same id with another body is 409 "
     "`assessment_id_conflict`. The set must be published, the year inside its period and the "
     "unit of the set's level in that year.",
-    responses={200: {"description": "Already created (replay)."}, **problem_responses(409, 422)},
+    responses={
+        200: {"model": Assessment, "description": "Already created (replay)."},
+        **problem_responses(409, 422),
+    },
 )
 async def create_assessment(
     session: SessionDep, audit: AuditContextDep, principal: Writer, body: AssessmentCreate
