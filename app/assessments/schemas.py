@@ -22,16 +22,17 @@ from pydantic import (
     model_validator,
 )
 
-from app.models.assessments import (
+from app.models.enums import (
     AssessmentKind,
     AssessmentStatus,
     ConditionStatus,
     CriterionStatus,
+    Direction,
     ImportJobStatus,
     IndicatorStatus,
     Judgement,
+    PrerequisiteStatus,
 )
-from app.models.enums import Direction, PrerequisiteStatus
 
 Year = Annotated[int, Field(ge=2000, le=2100, description="The year assessed.")]
 Text = Annotated[str, Field(max_length=5000)]

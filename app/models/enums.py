@@ -178,6 +178,14 @@ class PrerequisiteKind(StrEnum):
     SUBUNITS_WITH_TITLE = "subunits_with_title"
 
 
+class ResolutionStatus(StrEnum):
+    """What threshold resolution found for an indicator or condition of a unit in a year."""
+
+    RESOLVED = "resolved"
+    MISSING = "missing"  # no value applies (the reason says why)
+    JUDGEMENT = "judgement"  # assessed by a reviewer: no threshold
+
+
 class Confidence(StrEnum):
     HIGH = "high"
     MEDIUM = "medium"

@@ -31,7 +31,7 @@ from app.core.permissions import Action
 from app.core.security import Principal
 from app.db.types import utcnow
 from app.models.assessments import AssessmentStatus
-from app.models.enums import AuditAction
+from app.models.enums import AuditAction, CriteriaSetStatus
 
 ENTITY = "assessment"
 # draft → submitted → locked; a submitted assessment may be returned for completion
@@ -66,7 +66,7 @@ async def _check_subject(session: AsyncSession, body: AssessmentCreate) -> None:
                 f"No criteria set with id {body.criteria_set_id}.",
             ) from exc
         raise
-    if spec.status == "draft":
+    if spec.status == CriteriaSetStatus.DRAFT:
         raise invalid(
             ["body", "criteria_set_id"],
             "criteria_set_not_published",

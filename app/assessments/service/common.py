@@ -18,7 +18,7 @@ from app.core.errors import Conflict, NotFound, Unprocessable, field_error
 from app.core.http import timestamp
 from app.core.permissions import Action
 from app.core.security import Principal
-from app.models.assessments import AssessmentStatus
+from app.models.enums import AssessmentStatus
 
 ONE_DAY = timedelta(days=1)
 

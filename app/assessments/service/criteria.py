@@ -32,7 +32,13 @@ from app.core.errors import ProblemError, Unprocessable, field_error
 from app.core.http import Language
 from app.criteria.service.reading import get_tree
 from app.criteria.service.resolution import resolve
-from app.models.enums import ClassificationKind, CriteriaSetStatus, PrerequisiteKind
+from app.models.enums import (
+    ClassificationKind,
+    CriteriaSetStatus,
+    IndicatorKind,
+    PrerequisiteKind,
+    ResolutionStatus,
+)
 
 _CACHE_SIZE = 64
 _specs: OrderedDict[tuple[uuid.UUID, int, datetime, str], SetSpec] = OrderedDict()
@@ -121,7 +127,7 @@ def _spec_from_tree(tree: Any, language: Language) -> SetSpec:
         ConditionSpec(
             code=str(c["code"]),
             name=_doc_label(c.get("name"), language),
-            kind=str(c.get("kind", "boolean")),
+            kind=str(c.get("kind", IndicatorKind.BOOLEAN)),
             comparator=c.get("comparator"),
             threshold=_number(c.get("threshold")),
             unit=c.get("unit"),
@@ -199,9 +205,9 @@ def _threshold_reason(reason: Mapping[str, Any]) -> Message:
 
 
 def _threshold(item: Mapping[str, Any]) -> Threshold | None:
-    if item["status"] == "judgement":
+    if item["status"] == ResolutionStatus.JUDGEMENT:
         return None
-    if item["status"] == "missing" or item["value"] is None:
+    if item["status"] == ResolutionStatus.MISSING or item["value"] is None:
         why = _MISSING.get(str(item.get("missing_code")), Msg.MISSING_NOT_FOUND)
         return Threshold(
             value=None,
