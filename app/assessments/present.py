@@ -12,6 +12,7 @@ from typing import Any
 from app.assessments import engine
 from app.assessments.messages import render, render_optional
 from app.assessments.service.common import UnitInYear
+from app.assessments.service.criteria import ThresholdContext
 from app.assessments.service.evaluation import AssessmentEvaluation, Comparison, Gaps, IndicatorSide
 from app.core.http import Language
 
@@ -131,6 +132,17 @@ def revocation(value: engine.RevocationResult, language: Language) -> dict[str, 
     }
 
 
+def _context(value: ThresholdContext) -> dict[str, Any]:
+    return {
+        "as_of": value.as_of,
+        "region": value.region,
+        "region_reason": value.region_reason,
+        "classifications": list(value.classifications),
+        "commune_group": value.commune_group,
+        "province": value.province,
+    }
+
+
 def _criteria_set(value: engine.SetRef) -> dict[str, Any]:
     return {
         "id": value.id,
@@ -150,7 +162,7 @@ def evaluation(value: AssessmentEvaluation, language: Language) -> dict[str, Any
         "year": value.year,
         "kind": value.kind,
         "status": value.status,
-        "thresholds_context": dict(value.thresholds_context),
+        "thresholds_context": _context(value.thresholds_context),
         "criteria_set": _criteria_set(result.criteria_set),
         "summary": summary(result.summary, language),
         "title": title(result.title, language),

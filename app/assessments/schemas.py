@@ -333,6 +333,18 @@ class RevocationOutlook(BaseModel):
     note: str | None
 
 
+class ThresholdsContext(BaseModel):
+    """What picked the thresholds: the date the unit is read at, its region (and why), its
+    classifications and commune group, its province."""
+
+    as_of: date
+    region: str | None
+    region_reason: dict[str, Any] | None
+    classifications: list[str]
+    commune_group: int | None
+    province: dict[str, Any] | None
+
+
 class EvaluatedSet(BaseModel):
     id: uuid.UUID
     code: str
@@ -347,9 +359,7 @@ class Evaluation(BaseModel):
     year: int
     kind: AssessmentKind
     status: AssessmentStatus
-    thresholds_context: dict[str, Any] = Field(
-        description="What picked the thresholds: region, classifications, commune group."
-    )
+    thresholds_context: ThresholdsContext
     criteria_set: EvaluatedSet
     summary: Headline
     title: TitleOutlook

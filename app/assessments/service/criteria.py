@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -218,6 +219,26 @@ def _threshold(item: Mapping[str, Any]) -> Threshold | None:
     return Threshold(value=_number(item["value"]), reason=_threshold_reason(reason), source=reason)
 
 
+@dataclass(frozen=True, slots=True)
+class ThresholdContext:
+    """What picked the thresholds of a unit in a year, as the criteria feature reports it."""
+
+    as_of: str
+    region: str | None
+    region_reason: Mapping[str, Any] | None
+    classifications: tuple[str, ...]
+    commune_group: int | None
+    province: Mapping[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Each indicator's threshold for one unit and year, by indicator id, and their context."""
+
+    by_indicator: Mapping[uuid.UUID, Threshold]
+    context: ThresholdContext
+
+
 async def thresholds_for(
     session: AsyncSession,
     spec: SetSpec,
@@ -225,7 +246,7 @@ async def thresholds_for(
     year: int,
     as_of: date,
     loc: tuple[str, ...] = ("query",),
-) -> tuple[dict[uuid.UUID, Threshold], dict[str, Any]]:
+) -> Thresholds:
     """Each indicator's threshold for the unit that year, and what picked them (region, …)."""
     try:
         resolved = await resolve(session, spec.id, unit_id, year, as_of, "vi")
@@ -246,15 +267,15 @@ async def thresholds_for(
         threshold = _threshold(item)
         if indicator_id is not None and threshold is not None:
             out[indicator_id] = threshold
-    context = {
-        "as_of": resolved["as_of"],
-        "region": resolved["region"],
-        "region_reason": resolved["region_reason"],
-        "classifications": resolved["classifications"],
-        "commune_group": resolved["commune_group"],
-        "province": resolved["province"],
-    }
-    return out, context
+    context = ThresholdContext(
+        as_of=resolved["as_of"],
+        region=resolved["region"],
+        region_reason=resolved["region_reason"],
+        classifications=tuple(resolved["classifications"]),
+        commune_group=resolved["commune_group"],
+        province=resolved["province"],
+    )
+    return Thresholds(out, context)
 
 
 SubjectKey = tuple[uuid.UUID, int, date, uuid.UUID | None, frozenset[tuple[str, str]]]
@@ -262,7 +283,7 @@ SubjectKey = tuple[uuid.UUID, int, date, uuid.UUID | None, frozenset[tuple[str, 
 
 async def thresholds_for_many(
     session: AsyncSession, items: list[tuple[Any, SetSpec, UnitInYear, int]]
-) -> dict[Any, tuple[dict[uuid.UUID, Threshold], dict[str, Any]]]:
+) -> dict[Any, Thresholds]:
     """Thresholds for many (key, set, unit, year) at once, e.g. every commune of a province.
 
     The criteria feature resolves one unit at a time (five queries). What it reads to do so is
@@ -275,8 +296,8 @@ async def thresholds_for_many(
     own: dict[uuid.UUID, list[Any]] = {}
     for row in await units_repo.classifications_of(session, [unit.id for _, _, unit, _ in items]):
         own.setdefault(row["unit_id"], []).append(row)
-    cache: dict[SubjectKey, tuple[dict[uuid.UUID, Threshold], dict[str, Any]]] = {}
-    out: dict[Any, tuple[dict[uuid.UUID, Threshold], dict[str, Any]]] = {}
+    cache: dict[SubjectKey, Thresholds] = {}
+    out: dict[Any, Thresholds] = {}
     for key, spec, unit, year in items:
         held = frozenset(
             (str(c["kind"]), str(c["value"]))

@@ -50,7 +50,7 @@ class Loaded:
     spec: engine.SetSpec
     unit: UnitInYear
     thresholds: Mapping[uuid.UUID, engine.Threshold]
-    context: Mapping[str, Any]
+    context: criteria_port.ThresholdContext
     values: Mapping[uuid.UUID, engine.StoredValue]
     judgements: Mapping[uuid.UUID, engine.StoredJudgement]
     conditions: Mapping[str, engine.StoredCondition]
@@ -132,14 +132,14 @@ async def load_many(
     for row in rows:
         set_id = row["criteria_set_id"]
         unit = units[(row["unit_id"], row["year"])]
-        thresholds, context = thresholds_by_row[row["id"]]
+        resolved = thresholds_by_row[row["id"]]
         out.append(
             Loaded(
                 row=row,
                 spec=specs[set_id],
                 unit=unit,
-                thresholds=thresholds,
-                context=context,
+                thresholds=resolved.by_indicator,
+                context=resolved.context,
                 values=values.get(row["id"], {}),
                 judgements=judgements.get(row["id"], {}),
                 conditions=conditions.get(row["id"], {}),
@@ -168,7 +168,7 @@ class AssessmentEvaluation:
     year: int
     kind: AssessmentKind
     status: AssessmentStatus
-    thresholds_context: Mapping[str, Any]
+    thresholds_context: criteria_port.ThresholdContext
     result: engine.Evaluation
 
 
