@@ -29,6 +29,7 @@ from app.main import create_app
 from app.models.identity import Client, RoleAssignment, User
 from app.models.system import AuditRecord
 from app.seed import run_all
+from tests.contract import Contract, ContractHook
 from tests.dbutil import database_url_for_tests, recreate_database, tmp_dir
 
 TEST_PASSWORD = "Test-password-1"
@@ -177,16 +178,22 @@ class WriteLog:
         )
 
 
+@pytest.fixture(scope="session")
+def contract() -> ContractHook:
+    """Checks every JSON body the test clients receive against openapi/openapi.json."""
+    return ContractHook(Contract.load())
+
+
 @pytest.fixture
 async def client(
-    app: FastAPI, database: Database, write_log: WriteLog
+    app: FastAPI, database: Database, write_log: WriteLog, contract: ContractHook
 ) -> AsyncIterator[AsyncClient]:
     app.state.database = database
     transport = ASGITransport(app=app, raise_app_exceptions=False)
     async with AsyncClient(
         transport=transport,
         base_url="http://testserver",
-        event_hooks={"response": [write_log]},
+        event_hooks={"response": [write_log, contract]},
     ) as client:
         yield client
 
@@ -268,7 +275,11 @@ async def admin(make_principal: PrincipalFactory) -> TestPrincipal:
 
 @pytest.fixture
 async def admin_client(
-    app: FastAPI, client: AsyncClient, admin: TestPrincipal, write_log: WriteLog
+    app: FastAPI,
+    client: AsyncClient,
+    admin: TestPrincipal,
+    write_log: WriteLog,
+    contract: ContractHook,
 ) -> AsyncIterator[AsyncClient]:
     """A client acting as a system administrator: use it for every write in feature tests.
 
@@ -279,6 +290,6 @@ async def admin_client(
         transport=transport,
         base_url="http://testserver",
         headers=admin.headers,
-        event_hooks={"response": [write_log]},
+        event_hooks={"response": [write_log, contract]},
     ) as admin_client:
         yield admin_client

@@ -12,6 +12,11 @@ and condition values, then calls :func:`evaluate`. Rules (DOMAIN.md §2–4):
   prerequisites about titles held cannot be checked until recognitions are recorded;
 - revocation bands (18/2022/QĐ-TTg) are data of the set: a share of failing criteria, optionally
   with one of the set's key criteria among them.
+
+Results are frozen dataclasses. The engine writes no sentence: every reason it gives is a
+:class:`Message` (a key and its parameters), rendered in the caller's language at the edge
+(``app.assessments.messages``); text that is data (a reviewer's reasons, a note of the set)
+passes through as ``str``.
 """
 
 from __future__ import annotations
@@ -20,15 +25,87 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from app.models.assessments import (
+from app.models.enums import (
+    Comparator,
     ConditionStatus,
+    CriterionRule,
     CriterionStatus,
+    IndicatorKind,
     IndicatorStatus,
     Judgement,
+    PrerequisiteKind,
     PrerequisiteStatus,
 )
+
+# --- messages: what the engine says, without saying it in a language ------------------------------
+
+
+class Msg(StrEnum):
+    """The sentences of the evaluation; ``app.assessments.messages`` holds their wording."""
+
+    HEADLINE = "headline"
+    NO_VALUE = "no_value"
+    NO_JUDGEMENT = "no_judgement"
+    NO_THRESHOLD = "no_threshold"
+    YES_NO_THRESHOLD = "yes_no_threshold"
+    THRESHOLD_MISSING = "threshold_missing"  # why: one of the MISSING_* below
+    MISSING_LEFT_TO_PROVINCE = "missing_left_to_province"
+    MISSING_REGION_UNKNOWN = "missing_region_unknown"
+    MISSING_COMMUNE_GROUP_UNKNOWN = "missing_commune_group_unknown"
+    MISSING_NOT_FOUND = "missing_not_found"
+    THRESHOLD_DEFAULT = "threshold_default"
+    THRESHOLD_MATCHED = "threshold_matched"  # where
+    THRESHOLD_PROVINCE = "threshold_province"  # number, where
+    ITS_DECISION = "its_decision"  # a province's override whose decision is not recorded
+    WHERE = "where"  # params: the dimensions that matched (region, year, …)
+    RULE_ALL = "rule_all"
+    RULE_ANY = "rule_any"
+    RULE_AT_LEAST = "rule_at_least"
+    RULE_MET = "rule_met"
+    RULE_BASICALLY_MET = "rule_basically_met"
+    RULE_UNDETERMINED = "rule_undetermined"
+    RULE_NOT_MET = "rule_not_met"
+    CRITERION_BY_JUDGEMENT = "criterion_by_judgement"
+    CRITERION_WITHOUT_INDICATORS = "criterion_without_indicators"
+    CONDITION_LEFT_TO_PROVINCE = "condition_left_to_province"
+    CONDITION_NO_THRESHOLD = "condition_no_threshold"
+    CONDITION_BLOCKING = "condition_blocking"  # code, status
+    PREREQUISITE_TITLE = "prerequisite_title"
+    PREREQUISITE_INCOME_RATIO = "prerequisite_income_ratio"
+    PREREQUISITE_BY_REVIEWER = "prerequisite_by_reviewer"
+    NEEDS_TITLE = "needs_title"  # title
+    NEEDS_INCOME_RATIO = "needs_income_ratio"  # indicator, ratio, of_title
+    NEEDS_SMART_VILLAGES = "needs_smart_villages"  # min_count
+    NEEDS_OTHER = "needs_other"  # kind
+    WITH_NOTE = "with_note"  # text, note
+    REVOCATION_NEEDS_RECOGNITIONS = "revocation_needs_recognitions"
+    REVOCATION_NO_BANDS = "revocation_no_bands"
+    SET_WITHOUT_CRITERIA = "set_without_criteria"
+    CRITERIA_NOT_MET = "criteria_not_met"  # count, total
+    CRITERIA_UNDETERMINED = "criteria_undetermined"  # count, total
+    CRITERIA_BASICALLY_MET = "criteria_basically_met"  # count, total
+
+
+Param = str | int | float | bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A sentence to render: a key of :class:`Msg` and its parameters (themselves possibly
+    messages, e.g. a rule's label inside the rule's outcome)."""
+
+    key: Msg
+    params: Mapping[str, Param | Message | StrEnum] = field(default_factory=dict)
+
+
+# A reason is either a message of the engine or text that is data (a reviewer's reasons).
+Text = Message | str
+
+NO_VALUE = Message(Msg.NO_VALUE)
+NO_JUDGEMENT = Message(Msg.NO_JUDGEMENT)
 
 # --- the criteria snapshot (what the criteria feature tells us) ---------------------------------
 
@@ -39,8 +116,8 @@ class IndicatorSpec:
     code: str
     criterion_id: uuid.UUID
     name: str
-    kind: str  # number | boolean | judgement
-    comparator: str | None  # ge | le | eq
+    kind: IndicatorKind | str
+    comparator: Comparator | str | None
     unit: str | None = None
     value_min: float | None = None
     value_max: float | None = None
@@ -52,7 +129,7 @@ class CriterionSpec:
     id: uuid.UUID
     number: int
     name: str
-    rule: str  # all | any | at_least | judgement
+    rule: CriterionRule | str
     k: int | None = None
     group: str | None = None
     indicator_ids: tuple[uuid.UUID, ...] = ()
@@ -62,8 +139,8 @@ class CriterionSpec:
 class ConditionSpec:
     code: str
     name: str
-    kind: str  # number | boolean
-    comparator: str | None
+    kind: IndicatorKind | str  # number | boolean
+    comparator: Comparator | str | None
     threshold: float | bool | None
     unit: str | None = None
     left_to_province: bool = False
@@ -72,8 +149,8 @@ class ConditionSpec:
 
 @dataclass(frozen=True)
 class PrerequisiteSpec:
-    kind: str  # title | income_ratio | smart_village | outstanding_field | …
-    description: str
+    kind: PrerequisiteKind | str
+    description: Text
     data: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -110,7 +187,7 @@ class Threshold:
     """The threshold of one indicator for one unit and year, with the reason it applies."""
 
     value: float | bool | None
-    reason: str
+    reason: Text
     source: Mapping[str, Any] | None = None
 
 
@@ -148,6 +225,151 @@ class StoredCondition:
 # --- results ------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class IndicatorResult:
+    indicator_id: uuid.UUID
+    code: str
+    name: str
+    kind: str
+    unit: str | None
+    comparator: str | None
+    value: float | bool | str | None
+    threshold: float | bool | None
+    threshold_reason: Text | None
+    threshold_basis: Mapping[str, Any] | None
+    status: IndicatorStatus
+    reason: Text | None
+    distance: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class JudgementResult:
+    status: str
+    reason: str
+    judged_by: str | None
+    judged_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CriterionResult:
+    criterion_id: uuid.UUID
+    number: int
+    name: str
+    group: str | None
+    rule: str  # all | any | at_least_<k> | judgement
+    computed_status: CriterionStatus
+    status: CriterionStatus
+    reason: Text | None
+    judgement: JudgementResult | None
+    indicators: tuple[IndicatorResult, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionResult:
+    code: str
+    name: str
+    kind: str
+    comparator: str | None
+    threshold: float | bool | None
+    value: float | bool | None
+    status: ConditionStatus
+    reason: Text | None
+
+
+@dataclass(frozen=True, slots=True)
+class PrerequisiteResult:
+    kind: str
+    description: Text
+    data: Mapping[str, Any]
+    status: PrerequisiteStatus
+    reason: Text
+
+
+@dataclass(frozen=True, slots=True)
+class BandMatch:
+    min_failing_share: float
+    max_failing_share: float | None
+    requires_failing_criterion: tuple[int, ...]
+    key_criteria_failing: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RevocationResult:
+    bands_defined: bool
+    failing_criteria: tuple[int, ...]
+    failing_share: float
+    band: BandMatch | None
+    reason: Text
+    note: str | None
+    # Whether the unit holds the title: unknown until recognitions are recorded.
+    unit_holds_title: bool | None = None
+
+    @property
+    def falls_under_band(self) -> bool:
+        return self.band is not None
+
+
+@dataclass(frozen=True, slots=True)
+class SetRef:
+    id: uuid.UUID
+    code: str
+    title: str | None
+    criteria_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    criteria_total: int
+    criteria_met: int
+    criteria_basically_met: int
+    criteria_not_met: int
+    criteria_undetermined: int
+    indicators_total: int
+    indicators_met: int
+    indicators_missing: int
+
+    @property
+    def headline(self) -> Message:
+        """ "đạt N/M tiêu chí": the figure communes and districts report."""
+        return Message(Msg.HEADLINE, {"met": self.criteria_met, "total": self.criteria_total})
+
+
+@dataclass(frozen=True, slots=True)
+class TitleOutlook:
+    title: str | None
+    # False when something checkable fails; None when all that can be checked is met but a
+    # condition or prerequisite cannot be verified yet.
+    attainable: bool | None
+    blocking: tuple[Message, ...]
+    unverified: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    criteria_set: SetRef
+    summary: Summary
+    title: TitleOutlook
+    criteria: tuple[CriterionResult, ...]
+    conditions: tuple[ConditionResult, ...]
+    prerequisites: tuple[PrerequisiteResult, ...]
+    revocation: RevocationResult
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """A criterion that is not met, with the indicators that are not."""
+
+    criterion_id: uuid.UUID
+    number: int
+    name: str
+    status: CriterionStatus
+    reason: Text | None
+    indicators: tuple[IndicatorResult, ...]
+
+
+# --- rules --------------------------------------------------------------------------------------
+
+
 def value_of(stored: StoredValue | None) -> float | bool | str | None:
     if stored is None:
         return None
@@ -159,239 +381,257 @@ def value_of(stored: StoredValue | None) -> float | bool | str | None:
 
 
 def _compare(comparator: str | None, value: float | bool, threshold: float | bool) -> bool:
-    if comparator == "le":
+    if comparator == Comparator.LE:
         return float(value) <= float(threshold)
-    if comparator == "eq":
+    if comparator == Comparator.EQ:
         return value == threshold
     return float(value) >= float(threshold)
 
 
 def _distance(comparator: str | None, value: float, threshold: float) -> float:
-    if comparator == "le":
+    if comparator == Comparator.LE:
         return round(value - threshold, 10)
-    if comparator == "eq":
+    if comparator == Comparator.EQ:
         return round(abs(value - threshold), 10)
     return round(threshold - value, 10)
 
 
+_JUDGED = {
+    Judgement.MET: IndicatorStatus.MET,
+    Judgement.BASICALLY_MET: IndicatorStatus.BASICALLY_MET,
+}
+_NO_THRESHOLD = Message(Msg.NO_THRESHOLD)
+_YES_NO = Message(Msg.YES_NO_THRESHOLD)
+
+
 def evaluate_indicator(
     spec: IndicatorSpec, stored: StoredValue | None, threshold: Threshold | None
-) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "indicator_id": spec.id,
-        "code": spec.code,
-        "name": spec.name,
-        "kind": spec.kind,
-        "unit": spec.unit,
-        "comparator": spec.comparator,
-        "value": value_of(stored),
-        "threshold": threshold.value if threshold is not None else None,
-        "threshold_reason": threshold.reason if threshold is not None else None,
-        "status": IndicatorStatus.MISSING,
-        "reason": None,
-        "distance": None,
-    }
-    if spec.kind == "judgement":
+) -> IndicatorResult:
+    value = value_of(stored)
+    limit = threshold.value if threshold is not None else None
+    limit_reason = threshold.reason if threshold is not None else None
+    basis = dict(threshold.source) if threshold is not None and threshold.source else None
+    status = IndicatorStatus.MISSING
+    reason: Text | None = None
+    distance: float | None = None
+    if spec.kind == IndicatorKind.JUDGEMENT:
         if stored is None or stored.judgement is None:
-            out["reason"] = "No judgement recorded."
-            return out
-        out["status"] = {
-            Judgement.MET: IndicatorStatus.MET,
-            Judgement.BASICALLY_MET: IndicatorStatus.BASICALLY_MET,
-        }.get(Judgement(stored.judgement), IndicatorStatus.NOT_MET)
-        out["reason"] = stored.judgement_reason
-        return out
-    if spec.kind == "boolean":
+            reason = NO_JUDGEMENT
+        else:
+            status = _JUDGED.get(Judgement(stored.judgement), IndicatorStatus.NOT_MET)
+            reason = stored.judgement_reason
+    elif spec.kind == IndicatorKind.BOOLEAN:
         if stored is None or stored.value_bool is None:
-            out["reason"] = "No value recorded."
-            return out
-        # A yes/no fact is met by "yes" unless the set states another expected answer.
-        expected = (
-            threshold.value if threshold is not None and threshold.value is not None else True
-        )
-        if threshold is None or threshold.value is None:
-            out["threshold"] = True
-            out["threshold_reason"] = "yes/no indicator: met when the answer is yes"
-        met = stored.value_bool == bool(expected)
-        out["status"] = IndicatorStatus.MET if met else IndicatorStatus.NOT_MET
-        return out
-    if stored is None or stored.value_number is None:
-        out["reason"] = "No value recorded."
-        return out
-    if threshold is None or threshold.value is None or isinstance(threshold.value, bool):
-        out["status"] = IndicatorStatus.UNDETERMINED
-        out["reason"] = (
-            threshold.reason
-            if threshold is not None
-            else "No threshold applies to this unit and year (the set leaves it unspecified)."
-        )
-        return out
-    met = _compare(spec.comparator, stored.value_number, threshold.value)
-    out["status"] = IndicatorStatus.MET if met else IndicatorStatus.NOT_MET
-    if not met:
-        out["distance"] = _distance(spec.comparator, stored.value_number, float(threshold.value))
-    return out
+            reason = NO_VALUE
+        else:
+            # A yes/no fact is met by "yes" unless the set states another expected answer.
+            if limit is None:
+                limit, limit_reason = True, _YES_NO
+            met = stored.value_bool == bool(limit)
+            status = IndicatorStatus.MET if met else IndicatorStatus.NOT_MET
+    elif stored is None or stored.value_number is None:
+        reason = NO_VALUE
+    elif threshold is None or limit is None or isinstance(limit, bool):
+        status = IndicatorStatus.UNDETERMINED
+        reason = threshold.reason if threshold is not None else _NO_THRESHOLD
+    else:
+        met = _compare(spec.comparator, stored.value_number, limit)
+        status = IndicatorStatus.MET if met else IndicatorStatus.NOT_MET
+        if not met:
+            distance = _distance(spec.comparator, stored.value_number, float(limit))
+    return IndicatorResult(
+        indicator_id=spec.id,
+        code=spec.code,
+        name=spec.name,
+        kind=str(spec.kind),
+        unit=spec.unit,
+        comparator=str(spec.comparator) if spec.comparator is not None else None,
+        value=value,
+        threshold=limit,
+        threshold_reason=limit_reason,
+        threshold_basis=basis,
+        status=status,
+        reason=reason,
+        distance=distance,
+    )
 
 
-def _rule_status(rule: str, k: int | None, statuses: Sequence[str]) -> tuple[str, str]:
+def _rule_status(
+    rule: str, k: int | None, statuses: Sequence[str]
+) -> tuple[CriterionStatus, Message]:
     total = len(statuses)
     met = sum(1 for s in statuses if s == IndicatorStatus.MET)
     basically = sum(1 for s in statuses if s == IndicatorStatus.BASICALLY_MET)
     unknown = sum(1 for s in statuses if s == IndicatorStatus.UNDETERMINED)
-    if rule == "any":
-        need, label = 1, "any indicator"
-    elif rule == "at_least":
+    if rule == CriterionRule.ANY:
+        need, label = 1, Message(Msg.RULE_ANY)
+    elif rule == CriterionRule.AT_LEAST:
         need = k if k is not None else total
-        label = f"at least {need} of {total} indicators"
+        label = Message(Msg.RULE_AT_LEAST, {"need": need, "total": total})
     else:
-        need, label = total, f"all {total} indicators"
+        need, label = total, Message(Msg.RULE_ALL, {"total": total})
+    params: dict[str, Param | Message] = {
+        "met": met,
+        "total": total,
+        "basically": basically,
+        "unknown": unknown,
+        "rule": label,
+    }
     if met >= need:
-        return CriterionStatus.MET, f"{met}/{total} indicators met ({label} required)."
+        return CriterionStatus.MET, Message(Msg.RULE_MET, params)
     if met + basically >= need:
-        return (
-            CriterionStatus.BASICALLY_MET,
-            f"{met}/{total} met and {basically} basically met by recorded judgements "
-            f"({label} required).",
-        )
+        return CriterionStatus.BASICALLY_MET, Message(Msg.RULE_BASICALLY_MET, params)
     if met + basically + unknown >= need:
-        return (
-            CriterionStatus.UNDETERMINED,
-            f"{met}/{total} met; {unknown} cannot be decided without a threshold ({label} "
-            "required).",
-        )
-    return CriterionStatus.NOT_MET, f"{met}/{total} indicators met ({label} required)."
+        return CriterionStatus.UNDETERMINED, Message(Msg.RULE_UNDETERMINED, params)
+    return CriterionStatus.NOT_MET, Message(Msg.RULE_NOT_MET, params)
 
 
 def evaluate_criterion(
     spec: CriterionSpec,
-    indicators: Sequence[dict[str, Any]],
+    indicators: Sequence[IndicatorResult],
     judgement: StoredJudgement | None,
-) -> dict[str, Any]:
-    statuses = [str(item["status"]) for item in indicators]
-    if spec.rule == "judgement":
-        computed: str = CriterionStatus.UNDETERMINED
-        reason = "The set leaves this criterion to a reviewer's judgement."
-    elif not statuses:
+) -> CriterionResult:
+    computed: CriterionStatus
+    reason: Text
+    if spec.rule == CriterionRule.JUDGEMENT:
+        computed, reason = CriterionStatus.UNDETERMINED, Message(Msg.CRITERION_BY_JUDGEMENT)
+    elif not indicators:
         computed = CriterionStatus.UNDETERMINED
-        reason = "The set defines no indicators for this criterion: a reviewer must judge it."
+        reason = Message(Msg.CRITERION_WITHOUT_INDICATORS)
     else:
-        computed, reason = _rule_status(spec.rule, spec.k, statuses)
-    out: dict[str, Any] = {
-        "criterion_id": spec.id,
-        "number": spec.number,
-        "name": spec.name,
-        "group": spec.group,
-        "rule": spec.rule if spec.rule != "at_least" else f"at_least_{spec.k}",
-        "computed_status": computed,
-        "status": computed,
-        "reason": reason,
-        "judgement": None,
-        "indicators": list(indicators),
-    }
+        computed, reason = _rule_status(spec.rule, spec.k, [i.status for i in indicators])
+    status = computed
+    judged: JudgementResult | None = None
     if judgement is not None:
-        out["status"] = judgement.status
-        out["reason"] = judgement.reason
-        out["judgement"] = {
-            "status": judgement.status,
-            "reason": judgement.reason,
-            "judged_by": judgement.judged_by_name,
-            "judged_at": judgement.judged_at,
-        }
-    return out
+        status = CriterionStatus(judgement.status)
+        reason = judgement.reason
+        judged = JudgementResult(
+            status=judgement.status,
+            reason=judgement.reason,
+            judged_by=judgement.judged_by_name,
+            judged_at=judgement.judged_at,
+        )
+    return CriterionResult(
+        criterion_id=spec.id,
+        number=spec.number,
+        name=spec.name,
+        group=spec.group,
+        rule=str(spec.rule) if spec.rule != CriterionRule.AT_LEAST else f"at_least_{spec.k}",
+        computed_status=computed,
+        status=status,
+        reason=reason,
+        judgement=judged,
+        indicators=tuple(indicators),
+    )
 
 
-def evaluate_condition(spec: ConditionSpec, stored: StoredCondition | None) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "code": spec.code,
-        "name": spec.name,
-        "kind": spec.kind,
-        "comparator": spec.comparator,
-        "threshold": spec.threshold,
-        "value": None,
-        "status": ConditionStatus.MISSING,
-        "reason": spec.note,
-    }
+def evaluate_condition(spec: ConditionSpec, stored: StoredCondition | None) -> ConditionResult:
+    def result(
+        status: ConditionStatus, reason: Text | None, value: float | bool | None
+    ) -> ConditionResult:
+        return ConditionResult(
+            code=spec.code,
+            name=spec.name,
+            kind=str(spec.kind),
+            comparator=str(spec.comparator) if spec.comparator is not None else None,
+            threshold=spec.threshold,
+            value=value,
+            status=status,
+            reason=reason,
+        )
+
     if stored is None or (stored.value_number is None and stored.value_bool is None):
-        out["reason"] = "No value recorded."
-        return out
+        return result(ConditionStatus.MISSING, NO_VALUE, None)
     value: float | bool = (
         stored.value_bool if stored.value_bool is not None else float(stored.value_number or 0)
     )
-    out["value"] = value
     threshold = spec.threshold
-    if threshold is None and spec.kind == "boolean":
+    if threshold is None and spec.kind == IndicatorKind.BOOLEAN:
         threshold = True
     if threshold is None:
-        out["status"] = ConditionStatus.UNVERIFIED
-        out["reason"] = (
-            "The required rate is not configured for this set (left to the province)."
-            if spec.left_to_province
-            else "The set states no threshold for this condition."
+        why = (
+            Msg.CONDITION_LEFT_TO_PROVINCE if spec.left_to_province else Msg.CONDITION_NO_THRESHOLD
         )
-        return out
-    if spec.kind == "boolean" or isinstance(threshold, bool):
+        return result(ConditionStatus.UNVERIFIED, Message(why), value)
+    if spec.kind == IndicatorKind.BOOLEAN or isinstance(threshold, bool):
         met = bool(value) == bool(threshold)
     else:
         met = _compare(spec.comparator, float(value), float(threshold))
-    out["status"] = ConditionStatus.MET if met else ConditionStatus.NOT_MET
-    return out
+    return result(ConditionStatus.MET if met else ConditionStatus.NOT_MET, spec.note, value)
 
 
-def evaluate_prerequisite(spec: PrerequisiteSpec) -> dict[str, Any]:
-    if spec.kind == "title":
-        reason = "Titles held cannot be checked until recognitions are recorded on the platform."
-    elif spec.kind == "income_ratio":
-        reason = (
-            "Needs the income threshold of the other title that applies at the same time; "
-            "checked by the reviewer until recognitions and that set are linked."
-        )
-    else:
-        reason = "Specified by the province; checked by the reviewer."
-    return {
-        "kind": spec.kind,
-        "description": spec.description,
-        "data": dict(spec.data),
-        "status": PrerequisiteStatus.UNVERIFIED,
-        "reason": reason,
-    }
+_PREREQUISITE_REASONS: dict[str, Message] = {
+    PrerequisiteKind.TITLE: Message(Msg.PREREQUISITE_TITLE),
+    PrerequisiteKind.INCOME_RATIO: Message(Msg.PREREQUISITE_INCOME_RATIO),
+}
+_BY_REVIEWER = Message(Msg.PREREQUISITE_BY_REVIEWER)
+
+
+def evaluate_prerequisite(spec: PrerequisiteSpec) -> PrerequisiteResult:
+    return PrerequisiteResult(
+        kind=str(spec.kind),
+        description=spec.description,
+        data=dict(spec.data),
+        status=PrerequisiteStatus.UNVERIFIED,
+        reason=_PREREQUISITE_REASONS.get(str(spec.kind), _BY_REVIEWER),
+    )
 
 
 def evaluate_revocation(
-    bands: Sequence[RevocationBand], criteria: Sequence[dict[str, Any]], note: str | None
-) -> dict[str, Any]:
+    bands: Sequence[RevocationBand], criteria: Sequence[CriterionResult], note: str | None
+) -> RevocationResult:
     total = len(criteria)
-    failing = [c["number"] for c in criteria if c["status"] == CriterionStatus.NOT_MET]
+    failing = tuple(c.number for c in criteria if c.status == CriterionStatus.NOT_MET)
     share = round(len(failing) / total, 4) if total else 0.0
-    matched: dict[str, Any] | None = None
+    matched: BandMatch | None = None
     for band in bands:
         if share < band.min_failing_share:
             continue
         if band.max_failing_share is not None and share >= band.max_failing_share:
             continue
-        key = [n for n in failing if n in band.requires_failing_criterion]
+        key = tuple(n for n in failing if n in band.requires_failing_criterion)
         if band.requires_failing_criterion and not key:
             continue
-        matched = {
-            "min_failing_share": band.min_failing_share,
-            "max_failing_share": band.max_failing_share,
-            "requires_failing_criterion": list(band.requires_failing_criterion),
-            "key_criteria_failing": key,
-        }
+        matched = BandMatch(
+            min_failing_share=band.min_failing_share,
+            max_failing_share=band.max_failing_share,
+            requires_failing_criterion=band.requires_failing_criterion,
+            key_criteria_failing=key,
+        )
         break
-    return {
-        "bands_defined": bool(bands),
-        "failing_criteria": failing,
-        "failing_share": share,
-        "falls_under_band": matched is not None,
-        "band": matched,
-        "unit_holds_title": None,
-        "reason": (
-            "Applies only if the unit holds the title; recognitions are not recorded yet."
-            if bands
-            else "The set defines no revocation bands."
-        ),
-        "note": note,
-    }
+    return RevocationResult(
+        bands_defined=bool(bands),
+        failing_criteria=failing,
+        failing_share=share,
+        band=matched,
+        reason=Message(Msg.REVOCATION_NEEDS_RECOGNITIONS if bands else Msg.REVOCATION_NO_BANDS),
+        note=note,
+    )
+
+
+def _blocking(
+    total: int, counts: Mapping[CriterionStatus, int], conditions: Sequence[ConditionResult]
+) -> list[Message]:
+    """What keeps the title out of reach. A title needs every criterion met (18/2022/QĐ-TTg
+    art. 4); not met, undetermined and only basically met are counted apart, so that the
+    sentence says which of them it is."""
+    if total == 0:
+        return [Message(Msg.SET_WITHOUT_CRITERIA)]
+    out = [
+        Message(key, {"count": counts[status], "total": total})
+        for status, key in (
+            (CriterionStatus.NOT_MET, Msg.CRITERIA_NOT_MET),
+            (CriterionStatus.UNDETERMINED, Msg.CRITERIA_UNDETERMINED),
+            (CriterionStatus.BASICALLY_MET, Msg.CRITERIA_BASICALLY_MET),
+        )
+        if counts[status]
+    ]
+    out.extend(
+        Message(Msg.CONDITION_BLOCKING, {"code": c.code, "status": c.status})
+        for c in conditions
+        if c.status in (ConditionStatus.NOT_MET, ConditionStatus.MISSING)
+    )
+    return out
 
 
 def evaluate(
@@ -400,32 +640,26 @@ def evaluate(
     values: Mapping[uuid.UUID, StoredValue],
     judgements: Mapping[uuid.UUID, StoredJudgement],
     conditions: Mapping[str, StoredCondition],
-) -> dict[str, Any]:
-    indicator_results: dict[uuid.UUID, dict[str, Any]] = {
+) -> Evaluation:
+    indicator_results = {
         ind.id: evaluate_indicator(ind, values.get(ind.id), thresholds.get(ind.id))
         for ind in spec.indicators
     }
-    criteria = [
+    criteria = tuple(
         evaluate_criterion(c, [indicator_results[i] for i in c.indicator_ids], judgements.get(c.id))
         for c in spec.criteria
-    ]
-    counts = {status.value: 0 for status in CriterionStatus}
+    )
+    counts = dict.fromkeys(CriterionStatus, 0)
     for criterion in criteria:
-        counts[str(criterion["status"])] += 1
+        counts[criterion.status] += 1
     total = len(criteria)
-    condition_results = [evaluate_condition(c, conditions.get(c.code)) for c in spec.conditions]
-    prerequisite_results = [evaluate_prerequisite(p) for p in spec.prerequisites]
-    all_met = total > 0 and counts[CriterionStatus.MET] == total
-    blocking: list[str] = []
-    if total == 0:
-        blocking.append("The set has no criteria.")
-    elif not all_met:
-        blocking.append(f"{total - counts[CriterionStatus.MET]} of {total} criteria not met.")
-    for cond in condition_results:
-        if cond["status"] in (ConditionStatus.NOT_MET, ConditionStatus.MISSING):
-            blocking.append(f"Condition {cond['code']}: {cond['status']}.")
-    unverified = [c["code"] for c in condition_results if c["status"] == ConditionStatus.UNVERIFIED]
-    unverified += [p["kind"] for p in prerequisite_results]
+    condition_results = tuple(
+        evaluate_condition(c, conditions.get(c.code)) for c in spec.conditions
+    )
+    prerequisite_results = tuple(evaluate_prerequisite(p) for p in spec.prerequisites)
+    blocking = _blocking(total, counts, condition_results)
+    unverified = [c.code for c in condition_results if c.status == ConditionStatus.UNVERIFIED]
+    unverified += [p.kind for p in prerequisite_results]
     attainable: bool | None
     if blocking:
         attainable = False
@@ -433,73 +667,48 @@ def evaluate(
         attainable = None
     else:
         attainable = True
-    met = counts[CriterionStatus.MET]
-    return {
-        "criteria_set": {
-            "id": spec.id,
-            "code": spec.code,
-            "title": spec.title,
-            "criteria_count": total,
-        },
-        "summary": {
-            "criteria_total": total,
-            "criteria_met": met,
-            "criteria_basically_met": counts[CriterionStatus.BASICALLY_MET],
-            "criteria_not_met": counts[CriterionStatus.NOT_MET],
-            "criteria_undetermined": counts[CriterionStatus.UNDETERMINED],
-            "headline": f"đạt {met}/{total} tiêu chí",
-            "indicators_total": len(spec.indicators),
-            "indicators_met": sum(
-                1 for r in indicator_results.values() if r["status"] == IndicatorStatus.MET
+    return Evaluation(
+        criteria_set=SetRef(id=spec.id, code=spec.code, title=spec.title, criteria_count=total),
+        summary=Summary(
+            criteria_total=total,
+            criteria_met=counts[CriterionStatus.MET],
+            criteria_basically_met=counts[CriterionStatus.BASICALLY_MET],
+            criteria_not_met=counts[CriterionStatus.NOT_MET],
+            criteria_undetermined=counts[CriterionStatus.UNDETERMINED],
+            indicators_total=len(spec.indicators),
+            indicators_met=sum(
+                1 for r in indicator_results.values() if r.status == IndicatorStatus.MET
             ),
-            "indicators_missing": sum(
-                1 for r in indicator_results.values() if r["status"] == IndicatorStatus.MISSING
+            indicators_missing=sum(
+                1 for r in indicator_results.values() if r.status == IndicatorStatus.MISSING
             ),
-        },
-        "title": {
-            "title": spec.title,
-            "attainable": attainable,
-            "blocking": blocking,
-            "unverified": unverified,
-        },
-        "criteria": criteria,
-        "conditions": condition_results,
-        "prerequisites": prerequisite_results,
-        "revocation": evaluate_revocation(spec.revocation_bands, criteria, spec.revocation_note),
-    }
+        ),
+        title=TitleOutlook(
+            title=spec.title,
+            attainable=attainable,
+            blocking=tuple(blocking),
+            unverified=tuple(unverified),
+        ),
+        criteria=criteria,
+        conditions=condition_results,
+        prerequisites=prerequisite_results,
+        revocation=evaluate_revocation(spec.revocation_bands, criteria, spec.revocation_note),
+    )
 
 
-def gaps(evaluation: Mapping[str, Any]) -> list[dict[str, Any]]:
+def gaps(evaluation: Evaluation) -> tuple[Gap, ...]:
     """What stands between the unit and the title, ordered by criterion number."""
-    out: list[dict[str, Any]] = []
-    for criterion in evaluation["criteria"]:
-        if criterion["status"] == CriterionStatus.MET:
-            continue
-        missing = [
-            {
-                "indicator_id": ind["indicator_id"],
-                "code": ind["code"],
-                "name": ind["name"],
-                "status": ind["status"],
-                "value": ind["value"],
-                "threshold": ind["threshold"],
-                "comparator": ind["comparator"],
-                "unit": ind["unit"],
-                "distance": ind["distance"],
-                "reason": ind["reason"],
-            }
-            for ind in criterion["indicators"]
-            if ind["status"] != IndicatorStatus.MET
-        ]
-        out.append(
-            {
-                "criterion_id": criterion["criterion_id"],
-                "number": criterion["number"],
-                "name": criterion["name"],
-                "status": criterion["status"],
-                "reason": criterion["reason"],
-                "indicators": missing,
-            }
+    out = [
+        Gap(
+            criterion_id=criterion.criterion_id,
+            number=criterion.number,
+            name=criterion.name,
+            status=criterion.status,
+            reason=criterion.reason,
+            indicators=tuple(i for i in criterion.indicators if i.status != IndicatorStatus.MET),
         )
-    out.sort(key=lambda item: item["number"])
-    return out
+        for criterion in evaluation.criteria
+        if criterion.status != CriterionStatus.MET
+    ]
+    out.sort(key=lambda item: item.number)
+    return tuple(out)

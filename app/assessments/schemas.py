@@ -1,7 +1,8 @@
 """Request and response bodies of the assessments feature.
 
-Hot responses (evaluation, gaps, comparisons) are built as plain dicts and sent with orjson; the
-models below document them in OpenAPI and validate what clients send.
+Hot responses (evaluation, gaps, comparisons) are rendered from the engine's typed results as
+plain dicts (``app.assessments.present``) and sent with orjson; the models below document them
+in OpenAPI (the suite checks every body against the document) and validate what clients send.
 """
 
 from __future__ import annotations
@@ -21,14 +22,16 @@ from pydantic import (
     model_validator,
 )
 
-from app.models.assessments import (
+from app.models.enums import (
     AssessmentKind,
     AssessmentStatus,
     ConditionStatus,
     CriterionStatus,
+    Direction,
     ImportJobStatus,
     IndicatorStatus,
     Judgement,
+    PrerequisiteStatus,
 )
 
 Year = Annotated[int, Field(ge=2000, le=2100, description="The year assessed.")]
@@ -192,7 +195,9 @@ class Headline(BaseModel):
     criteria_basically_met: int
     criteria_not_met: int
     criteria_undetermined: int
-    headline: str = Field(description='e.g. "đạt 17/19 tiêu chí".')
+    headline: str = Field(
+        description='"đạt 17/19 tiêu chí" (vi), "17/19 criteria met" (en): by Accept-Language.'
+    )
     indicators_total: int
     indicators_met: int
     indicators_missing: int
@@ -204,8 +209,11 @@ class TitleOutlook(BaseModel):
         description="false when something checkable fails; null when all that can be checked "
         "is met but a prerequisite or condition cannot be verified yet."
     )
-    blocking: list[str]
-    unverified: list[str]
+    blocking: list[str] = Field(
+        description="Why the title is out of reach, in the language of Accept-Language: "
+        "criteria not met, undetermined and only basically met are counted apart."
+    )
+    unverified: list[str] = Field(description="Codes of conditions and prerequisites.")
 
 
 class EvaluationSummary(BaseModel):
@@ -264,16 +272,25 @@ class IndicatorResult(BaseModel):
     distance: float | None = Field(description="How far a number is from its threshold.")
 
 
+class CriterionJudgement(BaseModel):
+    """A reviewer's judgement of the whole criterion, which decides its status."""
+
+    status: Judgement
+    reason: str
+    judged_by: str | None
+    judged_at: datetime | None
+
+
 class CriterionResult(BaseModel):
     criterion_id: uuid.UUID
     number: int
     name: str
     group: str | None
-    rule: str
-    computed_status: CriterionStatus
-    status: CriterionStatus
-    reason: str | None
-    judgement: dict[str, Any] | None
+    rule: str = Field(description="all, any, at_least_<k> or judgement.")
+    computed_status: CriterionStatus = Field(description="From the indicators alone.")
+    status: CriterionStatus = Field(description="The judgement's status where one is recorded.")
+    reason: str | None = Field(description="In the language of Accept-Language.")
+    judgement: CriterionJudgement | None
     indicators: list[IndicatorResult]
 
 
@@ -288,6 +305,53 @@ class ConditionResult(BaseModel):
     reason: str | None
 
 
+class PrerequisiteResult(BaseModel):
+    kind: str
+    description: str = Field(description="In the language of Accept-Language.")
+    data: dict[str, Any] = Field(description="The prerequisite as the set states it.")
+    status: PrerequisiteStatus
+    reason: str
+
+
+class RevocationBandMatch(BaseModel):
+    min_failing_share: float
+    max_failing_share: float | None
+    requires_failing_criterion: list[int]
+    key_criteria_failing: list[int]
+
+
+class RevocationOutlook(BaseModel):
+    """Whether the failing criteria fall under a revocation band of the set (18/2022/QĐ-TTg)."""
+
+    bands_defined: bool
+    failing_criteria: list[int]
+    failing_share: float
+    falls_under_band: bool
+    band: RevocationBandMatch | None
+    unit_holds_title: bool | None = Field(description="null until recognitions are recorded.")
+    reason: str
+    note: str | None
+
+
+class ThresholdsContext(BaseModel):
+    """What picked the thresholds: the date the unit is read at, its region (and why), its
+    classifications and commune group, its province."""
+
+    as_of: date
+    region: str | None
+    region_reason: dict[str, Any] | None
+    classifications: list[str]
+    commune_group: int | None
+    province: dict[str, Any] | None
+
+
+class EvaluatedSet(BaseModel):
+    id: uuid.UUID
+    code: str
+    title: str | None
+    criteria_count: int
+
+
 class Evaluation(BaseModel):
     assessment_id: uuid.UUID
     revision: int
@@ -295,16 +359,27 @@ class Evaluation(BaseModel):
     year: int
     kind: AssessmentKind
     status: AssessmentStatus
-    thresholds_context: dict[str, Any] = Field(
-        description="What picked the thresholds: region, classifications, commune group."
-    )
-    criteria_set: dict[str, Any]
+    thresholds_context: ThresholdsContext
+    criteria_set: EvaluatedSet
     summary: Headline
     title: TitleOutlook
     criteria: list[CriterionResult]
     conditions: list[ConditionResult]
-    prerequisites: list[dict[str, Any]]
-    revocation: dict[str, Any]
+    prerequisites: list[PrerequisiteResult]
+    revocation: RevocationOutlook
+
+
+class GapIndicator(BaseModel):
+    indicator_id: uuid.UUID
+    code: str
+    name: str
+    status: IndicatorStatus
+    value: bool | float | str | None
+    threshold: bool | float | None
+    comparator: str | None
+    unit: str | None
+    distance: float | None = Field(description="How far a number is from its threshold.")
+    reason: str | None
 
 
 class Gap(BaseModel):
@@ -313,7 +388,7 @@ class Gap(BaseModel):
     name: str
     status: CriterionStatus
     reason: str | None
-    indicators: list[dict[str, Any]]
+    indicators: list[GapIndicator] = Field(description="The indicators that are not met.")
 
 
 class Gaps(BaseModel):
@@ -322,7 +397,18 @@ class Gaps(BaseModel):
     summary: Headline
     criteria: list[Gap]
     conditions: list[ConditionResult]
-    prerequisites: list[dict[str, Any]]
+    prerequisites: list[PrerequisiteResult]
+
+
+class IndicatorSide(BaseModel):
+    value: bool | float | str | None
+    status: IndicatorStatus
+
+
+class IndicatorChange(BaseModel):
+    code: str
+    a: IndicatorSide | None
+    b: IndicatorSide | None
 
 
 class CriterionChange(BaseModel):
@@ -331,15 +417,26 @@ class CriterionChange(BaseModel):
     a: CriterionStatus | None
     b: CriterionStatus | None
     changed: bool
-    direction: str = Field(description="improved, worsened, changed or unchanged.")
-    indicators: list[dict[str, Any]]
+    direction: Direction
+    indicators: list[IndicatorChange] = Field(
+        description="Indicators whose value or status differs."
+    )
+
+
+class ComparisonSide(BaseModel):
+    assessment_id: uuid.UUID
+    year: int
+    kind: AssessmentKind
+    status: AssessmentStatus
+    criteria_set: EvaluatedSet
+    summary: Headline
 
 
 class Comparison(BaseModel):
     unit: UnitRef
     same_criteria_set: bool
-    a: dict[str, Any]
-    b: dict[str, Any]
+    a: ComparisonSide
+    b: ComparisonSide
     criteria: list[CriterionChange]
     changed: int
 

@@ -22,13 +22,19 @@ from pydantic import (
     model_validator,
 )
 
-from app.models.enums import Region, Title, UnitLevel
+from app.models.enums import (
+    Comparator,
+    Confidence,
+    CriterionRule,
+    IndicatorKind,
+    PrerequisiteKind,
+    Region,
+    Title,
+    UnitLevel,
+)
 
 FORMAT: Literal["ntm.criteria-set/1"] = "ntm.criteria-set/1"
 
-Confidence = Literal["high", "medium", "low"]
-IndicatorKind = Literal["number", "boolean", "judgement"]
-Comparator = Literal["ge", "le", "eq"]
 ThresholdClassification = Literal["especially_difficult", "safe_zone"]
 Number = StrictInt | StrictFloat
 Value = StrictBool | StrictInt | StrictFloat
@@ -116,21 +122,21 @@ class Group(DocModel):
 
 
 class RuleAll(DocModel):
-    kind: Literal["all"]
+    kind: Literal[CriterionRule.ALL]
 
 
 class RuleAny(DocModel):
-    kind: Literal["any"]
+    kind: Literal[CriterionRule.ANY]
 
 
 class RuleJudgement(DocModel):
     """The appraiser assesses the criterion as a whole (its indicators are not all known)."""
 
-    kind: Literal["judgement"]
+    kind: Literal[CriterionRule.JUDGEMENT]
 
 
 class RuleAtLeast(DocModel):
-    kind: Literal["at_least"]
+    kind: Literal[CriterionRule.AT_LEAST]
     k: Annotated[StrictInt, Field(ge=1, le=1000)]
 
 
@@ -175,7 +181,7 @@ class CriterionDocument(DocModel):
     number: Annotated[StrictInt, Field(ge=1, le=1000)]
     group: Annotated[str, Field(min_length=1, max_length=20)] | None = None
     name: Name
-    rule: Rule = Field(default_factory=lambda: RuleAll(kind="all"))
+    rule: Rule = Field(default_factory=lambda: RuleAll(kind=CriterionRule.ALL))
     source: SourceRef | None = None
     confidence: Confidence | None = None
     note: Text | None = None
@@ -206,30 +212,30 @@ class _Prerequisite(DocModel):
 
 
 class TitlePrerequisite(_Prerequisite):
-    kind: Literal["title"]
+    kind: Literal[PrerequisiteKind.TITLE]
     title: Title
 
 
 class IncomeRatioPrerequisite(_Prerequisite):
     """Income at least ``ratio`` times the threshold of ``indicator`` for ``of_title``."""
 
-    kind: Literal["income_ratio"]
+    kind: Literal[PrerequisiteKind.INCOME_RATIO]
     indicator: Annotated[str, Field(min_length=1, max_length=20)]
     of_title: Title
     ratio: Annotated[Number, Field(gt=0, le=100)]
 
 
 class SmartVillagePrerequisite(_Prerequisite):
-    kind: Literal["smart_village"]
+    kind: Literal[PrerequisiteKind.SMART_VILLAGE]
     min_count: Annotated[StrictInt, Field(ge=1, le=1000)]
 
 
 class OutstandingFieldPrerequisite(_Prerequisite):
-    kind: Literal["outstanding_field"]
+    kind: Literal[PrerequisiteKind.OUTSTANDING_FIELD]
 
 
 class SubunitsWithTitlePrerequisite(_Prerequisite):
-    kind: Literal["subunits_with_title"]
+    kind: Literal[PrerequisiteKind.SUBUNITS_WITH_TITLE]
     level: UnitLevel
     title: Title
     share: Annotated[Number, Field(gt=0, le=1)]

@@ -121,7 +121,10 @@ async def list_criteria_sets(
     response_model=CriteriaSetOut,
     status_code=201,
     summary="Create a draft criteria set from a whole document",
-    responses={200: {"description": "The same id and body again"}, **problem_responses(409, 422)},
+    responses={
+        200: {"model": CriteriaSetOut, "description": "The same id and body again"},
+        **problem_responses(409, 422),
+    },
 )
 async def create_criteria_set(
     request: Request,
@@ -260,7 +263,10 @@ async def retire_criteria_set(
     response_model=CriteriaSetOut,
     status_code=201,
     summary="Start a province's specification of a published set (a draft inheriting everything)",
-    responses={200: {"description": "The same id again"}, **problem_responses(404, 409, 422)},
+    responses={
+        200: {"model": CriteriaSetOut, "description": "The same id again"},
+        **problem_responses(404, 409, 422),
+    },
 )
 async def derive_criteria_set(
     request: Request,

@@ -11,7 +11,6 @@ from pydantic import BaseModel, Field, StrictBool, StrictInt, model_validator
 from app.criteria.document import (
     ApplicabilityRule,
     Condition,
-    Confidence,
     CriteriaSetDocument,
     CriterionDocument,
     DocModel,
@@ -25,9 +24,17 @@ from app.criteria.document import (
     Source,
     Threshold,
 )
-from app.models.enums import Title, UnitLevel
+from app.models.enums import (
+    Comparator,
+    Confidence,
+    CriteriaSetStatus,
+    IndicatorKind,
+    ResolutionStatus,
+    Title,
+    UnitLevel,
+)
 
-Status = Literal["draft", "published", "retired"]
+Status = CriteriaSetStatus
 
 
 # --- requests ---------------------------------------------------------------------------------
@@ -172,9 +179,9 @@ class IndicatorOut(BaseModel):
     code: str
     name: str
     names: Names
-    kind: Literal["number", "boolean", "judgement"]
+    kind: IndicatorKind
     unit: str | None
-    comparator: Literal["ge", "le", "eq"] | None
+    comparator: Comparator | None
     value_min: int | float | None
     value_max: int | float | None
     left_to_province: bool
@@ -262,11 +269,11 @@ class ResolvedIndicator(BaseModel):
     criterion: int
     code: str
     name: str
-    kind: Literal["number", "boolean", "judgement"]
+    kind: IndicatorKind
     unit: str | None
-    comparator: Literal["ge", "le", "eq"] | None
+    comparator: Comparator | None
     value: bool | int | float | None
-    status: Literal["resolved", "missing", "judgement"]
+    status: ResolutionStatus
     reason: ThresholdReason | None
     missing: str | None = Field(description='Why no value applies, e.g. "left to the province".')
     missing_code: (
@@ -281,7 +288,7 @@ class ResolvedCondition(BaseModel):
     unit: str | None
     comparator: str | None
     value: bool | int | float | None
-    status: Literal["resolved", "missing", "judgement"]
+    status: ResolutionStatus
     left_to_province: bool
     source: dict[str, Any] | None
 

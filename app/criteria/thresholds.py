@@ -14,6 +14,7 @@ from typing import Any
 
 from app.criteria.document import CriteriaSetDocument
 from app.criteria.validation import COMMUNE_GROUPS, REGIONS
+from app.models.enums import IndicatorKind
 
 DIMENSIONS = ("region", "year", "commune_group", "classification")
 Row = Mapping[str, Any]
@@ -137,7 +138,7 @@ def missing_items(
                 }
             )
         for indicator in criterion.indicators:
-            if indicator.kind == "judgement":
+            if indicator.kind == IndicatorKind.JUDGEMENT:
                 continue
             base = {"kind": "indicator", "criterion": criterion.number, "code": indicator.code}
             whens = [t.when for t in indicator.thresholds if t.when.classification is None]
@@ -158,7 +159,7 @@ def missing_items(
                         {**base, "reason": "commune_groups_not_covered", "commune_groups": gaps}
                     )
     for condition in doc.conditions:
-        if condition.kind != "judgement" and condition.threshold is None:
+        if condition.kind != IndicatorKind.JUDGEMENT and condition.threshold is None:
             reason = "left_to_province" if condition.left_to_province else "threshold_not_found"
             items.append({"kind": "condition", "code": condition.code, "reason": reason})
     for prerequisite in doc.prerequisites:
@@ -186,7 +187,7 @@ def unpublishable(doc: CriteriaSetDocument, own: set[str] | None) -> list[dict[s
         for j, indicator in enumerate(criterion.indicators):
             if own is not None and indicator.code not in own:
                 continue
-            if indicator.kind == "judgement" or indicator.thresholds:
+            if indicator.kind == IndicatorKind.JUDGEMENT or indicator.thresholds:
                 continue
             if indicator.left_to_province and national:
                 continue

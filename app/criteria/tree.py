@@ -16,6 +16,7 @@ from typing import Any
 from app.core.http import Language, timestamp
 from app.criteria.document import FORMAT
 from app.criteria.thresholds import number, threshold_value, when_of
+from app.models.enums import CriterionRule
 
 Row = dict[str, Any]
 LEGAL_BASIS_KEYS = ("number", "date", "issuer", "signer", "title", "url")
@@ -117,8 +118,8 @@ def threshold_document(row: Row) -> dict[str, Any]:
 
 
 def _rule(row: Row) -> dict[str, Any]:
-    if row["rule_kind"] == "at_least":
-        return {"kind": "at_least", "k": row["rule_k"]}
+    if row["rule_kind"] == CriterionRule.AT_LEAST:
+        return {"kind": CriterionRule.AT_LEAST.value, "k": row["rule_k"]}
     return {"kind": row["rule_kind"]}
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from app.core.errors import Unprocessable, field_error
 from app.criteria.document import CriteriaSetDocument, IndicatorDocument, Threshold
-from app.models.enums import Region, Title, UnitLevel
+from app.models.enums import Comparator, IndicatorKind, Region, Title, UnitLevel
 
 REGIONS = frozenset(region.value for region in Region)
 # 51/2025/QĐ-TTg: communes are in group 1, 2 or 3 (DOMAIN.md §1).
@@ -103,7 +103,7 @@ def threshold_errors(
 
 def _value_errors(indicator: IndicatorDocument, threshold: Threshold, loc: Loc) -> list[FieldError]:
     value = threshold.value
-    if indicator.kind == "judgement":
+    if indicator.kind == IndicatorKind.JUDGEMENT:
         return [
             field_error(
                 [*loc, "value"],
@@ -111,7 +111,7 @@ def _value_errors(indicator: IndicatorDocument, threshold: Threshold, loc: Loc) 
                 "threshold_value_mismatch",
             )
         ]
-    if indicator.kind == "boolean" and not isinstance(value, bool):
+    if indicator.kind == IndicatorKind.BOOLEAN and not isinstance(value, bool):
         return [
             field_error(
                 [*loc, "value"],
@@ -119,7 +119,7 @@ def _value_errors(indicator: IndicatorDocument, threshold: Threshold, loc: Loc) 
                 "threshold_value_mismatch",
             )
         ]
-    if indicator.kind == "number":
+    if indicator.kind == IndicatorKind.NUMBER:
         if isinstance(value, bool):
             return [
                 field_error(
@@ -255,7 +255,7 @@ def indicator_errors(
     indicator: IndicatorDocument, loc: Loc, period: tuple[int, int], sources: set[str] | None
 ) -> list[FieldError]:
     errors: list[FieldError] = []
-    if indicator.kind == "number" and indicator.comparator is None:
+    if indicator.kind == IndicatorKind.NUMBER and indicator.comparator is None:
         errors.append(
             field_error(
                 [*loc, "comparator"],
@@ -263,7 +263,10 @@ def indicator_errors(
                 "invalid_indicator",
             )
         )
-    if indicator.kind == "boolean" and indicator.comparator not in (None, "eq"):
+    if indicator.kind == IndicatorKind.BOOLEAN and indicator.comparator not in (
+        None,
+        Comparator.EQ,
+    ):
         errors.append(
             field_error(
                 [*loc, "comparator"],

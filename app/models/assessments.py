@@ -29,67 +29,31 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, IdMixin, TimestampMixin
 from app.db.types import JSONType, utcnow
+from app.models.enums import (
+    AssessmentKind,
+    AssessmentStatus,
+    ConditionStatus,
+    CriterionStatus,
+    ImportJobStatus,
+    IndicatorStatus,
+    Judgement,
+    PrerequisiteStatus,
+    ValueChange,
+)
 from app.models.system import BigIntId
 
-
-class AssessmentKind(StrEnum):
-    SELF_ASSESSMENT = "self_assessment"  # tự đánh giá (commune People's Committee)
-    REVIEW = "review"  # thẩm tra (district, until 30/06/2025)
-    APPRAISAL = "appraisal"  # thẩm định (provincial appraisal council)
-    ANNUAL_REVIEW = "annual_review"  # rà soát hằng năm
-
-
-class AssessmentStatus(StrEnum):
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-    LOCKED = "locked"
-
-
-class Judgement(StrEnum):
-    MET = "met"  # đạt
-    BASICALLY_MET = "basically_met"  # cơ bản đạt
-    NOT_MET = "not_met"  # chưa đạt
-
-
-class IndicatorStatus(StrEnum):
-    MET = "met"
-    BASICALLY_MET = "basically_met"
-    NOT_MET = "not_met"
-    MISSING = "missing"
-    UNDETERMINED = "undetermined"
-
-
-class CriterionStatus(StrEnum):
-    MET = "met"
-    BASICALLY_MET = "basically_met"
-    NOT_MET = "not_met"
-    UNDETERMINED = "undetermined"
-
-
-class ConditionStatus(StrEnum):
-    MET = "met"
-    NOT_MET = "not_met"
-    MISSING = "missing"
-    UNVERIFIED = "unverified"
-
-
-class PrerequisiteStatus(StrEnum):
-    MET = "met"
-    NOT_MET = "not_met"
-    UNVERIFIED = "unverified"
-
-
-class ValueChange(StrEnum):
-    UPDATE = "update"
-    DELETE = "delete"
-
-
-class ImportJobStatus(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
+# The vocabularies live in app.models.enums; importing them from here keeps working.
+__all__ = [
+    "AssessmentKind",
+    "AssessmentStatus",
+    "ConditionStatus",
+    "CriterionStatus",
+    "ImportJobStatus",
+    "IndicatorStatus",
+    "Judgement",
+    "PrerequisiteStatus",
+    "ValueChange",
+]
 
 
 def _in(column: str, enum: type[StrEnum]) -> str:

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, IdMixin, TimestampMixin
 from app.db.types import JSONType
+from app.models.enums import CriteriaSetStatus, CriterionRule
 
 
 class CriteriaSet(IdMixin, TimestampMixin, Base):
@@ -56,7 +57,7 @@ class CriteriaSet(IdMixin, TimestampMixin, Base):
     scope_unit_code: Mapped[str | None] = mapped_column(String(20))
     scope_as_of: Mapped[date | None] = mapped_column(Date)
 
-    status: Mapped[str] = mapped_column(String(16), default="draft")
+    status: Mapped[str] = mapped_column(String(16), default=CriteriaSetStatus.DRAFT.value)
     derived_from_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("criteria_sets.id"), index=True
     )
@@ -117,7 +118,7 @@ class Criterion(IdMixin, Base):
     name_vi: Mapped[str] = mapped_column(Text)
     name_en: Mapped[str | None] = mapped_column(Text)
     # all | any | at_least (with k) | judgement (assessed as a whole by the appraiser)
-    rule_kind: Mapped[str] = mapped_column(String(16), default="all")
+    rule_kind: Mapped[str] = mapped_column(String(16), default=CriterionRule.ALL.value)
     rule_k: Mapped[int | None] = mapped_column(Integer)
     source: Mapped[str | None] = mapped_column(String(64))
     confidence: Mapped[str | None] = mapped_column(String(8))

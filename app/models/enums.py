@@ -134,3 +134,131 @@ class AuditAction(StrEnum):
     IMPORT = "import"
     LOGIN = "login"
     REVOKE = "revoke"
+
+
+# --- criteria sets (app.models.criteria) ---------------------------------------------------------
+
+
+class CriteriaSetStatus(StrEnum):
+    """A set is a draft until published, immutable once published, and may then be retired."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    RETIRED = "retired"
+
+
+class IndicatorKind(StrEnum):
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    JUDGEMENT = "judgement"  # assessed by a reviewer: met, basically met or not met
+
+
+class Comparator(StrEnum):
+    """How a value is compared with its threshold."""
+
+    GE = "ge"
+    LE = "le"
+    EQ = "eq"
+
+
+class CriterionRule(StrEnum):
+    """How a criterion combines its indicators."""
+
+    ALL = "all"
+    ANY = "any"
+    AT_LEAST = "at_least"  # with k
+    JUDGEMENT = "judgement"  # assessed as a whole by the appraiser
+
+
+class PrerequisiteKind(StrEnum):
+    TITLE = "title"
+    INCOME_RATIO = "income_ratio"
+    SMART_VILLAGE = "smart_village"
+    OUTSTANDING_FIELD = "outstanding_field"
+    SUBUNITS_WITH_TITLE = "subunits_with_title"
+
+
+class ResolutionStatus(StrEnum):
+    """What threshold resolution found for an indicator or condition of a unit in a year."""
+
+    RESOLVED = "resolved"
+    MISSING = "missing"  # no value applies (the reason says why)
+    JUDGEMENT = "judgement"  # assessed by a reviewer: no threshold
+
+
+class Confidence(StrEnum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+# --- assessments (app.models.assessments) --------------------------------------------------------
+
+
+class AssessmentKind(StrEnum):
+    SELF_ASSESSMENT = "self_assessment"  # tự đánh giá (commune People's Committee)
+    REVIEW = "review"  # thẩm tra (district, until 30/06/2025)
+    APPRAISAL = "appraisal"  # thẩm định (provincial appraisal council)
+    ANNUAL_REVIEW = "annual_review"  # rà soát hằng năm
+
+
+class AssessmentStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    LOCKED = "locked"
+
+
+class Judgement(StrEnum):
+    MET = "met"  # đạt
+    BASICALLY_MET = "basically_met"  # cơ bản đạt
+    NOT_MET = "not_met"  # chưa đạt
+
+
+class IndicatorStatus(StrEnum):
+    MET = "met"
+    BASICALLY_MET = "basically_met"
+    NOT_MET = "not_met"
+    MISSING = "missing"
+    UNDETERMINED = "undetermined"
+
+
+class CriterionStatus(StrEnum):
+    MET = "met"
+    BASICALLY_MET = "basically_met"
+    NOT_MET = "not_met"
+    UNDETERMINED = "undetermined"
+
+
+class ConditionStatus(StrEnum):
+    MET = "met"
+    NOT_MET = "not_met"
+    MISSING = "missing"
+    UNVERIFIED = "unverified"
+
+
+class PrerequisiteStatus(StrEnum):
+    MET = "met"
+    NOT_MET = "not_met"
+    UNVERIFIED = "unverified"
+
+
+class ValueChange(StrEnum):
+    UPDATE = "update"
+    DELETE = "delete"
+
+
+class ImportJobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class Direction(StrEnum):
+    """How a criterion's status moved between two assessments."""
+
+    IMPROVED = "improved"
+    WORSENED = "worsened"
+    CHANGED = "changed"  # to or from undetermined, or a criterion only one side has
+    UNCHANGED = "unchanged"

@@ -9,6 +9,7 @@ import pytest
 
 from app.assessments import engine, parsing
 from app.assessments.coerce import Rules, ValueProblem, coerce, compile_parser
+from app.models.enums import CriterionStatus
 
 IDS = [uuid.uuid4() for _ in range(4)]
 C = uuid.uuid4()
@@ -69,7 +70,7 @@ def test_criterion_rules(
     rule: str, k: int | None, numbers: tuple[float | None, ...], expected: str
 ) -> None:
     result = engine.evaluate(_spec(rule, k), THRESHOLDS, _values(*numbers), {}, {})
-    assert result["criteria"][0]["status"] == expected
+    assert result.criteria[0].status == expected
 
 
 def test_a_number_without_threshold_is_undetermined_and_so_is_its_criterion() -> None:
@@ -80,11 +81,16 @@ def test_a_number_without_threshold_is_undetermined_and_so_is_its_criterion() ->
     result = engine.evaluate(
         _spec("all", kinds=("number", "number")), thresholds, _values(60, 99), {}, {}
     )
-    indicator = result["criteria"][0]["indicators"][1]
-    assert indicator["status"] == "undetermined"
-    assert indicator["reason"] == "left to the province"
-    assert result["criteria"][0]["status"] == "undetermined"
-    assert result["title"]["attainable"] is False
+    indicator = result.criteria[0].indicators[1]
+    assert indicator.status == "undetermined"
+    assert indicator.reason == "left to the province"
+    assert result.criteria[0].status == "undetermined"
+    assert result.title.attainable is False
+    assert result.summary.criteria_undetermined == 1
+    assert result.summary.criteria_not_met == 0
+    assert result.title.blocking == (
+        engine.Message(engine.Msg.CRITERIA_UNDETERMINED, {"count": 1, "total": 1}),
+    )
 
 
 def test_basically_met_only_through_recorded_judgements() -> None:
@@ -94,12 +100,12 @@ def test_basically_met_only_through_recorded_judgements() -> None:
         IDS[1]: engine.StoredValue(IDS[1], None, None, "basically_met", "đang hoàn thiện"),
     }
     result = engine.evaluate(spec, THRESHOLDS, values, {}, {})
-    assert result["criteria"][0]["status"] == "basically_met"
-    assert result["summary"]["criteria_met"] == 0
+    assert result.criteria[0].status == "basically_met"
+    assert result.summary.criteria_met == 0
     judged = engine.StoredJudgement(C, "met", "đoàn thẩm định kết luận đạt")
     result = engine.evaluate(spec, THRESHOLDS, values, {C: judged}, {})
-    assert result["criteria"][0]["computed_status"] == "basically_met"
-    assert result["criteria"][0]["status"] == "met"
+    assert result.criteria[0].computed_status == "basically_met"
+    assert result.criteria[0].status == "met"
 
 
 def test_distance_and_comparators() -> None:
@@ -107,17 +113,17 @@ def test_distance_and_comparators() -> None:
     result = engine.evaluate_indicator(
         le, engine.StoredValue(IDS[0], 7.5, None, None, None), engine.Threshold(5.0, "r")
     )
-    assert (result["status"], result["distance"]) == ("not_met", 2.5)
+    assert (result.status, result.distance) == ("not_met", 2.5)
     ge = engine.IndicatorSpec(IDS[0], "x", C, "x", "number", "ge", "%")
     result = engine.evaluate_indicator(
         ge, engine.StoredValue(IDS[0], 47.5, None, None, None), engine.Threshold(50.0, "r")
     )
-    assert result["distance"] == 2.5
+    assert result.distance == 2.5
     yes_no = engine.IndicatorSpec(IDS[0], "x", C, "x", "boolean", "eq", None)
     result = engine.evaluate_indicator(
         yes_no, engine.StoredValue(IDS[0], None, False, None, None), None
     )
-    assert result["status"] == "not_met"
+    assert result.status == "not_met"
 
 
 def test_conditions_left_to_the_province_are_unverified() -> None:
@@ -125,10 +131,16 @@ def test_conditions_left_to_the_province_are_unverified() -> None:
     result = engine.evaluate_condition(
         rate, engine.StoredCondition("resident_satisfaction", 95.0, None)
     )
-    assert result["status"] == "unverified"
+    assert result.status == "unverified"
     debt = engine.ConditionSpec("no_outstanding_construction_debt", "d", "boolean", "eq", True)
     result = engine.evaluate_condition(debt, engine.StoredCondition("x", None, False))
-    assert result["status"] == "not_met"
+    assert result.status == "not_met"
+
+
+def _criterion(number: int, status: CriterionStatus) -> engine.CriterionResult:
+    return engine.CriterionResult(
+        uuid.uuid4(), number, f"c{number}", None, "all", status, status, None, None, ()
+    )
 
 
 @pytest.mark.parametrize(
@@ -141,12 +153,13 @@ def test_conditions_left_to_the_province_are_unverified() -> None:
     ],
 )
 def test_revocation_bands(statuses: list[str], falls: bool, key: list[int] | None) -> None:
-    criteria = [{"number": n + 1, "status": s} for n, s in enumerate(statuses)]
+    criteria = [_criterion(n + 1, CriterionStatus(s)) for n, s in enumerate(statuses)]
     bands = (engine.RevocationBand(0.5), engine.RevocationBand(0.3, 0.5, (1, 8)))
     result = engine.evaluate_revocation(bands, criteria, None)
-    assert result["falls_under_band"] is falls
+    assert result.falls_under_band is falls
     if key is not None:
-        assert result["band"]["key_criteria_failing"] == key
+        assert result.band is not None
+        assert list(result.band.key_criteria_failing) == key
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
+from app.assessments import present
 from app.assessments.schemas import (
     Assessment,
     AssessmentCreate,
@@ -72,7 +73,10 @@ def _written(body: dict[str, Any], assessment_id: uuid.UUID, status_code: int = 
     "200 with the existing assessment; the same id with another body is 409 "
     "`assessment_id_conflict`. The set must be published, the year inside its period and the "
     "unit of the set's level in that year.",
-    responses={200: {"description": "Already created (replay)."}, **problem_responses(409, 422)},
+    responses={
+        200: {"model": Assessment, "description": "Already created (replay)."},
+        **problem_responses(409, 422),
+    },
 )
 async def create_assessment(
     session: SessionDep, audit: AuditContextDep, principal: Writer, body: AssessmentCreate
@@ -135,8 +139,8 @@ async def list_assessments(
 async def compare_assessments(
     session: SessionDep, principal: Reader, lang: LanguageDep, a: uuid.UUID, b: uuid.UUID
 ) -> Response:
-    body = await evaluation_service.compare(session, a, b, lang, principal)
-    return FastJSONResponse(body, headers=VARY_LANGUAGE)
+    result = await evaluation_service.compare(session, a, b, lang, principal)
+    return FastJSONResponse(present.comparison(result, lang), headers=VARY_LANGUAGE)
 
 
 @router.get(
@@ -277,8 +281,8 @@ async def get_evaluation(
     assessment_id: uuid.UUID,
     lang: LanguageDep,
 ) -> Response:
-    body = await evaluation_service.evaluation(session, assessment_id, lang, principal)
-    return cached_json(request, body, vary=ACCEPT_LANGUAGE)
+    result = await evaluation_service.evaluation(session, assessment_id, lang, principal)
+    return cached_json(request, present.evaluation(result, lang), vary=ACCEPT_LANGUAGE)
 
 
 @router.get(
@@ -294,5 +298,5 @@ async def get_gaps(
     assessment_id: uuid.UUID,
     lang: LanguageDep,
 ) -> Response:
-    body = await evaluation_service.gaps(session, assessment_id, lang, principal)
-    return cached_json(request, body, vary=ACCEPT_LANGUAGE)
+    result = await evaluation_service.gaps(session, assessment_id, lang, principal)
+    return cached_json(request, present.gaps(result, lang), vary=ACCEPT_LANGUAGE)

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.assessments import present
 from app.assessments.repository import assessments as repo
 from app.assessments.repository import values as values_repo
 from app.assessments.schemas import AssessmentCreate, AssessmentPatch
@@ -20,7 +21,7 @@ from app.assessments.service.common import (
     representation,
     unit_in_year,
 )
-from app.assessments.service.evaluation import evaluate, load, load_many, summary_of
+from app.assessments.service.evaluation import evaluate, load, load_many
 from app.audit.service import AuditContext, record
 from app.core import authz
 from app.core.errors import Conflict
@@ -31,7 +32,7 @@ from app.core.permissions import Action
 from app.core.security import Principal
 from app.db.types import utcnow
 from app.models.assessments import AssessmentStatus
-from app.models.enums import AuditAction
+from app.models.enums import AuditAction, CriteriaSetStatus
 
 ENTITY = "assessment"
 
@@ -109,7 +110,7 @@ async def _check_subject(session: AsyncSession, body: AssessmentCreate) -> None:
                 f"No criteria set with id {body.criteria_set_id}.",
             ) from exc
         raise
-    if spec.status == "draft":
+    if spec.status == CriteriaSetStatus.DRAFT:
         raise invalid(
             ["body", "criteria_set_id"],
             "criteria_set_not_published",
@@ -259,7 +260,7 @@ async def detail(
             }
             for row in sorted(condition_rows, key=lambda r: r["code"])
         ],
-        evaluation=summary_of(evaluate(loaded)),
+        evaluation=present.evaluation_summary(evaluate(loaded), language),
     )
     return body, etag_of(loaded.row)
 
@@ -301,7 +302,7 @@ async def list_assessments(
     if with_evaluation and rows:
         loaded = await load_many(session, rows, language)
         for item, one in zip(items, loaded, strict=True):
-            item["evaluation"] = summary_of(evaluate(one))
+            item["evaluation"] = present.evaluation_summary(evaluate(one), language)
     return items, next_cursor
 
 

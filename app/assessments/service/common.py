@@ -18,7 +18,7 @@ from app.core.http import timestamp
 from app.core.permissions import Action
 from app.core.security import Principal
 from app.db.intervals import ONE_DAY, Period, overlaps
-from app.models.assessments import AssessmentStatus
+from app.models.enums import AssessmentStatus
 from app.units import query as units
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -19,6 +20,8 @@ from app.assessments.engine import (
     ConditionSpec,
     CriterionSpec,
     IndicatorSpec,
+    Message,
+    Msg,
     PrerequisiteSpec,
     RevocationBand,
     SetSpec,
@@ -30,7 +33,13 @@ from app.core.http import Language
 from app.criteria.service.reading import get_tree
 from app.criteria.service.resolution import resolve
 from app.db.intervals import holds_on
-from app.models.enums import ClassificationKind
+from app.models.enums import (
+    ClassificationKind,
+    CriteriaSetStatus,
+    IndicatorKind,
+    PrerequisiteKind,
+    ResolutionStatus,
+)
 from app.units import query as units
 
 _CACHE_SIZE = 64
@@ -55,23 +64,32 @@ def _number(value: Any) -> float | bool | None:
     return float(value)
 
 
-def _prerequisite(item: Mapping[str, Any], language: Language) -> PrerequisiteSpec:
+def _prerequisite(item: Mapping[str, Any]) -> PrerequisiteSpec:
     kind = str(item.get("kind", "other"))
-    if kind == "title":
-        text = f"holds the title {item.get('title')}"
-    elif kind == "income_ratio":
-        text = (
-            f"income indicator {item.get('indicator')} at least {item.get('ratio')} × the "
-            f"threshold of {item.get('of_title')} that applies at the same time"
+    text: Message
+    if kind == PrerequisiteKind.TITLE:
+        text = Message(Msg.NEEDS_TITLE, {"title": _param(item.get("title"))})
+    elif kind == PrerequisiteKind.INCOME_RATIO:
+        text = Message(
+            Msg.NEEDS_INCOME_RATIO,
+            {
+                "indicator": _param(item.get("indicator")),
+                "ratio": _param(item.get("ratio")),
+                "of_title": _param(item.get("of_title")),
+            },
         )
-    elif kind == "smart_village":
-        text = f"at least {item.get('min_count', 1)} smart village(s)"
+    elif kind == PrerequisiteKind.SMART_VILLAGE:
+        text = Message(Msg.NEEDS_SMART_VILLAGES, {"min_count": _param(item.get("min_count", 1))})
     else:
-        text = kind.replace("_", " ")
+        text = Message(Msg.NEEDS_OTHER, {"kind": kind.replace("_", " ")})
     if item.get("note"):
-        text = f"{text} — {item['note']}"
+        text = Message(Msg.WITH_NOTE, {"text": text, "note": str(item["note"])})
     data = {k: v for k, v in item.items() if k not in ("note",)}
     return PrerequisiteSpec(kind=kind, description=text, data=data)
+
+
+def _param(value: Any) -> str | int | float | bool | None:
+    return value if value is None or isinstance(value, str | int | float | bool) else str(value)
 
 
 def _spec_from_tree(tree: Any, language: Language) -> SetSpec:
@@ -111,7 +129,7 @@ def _spec_from_tree(tree: Any, language: Language) -> SetSpec:
         ConditionSpec(
             code=str(c["code"]),
             name=_doc_label(c.get("name"), language),
-            kind=str(c.get("kind", "boolean")),
+            kind=str(c.get("kind", IndicatorKind.BOOLEAN)),
             comparator=c.get("comparator"),
             threshold=_number(c.get("threshold")),
             unit=c.get("unit"),
@@ -145,7 +163,7 @@ def _spec_from_tree(tree: Any, language: Language) -> SetSpec:
         criteria=tuple(criteria),
         indicators=tuple(indicators),
         conditions=conditions,
-        prerequisites=tuple(_prerequisite(p, language) for p in head["prerequisites"] or []),
+        prerequisites=tuple(_prerequisite(p) for p in head["prerequisites"] or []),
         revocation_bands=bands,
         revocation_note=revocation.get("note"),
     )
@@ -156,32 +174,70 @@ async def load_set(session: AsyncSession, set_id: uuid.UUID, language: Language 
     tree = await get_tree(session, set_id)
     head = tree.head
     key = (head["id"], head["version"], head["updated_at"], language)
-    if head["status"] != "draft" and key in _specs:
+    if head["status"] != CriteriaSetStatus.DRAFT and key in _specs:
         _specs.move_to_end(key)
         return _specs[key]
     spec = _spec_from_tree(tree, language)
-    if head["status"] != "draft":
+    if head["status"] != CriteriaSetStatus.DRAFT:
         _specs[key] = spec
         while len(_specs) > _CACHE_SIZE:
             _specs.popitem(last=False)
     return spec
 
 
+_MISSING = {
+    "left_to_province": Msg.MISSING_LEFT_TO_PROVINCE,
+    "region_unknown": Msg.MISSING_REGION_UNKNOWN,
+    "commune_group_unknown": Msg.MISSING_COMMUNE_GROUP_UNKNOWN,
+}
+
+
+def _threshold_reason(reason: Mapping[str, Any]) -> Message:
+    """Why this value applies, from the criteria feature's structured reason."""
+    where = Message(Msg.WHERE, dict(reason.get("matched") or {}))
+    if reason.get("province_override"):
+        decision = reason.get("legal_basis") or {}
+        number: str | Message = (
+            str(decision["number"]) if decision.get("number") else Message(Msg.ITS_DECISION)
+        )
+        return Message(Msg.THRESHOLD_PROVINCE, {"number": number, "where": where})
+    if reason.get("basis") == "default":
+        return Message(Msg.THRESHOLD_DEFAULT)
+    return Message(Msg.THRESHOLD_MATCHED, {"where": where})
+
+
 def _threshold(item: Mapping[str, Any]) -> Threshold | None:
-    if item["status"] == "judgement":
+    if item["status"] == ResolutionStatus.JUDGEMENT:
         return None
-    if item["status"] == "missing" or item["value"] is None:
+    if item["status"] == ResolutionStatus.MISSING or item["value"] is None:
+        why = _MISSING.get(str(item.get("missing_code")), Msg.MISSING_NOT_FOUND)
         return Threshold(
             value=None,
-            reason=f"No threshold applies: {item.get('missing') or 'not specified'}.",
+            reason=Message(Msg.THRESHOLD_MISSING, {"why": Message(why)}),
             source={"missing_code": item.get("missing_code")},
         )
     reason = item.get("reason") or {}
-    return Threshold(
-        value=_number(item["value"]),
-        reason=str(reason.get("detail") or reason.get("basis") or ""),
-        source=reason,
-    )
+    return Threshold(value=_number(item["value"]), reason=_threshold_reason(reason), source=reason)
+
+
+@dataclass(frozen=True, slots=True)
+class ThresholdContext:
+    """What picked the thresholds of a unit in a year, as the criteria feature reports it."""
+
+    as_of: str
+    region: str | None
+    region_reason: Mapping[str, Any] | None
+    classifications: tuple[str, ...]
+    commune_group: int | None
+    province: Mapping[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Each indicator's threshold for one unit and year, by indicator id, and their context."""
+
+    by_indicator: Mapping[uuid.UUID, Threshold]
+    context: ThresholdContext
 
 
 async def thresholds_for(
@@ -191,7 +247,7 @@ async def thresholds_for(
     year: int,
     as_of: date,
     loc: tuple[str, ...] = ("query",),
-) -> tuple[dict[uuid.UUID, Threshold], dict[str, Any]]:
+) -> Thresholds:
     """Each indicator's threshold for the unit that year, and what picked them (region, …)."""
     try:
         resolved = await resolve(session, spec.id, unit_id, year, as_of, "vi")
@@ -212,15 +268,15 @@ async def thresholds_for(
         threshold = _threshold(item)
         if indicator_id is not None and threshold is not None:
             out[indicator_id] = threshold
-    context = {
-        "as_of": resolved["as_of"],
-        "region": resolved["region"],
-        "region_reason": resolved["region_reason"],
-        "classifications": resolved["classifications"],
-        "commune_group": resolved["commune_group"],
-        "province": resolved["province"],
-    }
-    return out, context
+    context = ThresholdContext(
+        as_of=resolved["as_of"],
+        region=resolved["region"],
+        region_reason=resolved["region_reason"],
+        classifications=tuple(resolved["classifications"]),
+        commune_group=resolved["commune_group"],
+        province=resolved["province"],
+    )
+    return Thresholds(out, context)
 
 
 SubjectKey = tuple[uuid.UUID, int, date, uuid.UUID | None, frozenset[tuple[str, str]]]
@@ -228,7 +284,7 @@ SubjectKey = tuple[uuid.UUID, int, date, uuid.UUID | None, frozenset[tuple[str, 
 
 async def thresholds_for_many(
     session: AsyncSession, items: list[tuple[Any, SetSpec, UnitInYear, int]]
-) -> dict[Any, tuple[dict[uuid.UUID, Threshold], dict[str, Any]]]:
+) -> dict[Any, Thresholds]:
     """Thresholds for many (key, set, unit, year) at once, e.g. every commune of a province.
 
     The criteria feature resolves one unit at a time (five queries). What it reads to do so is
@@ -241,8 +297,8 @@ async def thresholds_for_many(
     own: dict[uuid.UUID, list[units.DatedClassification]] = {}
     for entry in await units.classifications(session, [unit.id for _, _, unit, _ in items]):
         own.setdefault(entry.unit_id, []).append(entry)
-    cache: dict[SubjectKey, tuple[dict[uuid.UUID, Threshold], dict[str, Any]]] = {}
-    out: dict[Any, tuple[dict[uuid.UUID, Threshold], dict[str, Any]]] = {}
+    cache: dict[SubjectKey, Thresholds] = {}
+    out: dict[Any, Thresholds] = {}
     for key, spec, unit, year in items:
         held = frozenset(
             (str(entry.kind), str(entry.value))

@@ -33,7 +33,15 @@ from app.core.errors import Unprocessable, field_error
 from app.core.http import Language
 from app.core.permissions import Action
 from app.core.security import Principal
-from app.models.assessments import CriterionStatus
+from app.models.enums import (
+    AssessmentKind,
+    AssessmentStatus,
+    ConditionStatus,
+    CriterionStatus,
+    Direction,
+    IndicatorStatus,
+    PrerequisiteStatus,
+)
 
 
 @dataclass(frozen=True)
@@ -42,7 +50,7 @@ class Loaded:
     spec: engine.SetSpec
     unit: UnitInYear
     thresholds: Mapping[uuid.UUID, engine.Threshold]
-    context: Mapping[str, Any]
+    context: criteria_port.ThresholdContext
     values: Mapping[uuid.UUID, engine.StoredValue]
     judgements: Mapping[uuid.UUID, engine.StoredJudgement]
     conditions: Mapping[str, engine.StoredCondition]
@@ -124,14 +132,14 @@ async def load_many(
     for row in rows:
         set_id = row["criteria_set_id"]
         unit = units[(row["unit_id"], row["year"])]
-        thresholds, context = thresholds_by_row[row["id"]]
+        resolved = thresholds_by_row[row["id"]]
         out.append(
             Loaded(
                 row=row,
                 spec=specs[set_id],
                 unit=unit,
-                thresholds=thresholds,
-                context=context,
+                thresholds=resolved.by_indicator,
+                context=resolved.context,
                 values=values.get(row["id"], {}),
                 judgements=judgements.get(row["id"], {}),
                 conditions=conditions.get(row["id"], {}),
@@ -150,39 +158,84 @@ async def load(
     return (await load_many(session, [row], language))[0]
 
 
-def _with_basis(result: dict[str, Any], loaded: Loaded) -> dict[str, Any]:
-    for criterion in result["criteria"]:
-        for indicator in criterion["indicators"]:
-            threshold = loaded.thresholds.get(indicator["indicator_id"])
-            indicator["threshold_basis"] = (
-                dict(threshold.source) if threshold is not None and threshold.source else None
-            )
-    return result
+@dataclass(frozen=True, slots=True)
+class AssessmentEvaluation:
+    """An assessment's evaluation with what it was computed for."""
+
+    assessment_id: uuid.UUID
+    revision: int
+    unit: UnitInYear
+    year: int
+    kind: AssessmentKind
+    status: AssessmentStatus
+    thresholds_context: criteria_port.ThresholdContext
+    result: engine.Evaluation
 
 
-def evaluate(loaded: Loaded) -> dict[str, Any]:
-    result = engine.evaluate(
-        loaded.spec, loaded.thresholds, loaded.values, loaded.judgements, loaded.conditions
-    )
+@dataclass(frozen=True, slots=True)
+class Gaps:
+    assessment_id: uuid.UUID
+    title: str | None
+    summary: engine.Summary
+    criteria: tuple[engine.Gap, ...]
+    conditions: tuple[engine.ConditionResult, ...]
+    prerequisites: tuple[engine.PrerequisiteResult, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorSide:
+    value: float | bool | str | None
+    status: IndicatorStatus
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorChange:
+    code: str
+    a: IndicatorSide | None
+    b: IndicatorSide | None
+
+
+@dataclass(frozen=True, slots=True)
+class CriterionChange:
+    number: int
+    name: str
+    a: CriterionStatus | None
+    b: CriterionStatus | None
+    direction: Direction
+    indicators: tuple[IndicatorChange, ...]
+
+    @property
+    def changed(self) -> bool:
+        return self.a != self.b
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    unit: UnitInYear
+    same_criteria_set: bool
+    a: AssessmentEvaluation
+    b: AssessmentEvaluation
+    criteria: tuple[CriterionChange, ...]
+
+    @property
+    def changed(self) -> int:
+        return sum(1 for c in self.criteria if c.changed)
+
+
+def evaluate(loaded: Loaded) -> AssessmentEvaluation:
     row = loaded.row
-    return {
-        "assessment_id": row["id"],
-        "revision": row["revision"],
-        "unit": loaded.unit.ref(),
-        "year": row["year"],
-        "kind": row["kind"],
-        "status": row["status"],
-        "thresholds_context": dict(loaded.context),
-        **_with_basis(result, loaded),
-    }
-
-
-def summary_of(result: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "summary": result["summary"],
-        "title": result["title"],
-        "falls_under_revocation_band": result["revocation"]["falls_under_band"],
-    }
+    return AssessmentEvaluation(
+        assessment_id=row["id"],
+        revision=row["revision"],
+        unit=loaded.unit,
+        year=row["year"],
+        kind=AssessmentKind(row["kind"]),
+        status=AssessmentStatus(row["status"]),
+        thresholds_context=loaded.context,
+        result=engine.evaluate(
+            loaded.spec, loaded.thresholds, loaded.values, loaded.judgements, loaded.conditions
+        ),
+    )
 
 
 async def evaluation(
@@ -190,7 +243,7 @@ async def evaluation(
     assessment_id: uuid.UUID,
     language: Language = "vi",
     principal: Principal | None = None,
-) -> dict[str, Any]:
+) -> AssessmentEvaluation:
     return evaluate(await load(session, assessment_id, language, principal))
 
 
@@ -199,21 +252,21 @@ async def gaps(
     assessment_id: uuid.UUID,
     language: Language = "vi",
     principal: Principal | None = None,
-) -> dict[str, Any]:
-    result = await evaluation(session, assessment_id, language, principal)
-    return {
-        "assessment_id": assessment_id,
-        "title": result["title"]["title"],
-        "summary": result["summary"],
-        "criteria": engine.gaps(result),
-        "conditions": [c for c in result["conditions"] if c["status"] != "met"],
-        "prerequisites": [p for p in result["prerequisites"] if p["status"] != "met"],
-    }
+) -> Gaps:
+    result = (await evaluation(session, assessment_id, language, principal)).result
+    return Gaps(
+        assessment_id=assessment_id,
+        title=result.title.title,
+        summary=result.summary,
+        criteria=engine.gaps(result),
+        conditions=tuple(c for c in result.conditions if c.status != ConditionStatus.MET),
+        prerequisites=tuple(p for p in result.prerequisites if p.status != PrerequisiteStatus.MET),
+    )
 
 
 async def evaluate_many(
     session: AsyncSession, ids: Sequence[uuid.UUID], language: Language = "vi"
-) -> dict[uuid.UUID, dict[str, Any]]:
+) -> dict[uuid.UUID, AssessmentEvaluation]:
     """Full evaluations of several assessments (reports, re-evaluation of a district)."""
     rows = await repo.get_many(session, list(ids))
     found = {row["id"] for row in rows}
@@ -231,28 +284,36 @@ _RANK = {
 }
 
 
-def _direction(a: str | None, b: str | None) -> str:
+def _direction(a: CriterionStatus | None, b: CriterionStatus | None) -> Direction:
     if a == b:
-        return "unchanged"
+        return Direction.UNCHANGED
     if (
         a is None
         or b is None
         or a == CriterionStatus.UNDETERMINED
         or b == CriterionStatus.UNDETERMINED
     ):
-        return "changed"
-    return "improved" if _RANK[CriterionStatus(b)] > _RANK[CriterionStatus(a)] else "worsened"
+        return Direction.CHANGED
+    return Direction.IMPROVED if _RANK[b] > _RANK[a] else Direction.WORSENED
 
 
-def _side(result: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "assessment_id": result["assessment_id"],
-        "year": result["year"],
-        "kind": result["kind"],
-        "status": result["status"],
-        "criteria_set": result["criteria_set"],
-        "summary": result["summary"],
-    }
+def _indicator_changes(
+    a: engine.CriterionResult | None, b: engine.CriterionResult | None
+) -> tuple[IndicatorChange, ...]:
+    a_ind = {i.code: i for i in a.indicators} if a else {}
+    b_ind = {i.code: i for i in b.indicators} if b else {}
+    out = []
+    for code in sorted(set(a_ind) | set(b_ind)):
+        ai, bi = a_ind.get(code), b_ind.get(code)
+        if (ai and ai.status) != (bi and bi.status) or (ai and ai.value) != (bi and bi.value):
+            out.append(
+                IndicatorChange(
+                    code=code,
+                    a=IndicatorSide(ai.value, ai.status) if ai else None,
+                    b=IndicatorSide(bi.value, bi.status) if bi else None,
+                )
+            )
+    return tuple(out)
 
 
 async def compare(
@@ -261,7 +322,7 @@ async def compare(
     b_id: uuid.UUID,
     language: Language = "vi",
     principal: Principal | None = None,
-) -> dict[str, Any]:
+) -> Comparison:
     """Which criteria changed status between two assessments of the same unit."""
     if a_id == b_id:
         raise invalid(["query", "b"], "same_assessment", "Compare two different assessments.")
@@ -279,42 +340,28 @@ async def compare(
     loaded = await load_many(session, [rows[a_id], rows[b_id]], language)
     a, b = evaluate(loaded[0]), evaluate(loaded[1])
     # Criteria are matched by number: a province's derived set keeps the national numbering.
-    a_criteria = {c["number"]: c for c in a["criteria"]}
-    b_criteria = {c["number"]: c for c in b["criteria"]}
+    a_criteria = {c.number: c for c in a.result.criteria}
+    b_criteria = {c.number: c for c in b.result.criteria}
     changes = []
     for number in sorted(set(a_criteria) | set(b_criteria)):
         ca, cb = a_criteria.get(number), b_criteria.get(number)
-        a_status = ca["status"] if ca else None
-        b_status = cb["status"] if cb else None
-        a_ind = {i["code"]: i for i in ca["indicators"]} if ca else {}
-        b_ind = {i["code"]: i for i in cb["indicators"]} if cb else {}
-        indicators = [
-            {
-                "code": code,
-                "a": {"value": ai["value"], "status": ai["status"]} if ai else None,
-                "b": {"value": bi["value"], "status": bi["status"]} if bi else None,
-            }
-            for code in sorted(set(a_ind) | set(b_ind))
-            for ai, bi in [(a_ind.get(code), b_ind.get(code))]
-            if (ai and ai["status"]) != (bi and bi["status"])
-            or (ai and ai["value"]) != (bi and bi["value"])
-        ]
+        a_status = ca.status if ca else None
+        b_status = cb.status if cb else None
+        named = cb or ca
         changes.append(
-            {
-                "number": number,
-                "name": (cb or ca or {}).get("name", ""),
-                "a": a_status,
-                "b": b_status,
-                "changed": a_status != b_status,
-                "direction": _direction(a_status, b_status),
-                "indicators": indicators,
-            }
+            CriterionChange(
+                number=number,
+                name=named.name if named else "",
+                a=a_status,
+                b=b_status,
+                direction=_direction(a_status, b_status),
+                indicators=_indicator_changes(ca, cb),
+            )
         )
-    return {
-        "unit": b["unit"],
-        "same_criteria_set": rows[a_id]["criteria_set_id"] == rows[b_id]["criteria_set_id"],
-        "a": _side(a),
-        "b": _side(b),
-        "criteria": changes,
-        "changed": sum(1 for c in changes if c["changed"]),
-    }
+    return Comparison(
+        unit=b.unit,
+        same_criteria_set=rows[a_id]["criteria_set_id"] == rows[b_id]["criteria_set_id"],
+        a=a,
+        b=b,
+        criteria=tuple(changes),
+    )
