@@ -113,7 +113,9 @@ def _account_limits(settings: Settings, username: str, address: str) -> list[Lim
 def _client_limits(settings: Settings, client_id: str, address: str) -> list[Limit]:
     window = timedelta(seconds=settings.login_lockout_seconds)
     return [
-        Limit(CLIENT_ADDRESS, f"{client_id[:200]} {address[:54]}", settings.login_max_failures, window),
+        Limit(
+            CLIENT_ADDRESS, f"{client_id[:200]} {address[:54]}", settings.login_max_failures, window
+        ),
         Limit(
             CLIENT,
             client_id[:255],
@@ -137,7 +139,7 @@ def too_many_attempts(retry_after: int) -> ProblemError:
 async def _over_limit(
     session: AsyncSession, limits: list[Limit], now: datetime, *, allowed: int = 0
 ) -> int | None:
-    """Seconds to wait if a limit has more than ``failures - allowed`` attempts counted, else None."""
+    """Seconds to wait if a limit counts more than ``failures - allowed`` attempts, else None."""
     for limit in limits:
         count, oldest = await repository.failures_since(
             session, limit.scope, limit.key, now - limit.window
