@@ -7,7 +7,7 @@ models below document them in OpenAPI and validate what clients send.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import (
@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from app.core.types import IsoDate
 from app.models.assessments import (
     AssessmentKind,
     AssessmentStatus,
@@ -400,7 +401,7 @@ class TemplateQuery(Strict):
     unit_id: uuid.UUID
     year: Year
     kind: AssessmentKind = AssessmentKind.SELF_ASSESSMENT
-    as_of: date | None = None
+    as_of: IsoDate | None = None
 
 
 Assessment.model_rebuild()
