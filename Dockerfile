@@ -27,4 +27,5 @@ USER ntm
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
-CMD ["ntm", "serve", "--host", "0.0.0.0", "--port", "8000", "--forwarded-allow-ips", "*"]
+# X-Forwarded-For is believed only from the proxies named in NTM_TRUSTED_PROXIES (none by default).
+CMD ["ntm", "serve", "--host", "0.0.0.0", "--port", "8000"]

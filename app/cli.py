@@ -121,17 +121,32 @@ def cmd_serve(args: argparse.Namespace) -> None:
     configure(settings)
     for hook in startup_hooks():
         hook(settings)
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_config=None,
-        proxy_headers=True,
-        forwarded_allow_ips=args.forwarded_allow_ips,
-        server_header=False,
-    )
+    uvicorn.run("app.main:create_app", **serve_options(settings, args))
+
+
+def serve_options(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
+    """uvicorn's options for ``ntm serve``.
+
+    X-Forwarded-For is believed only from ``NTM_TRUSTED_PROXIES`` (uvicorn would otherwise trust
+    loopback, and a client could then pick the address its failed logins are counted under).
+    The logging set-up is passed as a dictionary so that every worker process applies it.
+    """
+    from app.core.logging import logging_config
+
+    proxies = args.forwarded_allow_ips or ",".join(settings.trusted_proxies)
+    return {
+        "factory": True,
+        "host": args.host,
+        "port": args.port,
+        "workers": args.workers,
+        "log_config": logging_config(settings.log_level),
+        "log_level": settings.log_level.lower(),
+        # The access log is ours (app.access, with the request id and the route).
+        "access_log": False,
+        "proxy_headers": bool(proxies),
+        "forwarded_allow_ips": proxies or "",
+        "server_header": False,
+    }
 
 
 # --- people and integration clients -------------------------------------------------------------
@@ -322,7 +337,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
-    serve.add_argument("--forwarded-allow-ips", default="127.0.0.1")
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        default=None,
+        help="proxies whose X-Forwarded-For is believed (default: NTM_TRUSTED_PROXIES, none)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     db = sub.add_parser("db", help="database schema")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from enum import StrEnum
 from functools import lru_cache
@@ -45,6 +46,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./var/files")
     var_dir: Path = Path("./var")
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Addresses (or CIDR networks) of the reverse proxies whose X-Forwarded-For is believed.
+    # Empty: none, so a client cannot choose the address its failed logins are counted under.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_connect_timeout: float = Field(default=5.0, gt=0)
     db_echo: bool = False
@@ -59,11 +63,23 @@ class Settings(BaseSettings):
     def _normalise_url(cls, value: str) -> str:
         return normalise_database_url(value.strip())
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24)"
+                ) from None
         return value
 
     @field_validator("log_level")

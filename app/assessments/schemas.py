@@ -8,7 +8,7 @@ in OpenAPI (the suite checks every body against the document) and validate what 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import (
@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from app.core.types import IsoDate
 from app.models.enums import (
     AssessmentKind,
     AssessmentStatus,
@@ -497,7 +498,7 @@ class TemplateQuery(Strict):
     unit_id: uuid.UUID
     year: Year
     kind: AssessmentKind = AssessmentKind.SELF_ASSESSMENT
-    as_of: date | None = None
+    as_of: IsoDate | None = None
 
 
 Assessment.model_rebuild()

@@ -18,10 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import repository
 from app.audit.schemas import AuditRecordOut
 from app.core import authz
+from app.core.errors import Unprocessable, field_error
 from app.core.logging import request_id_var
-from app.core.pagination import decode_cursor, invalid_cursor, page_from_rows
+from app.core.pagination import decode_cursor, page_from_rows
 from app.core.permissions import Action
 from app.core.security import Principal, authenticate
+from app.core.types import CONTROL_MSG, has_control_characters
 from app.db.types import utcnow
 from app.models.system import AuditRecord
 
@@ -53,6 +55,11 @@ def audit_context(
     principal = principal or getattr(request.state, "principal", None)
     note = request.headers.get("audit-note")
     reason = unquote(note)[:MAX_REASON_LENGTH] if note else None
+    if reason is not None and has_control_characters(reason, allow_line_breaks=True):
+        raise Unprocessable(
+            f"The Audit-Note header {CONTROL_MSG}.",
+            errors=[field_error(["header", "Audit-Note"], CONTROL_MSG, "string_control")],
+        )
     return AuditContext(
         actor_id=getattr(principal, "id", None),
         actor_kind=getattr(principal, "kind", None),
@@ -160,9 +167,7 @@ async def list_records(
         visible = and_(visible, AuditRecord.unit_id.in_(authz.subtree_select([unit_id])))
     before_seq = None
     if cursor is not None:
-        (before_seq,) = decode_cursor(cursor, 1)
-        if not isinstance(before_seq, int):
-            raise invalid_cursor()
+        (before_seq,) = decode_cursor(cursor, int)
     rows = await repository.list_records(
         session, where, visible=visible, limit=limit, before_seq=before_seq
     )

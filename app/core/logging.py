@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-import sys
+import logging.config
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -38,16 +38,36 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
+def logging_config(level: str) -> dict[str, Any]:
+    """The whole logging set-up as a ``logging.config.dictConfig`` dictionary.
+
+    A dictionary rather than calls, because uvicorn's worker processes (``--workers 2``) are
+    fresh interpreters: uvicorn applies its ``log_config`` in each of them, and nothing else
+    the parent configured reaches them.
+    """
+    numeric = logging.getLevelName(level)
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "app.core.logging.JsonFormatter"}},
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"handlers": ["stderr"], "level": level},
+        "loggers": {
+            "uvicorn": {"handlers": [], "propagate": True},
+            "uvicorn.error": {"handlers": [], "propagate": True},
+            # The access log is ours (with the request id and route); uvicorn's would repeat it.
+            "uvicorn.access": {"handlers": [], "propagate": False, "level": "CRITICAL"},
+            # /readyz asks Alembic for the revision; its INFO lines would repeat on every probe.
+            "alembic": {"level": logging.getLevelName(max(logging.WARNING, numeric))},
+        },
+    }
+
+
 def configure_logging(level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    for name in ("uvicorn", "uvicorn.error"):
-        logging.getLogger(name).handlers[:] = []
-        logging.getLogger(name).propagate = True
-    # /readyz asks Alembic for the revision; its INFO lines would repeat on every probe.
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
-    # The access log is ours (with the request id and route); uvicorn's would repeat it.
-    logging.getLogger("uvicorn.access").disabled = True
+    logging.config.dictConfig(logging_config(level))

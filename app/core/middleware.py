@@ -84,8 +84,12 @@ class RequestContextMiddleware:
                 message["headers"] = headers
             await send(message)
 
+        failed = False
         try:
             await self.app(scope, receive, send_wrapper)
+        except BaseException:
+            failed = True
+            raise
         finally:
             elapsed = time.perf_counter() - started
             template = self._template(scope)
@@ -99,4 +103,7 @@ class RequestContextMiddleware:
                 status,
                 extra={"route": template, "status": status, "duration_ms": round(elapsed * 1e3, 2)},
             )
-            request_id_var.reset(token)
+            # After an exception the request id stays set: the 500 handler and the server log
+            # the traceback further out, in this request's own context, and name the request.
+            if not failed:
+                request_id_var.reset(token)

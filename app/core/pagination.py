@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
 
@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from app.core.errors import Unprocessable, field_error
 from app.core.http import FastJSONResponse
+from app.core.types import INT64_MAX
 
 T = TypeVar("T")
 
@@ -58,27 +59,59 @@ def invalid_cursor() -> Unprocessable:
     )
 
 
-def decode_cursor(cursor: str, size: int) -> list[Any]:
-    """Decode a cursor made by :func:`encode_cursor` carrying ``size`` values, or raise 422."""
+# The types a cursor value may have, each checked (and converted) on the way in.
+CursorPart = type[int] | type[str] | type[UUID] | type[datetime]
+MAX_CURSOR_TEXT = 500
+
+
+def _cursor_part(value: Any, part: CursorPart) -> Any:
+    """``value`` as ``part``, or raise ValueError; never a value the database would refuse."""
+    if part is int:
+        # JSON true/false are ints to Python; the bounds are those of a BIGINT parameter.
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError("not an integer")
+        if not -INT64_MAX - 1 <= value <= INT64_MAX:
+            raise ValueError("integer out of range")
+        return value
+    if not isinstance(value, str) or len(value) > MAX_CURSOR_TEXT or "\x00" in value:
+        raise ValueError("not a short string")
+    if part is str:
+        return value
+    if part is UUID:
+        return UUID(value)
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError("not an instant")
+    return moment.astimezone(UTC)
+
+
+def decode_cursor(cursor: str, *parts: CursorPart) -> list[Any]:
+    """The values of a cursor made by :func:`encode_cursor`, one per ``parts`` and each of that
+    type (``int``, ``str``, ``UUID`` or an aware ``datetime``), or 422 ``invalid_cursor``.
+
+    Cursors come back from clients: every value is checked here, so that a forged one is refused
+    before it reaches a query (a string where the column holds numbers, an integer beyond 64
+    bits, a naive time, a NUL character: each a database error, not a bad request, otherwise).
+    """
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, orjson.JSONDecodeError):
         values = None
-    if not isinstance(values, list) or len(values) != size:
+    if not isinstance(values, list) or len(values) != len(parts):
         raise invalid_cursor()
-    return values
+    try:
+        return [_cursor_part(value, part) for value, part in zip(values, parts, strict=True)]
+    except (ValueError, OverflowError) as exc:
+        raise invalid_cursor() from exc
 
 
 def decode_updated_cursor(cursor: str | None) -> tuple[datetime, UUID] | None:
     """The ``(updated_at, id)`` key of lists in sync order, from their cursor (None: first page)."""
     if cursor is None:
         return None
-    moment, last_id = decode_cursor(cursor, 2)
-    try:
-        return datetime.fromisoformat(moment), UUID(last_id)
-    except (TypeError, ValueError) as exc:
-        raise invalid_cursor() from exc
+    moment, last_id = decode_cursor(cursor, datetime, UUID)
+    return moment, last_id
 
 
 def set_link_header(request: Request, response: Response, next_cursor: str | None) -> None:

@@ -39,6 +39,8 @@ TOKEN_URL: Final = "/api/v1/auth/token"  # noqa: S105 (a path)
 ISSUER: Final = "ntm"
 ALGORITHM: Final = "HS256"
 PAT_PREFIX: Final = "ntm_pat_"
+# The user's token generation a token was issued under (absent: 0).
+GENERATION_CLAIM: Final = "gen"
 CLIENT_SECRET_PREFIX: Final = "ntm_cs_"  # noqa: S105 (a prefix)
 MAX_TOKEN_LENGTH: Final = 4096
 # A personal access token's last use is recorded at most this often (it costs a write).
@@ -138,8 +140,14 @@ class IssuedToken:
 
 
 def issue_access_token(
-    settings: Settings, *, subject: uuid.UUID, kind: PrincipalKind, client_id: str | None = None
+    settings: Settings,
+    *,
+    subject: uuid.UUID,
+    kind: PrincipalKind,
+    client_id: str | None = None,
+    generation: int = 0,
 ) -> IssuedToken:
+    """Sign an access token; ``generation`` is the user's ``token_generation`` at issue."""
     now = utcnow()
     ttl = settings.access_token_ttl_seconds
     expires_at = now + timedelta(seconds=ttl)
@@ -154,6 +162,8 @@ def issue_access_token(
     }
     if client_id is not None:
         claims["client_id"] = client_id
+    if generation:
+        claims[GENERATION_CLAIM] = generation
     token = jwt.encode(claims, settings.signing_key(), algorithm=ALGORITHM)
     return IssuedToken(token=token, jti=jti, expires_at=expires_at, expires_in=ttl)
 
@@ -253,6 +263,9 @@ async def _principal_from_claims(session: AsyncSession, claims: dict[str, Any]) 
     user = await session.scalar(select(User).where(User.id == subject))
     if user is None or not user.active:
         raise invalid_token("The access token is not valid.")
+    if claims.get(GENERATION_CLAIM, 0) != user.token_generation:
+        # Issued before the password was last changed or reset.
+        raise invalid_token("The access token has been revoked.")
     return Principal(
         id=user.id,
         kind=PrincipalKind.USER,

@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from app.core.types import IsoDate
 from app.models.enums import (
     Comparator,
     Confidence,
@@ -87,7 +88,7 @@ class ProvinceScope(DocModel):
     kind: Literal["province"]
     unit_id: uuid.UUID | None = None
     unit_code: Annotated[str, Field(min_length=1, max_length=20)] | None = None
-    as_of: dt.date | None = None
+    as_of: IsoDate | None = None
 
     @model_validator(mode="after")
     def _identified(self) -> ProvinceScope:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -23,7 +22,7 @@ from app.core.http import (
 from app.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, page_response
 from app.core.permissions import Action
 from app.core.security import PUBLIC, OptionalPrincipal, Principal, require
-from app.core.types import Instant
+from app.core.types import Instant, IsoDate
 from app.criteria.document import CriteriaSetDocument, IndicatorDocument
 from app.criteria.schemas import (
     CriteriaSetCreate,
@@ -361,7 +360,8 @@ async def resolve_thresholds(
     year: Annotated[int, Query(ge=1990, le=2100)],
     lang: LanguageDep,
     as_of: Annotated[
-        date | None, Query(description="Date the unit is read at (default: 31 December of year).")
+        IsoDate | None,
+        Query(description="Date the unit is read at (default: 31 December of year)."),
     ] = None,
 ) -> Response:
     body = await resolution.resolve_for(

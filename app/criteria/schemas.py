@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, StrictBool, StrictInt, model_validator
 
+from app.core.types import IsoDate
 from app.criteria.document import (
     ApplicabilityRule,
     Condition,
@@ -83,7 +84,7 @@ class DeriveRequest(DocModel):
     legal_basis: LegalBasis
     unit_id: uuid.UUID | None = None
     unit_code: str | None = Field(default=None, min_length=1, max_length=20)
-    as_of: date | None = Field(
+    as_of: IsoDate | None = Field(
         default=None, description="Date the province code is read at (default: period start)."
     )
     period: Period | None = None

@@ -203,9 +203,16 @@ async def failures_since(
 
 async def add_failures(
     session: AsyncSession, at: datetime, keys: Iterable[tuple[str, str]]
-) -> None:
-    session.add_all(LoginFailure(scope=scope, key=key, failed_at=at) for scope, key in keys)
+) -> list[int]:
+    """Record one failed (or not yet checked) attempt under each key; the ids of the rows."""
+    rows = [LoginFailure(scope=scope, key=key, failed_at=at) for scope, key in keys]
+    session.add_all(rows)
     await session.flush()
+    return [row.id for row in rows]
+
+
+async def delete_failures(session: AsyncSession, ids: Iterable[int]) -> None:
+    await session.execute(delete(LoginFailure).where(LoginFailure.id.in_(list(ids))))
 
 
 async def clear_failures(session: AsyncSession, scope: str, key: str) -> None:

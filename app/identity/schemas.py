@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from app.core.permissions import Access, Action, Role
 from app.core.security import PrincipalKind
+from app.core.types import IsoDate, StrictBool
 
 Username = Annotated[
     str,
@@ -43,8 +44,10 @@ class RoleAssignmentCreate(Input):
     unit_id: uuid.UUID | None = Field(
         default=None, description="The unit whose subtree the role covers; null: national."
     )
-    valid_from: date | None = Field(default=None, description="First day; null: from now on.")
-    valid_to: date | None = Field(default=None, description="Day it ends (excluded); null: open.")
+    valid_from: IsoDate | None = Field(default=None, description="First day; null: from now on.")
+    valid_to: IsoDate | None = Field(
+        default=None, description="Day it ends (excluded); null: open."
+    )
     step: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
         default=None, description="Appraisers: the procedure step they act at."
     )
@@ -77,14 +80,14 @@ class UserCreate(Input):
     display_name: Name
     email: EmailStr | None = None
     password: Password
-    active: bool = True
+    active: StrictBool = True
     roles: list[RoleAssignmentCreate] = Field(default_factory=list, max_length=50)
 
 
 class UserUpdate(Input):
     display_name: Name | None = None
     email: EmailStr | None = None
-    active: bool | None = None
+    active: StrictBool | None = None
     password: Password | None = Field(
         default=None, description="A new password set by an administrator."
     )
@@ -106,13 +109,13 @@ class UserOut(BaseModel):
 class ClientCreate(Input):
     id: uuid.UUID | None = None
     name: Name
-    active: bool = True
+    active: StrictBool = True
     roles: list[RoleAssignmentCreate] = Field(default_factory=list, max_length=50)
 
 
 class ClientUpdate(Input):
     name: Name | None = None
-    active: bool | None = None
+    active: StrictBool | None = None
 
 
 class ClientOut(BaseModel):
@@ -145,7 +148,7 @@ class PasswordChange(Input):
 class AccessTokenCreate(Input):
     name: Name
     expires_in_days: int = Field(default=90, ge=1, le=366)
-    read_only: bool = Field(default=True, description="Reporting tools only need to read.")
+    read_only: StrictBool = Field(default=True, description="Reporting tools only need to read.")
 
 
 class AccessTokenOut(BaseModel):

@@ -12,7 +12,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, String
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, IdMixin, TimestampMixin
@@ -32,6 +32,9 @@ class User(IdMixin, TimestampMixin, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Raised when the password changes or is reset: access tokens carry the value they were
+    # issued under, and an older one no longer authenticates.
+    token_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Client(IdMixin, TimestampMixin, Base):

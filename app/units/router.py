@@ -7,7 +7,6 @@ Hot reads build plain dicts from Core rows and answer with ``FastJSONResponse``;
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
@@ -20,7 +19,7 @@ from app.core.http import FastJSONResponse, cached_json
 from app.core.pagination import CursorQuery, page_response
 from app.core.permissions import Action
 from app.core.security import PUBLIC, Principal, require
-from app.core.types import Instant
+from app.core.types import Instant, IsoDate
 from app.db.session import SessionDep
 from app.models.enums import UnitLevel
 from app.units import classifications, events, imports, lineage, service
@@ -46,7 +45,7 @@ from app.units.schemas import (
 router = APIRouter(tags=["units"])
 
 AsOf = Annotated[
-    date | None,
+    IsoDate | None,
     Query(description="The date the map is read at (ISO date). Default: today in Viet Nam."),
 ]
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size (default 50, max 500).")]
@@ -354,7 +353,7 @@ async def unit_lineage(session: SessionDep, unit_id: uuid.UUID) -> Response:
 async def unit_classifications(
     session: SessionDep,
     unit_id: uuid.UUID,
-    as_of: Annotated[date | None, Query(description="Default: the whole history.")] = None,
+    as_of: Annotated[IsoDate | None, Query(description="Default: the whole history.")] = None,
 ) -> Response:
     items = await service.unit_classifications(session, unit_id, as_of)
     return FastJSONResponse({"unit_id": unit_id, "items": items})

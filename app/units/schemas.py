@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.core.types import StrictBool
 from app.models.enums import ClassificationKind, UnitEventKind, UnitLevel, UnitType
 
 Name = Annotated[str, Field(min_length=1, max_length=300)]
@@ -211,7 +212,7 @@ class NewUnit(Strict):
 
 class EventSource(Strict):
     unit_id: uuid.UUID
-    partly: bool = Field(
+    partly: StrictBool = Field(
         False, description="Only part of it joins; it continues (with its children)."
     )
 
@@ -262,7 +263,7 @@ class SplitEvent(EventBase):
 
     kind: Literal[UnitEventKind.SPLIT]
     source_id: uuid.UUID
-    source_continues: bool = False
+    source_continues: StrictBool = False
     parts: list[Target] = Field(min_length=1, max_length=100)
     move_children_to: uuid.UUID | None = Field(
         None, description="Where the children of an ending source go (e.g. one of the parts)."

@@ -17,7 +17,7 @@ from app.audit.service import AuditContext, record
 from app.core import authz
 from app.core.clock import today
 from app.core.http import etag_for, require_match, timestamp
-from app.core.pagination import decode_cursor, encode_cursor, invalid_cursor
+from app.core.pagination import CursorPart, decode_cursor, encode_cursor
 from app.core.permissions import Action
 from app.core.security import Principal
 from app.models.enums import AuditAction, ClassificationKind, UnitLevel
@@ -120,8 +120,7 @@ async def list_units(
     mode = "sync" if filters.updated_since is not None else "search" if filters.q else "plain"
     after = None
     if cursor is not None:
-        size = {"sync": 2, "search": 4, "plain": 3}[mode]
-        after = _cursor_values(decode_cursor(cursor, size), filters)
+        after = decode_cursor(cursor, *_CURSOR_PARTS[mode])
     rows = await repo.list_items(
         session,
         on=filters.as_of,
@@ -142,6 +141,12 @@ async def list_units(
 
 
 _RANKS = {"province": 1, "district": 2, "commune": 3}
+# What each ordering's cursor holds: (updated_at, id); (rank, code, id); search: (exact?, …).
+_CURSOR_PARTS: dict[str, tuple[CursorPart, ...]] = {
+    "sync": (datetime, uuid.UUID),
+    "plain": (int, str, uuid.UUID),
+    "search": (int, int, str, uuid.UUID),
+}
 
 
 def _cursor_of(row: Record, filters: UnitFilters) -> list[Any]:
@@ -153,15 +158,6 @@ def _cursor_of(row: Record, filters: UnitFilters) -> list[Any]:
         exact = any(row["code"] == code and level in (None, row["level"]) for level, code in forms)
         return [0 if exact else 1, *tail]
     return tail
-
-
-def _cursor_values(values: list[Any], filters: UnitFilters) -> list[Any]:
-    try:
-        if filters.updated_since is not None:
-            return [datetime.fromisoformat(values[0]), uuid.UUID(values[1])]
-        return [*values[:-1], uuid.UUID(values[-1])]
-    except (TypeError, ValueError) as exc:
-        raise invalid_cursor() from exc
 
 
 # --- one unit ----------------------------------------------------------------------------------

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 import pytest
+from fastapi import FastAPI
 from httpx import AsyncClient, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.input import json_errors
+from tests.identity.helpers import audit_of
 
 PROBLEM = "application/problem+json"
 UNITS = "/api/v1/units"
@@ -150,3 +154,139 @@ async def test_nul_in_a_form_field_is_a_422_naming_it(client: AsyncClient) -> No
         data={"grant_type": "password", "username": "a\x00", "password": "x"},
     )
     assert_invalid(response, ["body", "username"])
+
+
+# --- forms and headers the input guard does not read -------------------------------------------
+
+
+@pytest.mark.parametrize("field", ["username", "grant_type"])
+@pytest.mark.parametrize("bad", ["a\x00b", "a\x01b", "a\x1bb", "a\x7fb", "a\nb"])
+async def test_control_characters_in_a_multipart_token_request_are_a_422(
+    client: AsyncClient, field: str, bad: str
+) -> None:
+    fields = {"grant_type": "password", "username": "someone", "password": "x", field: bad}
+    response = await client.post(
+        "/api/v1/auth/token", files={name: (None, value) for name, value in fields.items()}
+    )
+    assert_invalid(response, ["body", field])
+
+
+@pytest.mark.parametrize("encoding", ["multipart", "form"])
+async def test_control_characters_in_a_client_id_are_a_422(
+    client: AsyncClient, encoding: str
+) -> None:
+    fields = {"grant_type": "client_credentials", "client_id": "c\x00id", "client_secret": "s"}
+    if encoding == "multipart":
+        response = await client.post(
+            "/api/v1/auth/token", files={name: (None, value) for name, value in fields.items()}
+        )
+    else:
+        response = await client.post("/api/v1/auth/token", data=fields)
+    assert_invalid(response, ["body", "client_id"])
+
+
+@pytest.mark.parametrize("note", ["bad%00note", "bell%07", "esc%1B[31m", "del%7F"])
+async def test_control_characters_in_an_audit_note_are_a_422_and_nothing_is_written(
+    admin_client: AsyncClient, note: str
+) -> None:
+    code = f"X{uuid.uuid4().hex[:6]}"
+    response = await admin_client.post(
+        UNITS,
+        json={"level": "village", "name": "Thôn Mới", "code": code},
+        headers={"Audit-Note": note},
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == PROBLEM
+    assert ["header", "Audit-Note"] in [error["loc"] for error in response.json()["errors"]]
+    listed = await admin_client.get(UNITS, params={"code": code})
+    assert listed.json()["items"] == []
+
+
+async def test_an_audit_note_may_span_lines(
+    admin_client: AsyncClient, session: AsyncSession
+) -> None:
+    note = "Công văn 12/UBND\ndòng hai\tcột"
+    response = await admin_client.post(
+        "/api/v1/users",
+        json={
+            "username": f"u{uuid.uuid4().hex[:8]}",
+            "display_name": "A",
+            "password": "Correct-horse-7",
+        },
+        headers={"Audit-Note": quote(note)},
+    )
+    assert response.status_code == 201, response.text
+    records = await audit_of(session, "user", response.json()["id"])
+    assert records[0].reason == note
+
+
+# --- loose dates and booleans -------------------------------------------------------------------
+
+
+def _operations_with_query(app: FastAPI, name: str) -> list[tuple[str, str, dict[str, Any]]]:
+    found = []
+    for path, item in app.openapi()["paths"].items():
+        for method, operation in item.items():
+            params = operation.get("parameters", [])
+            if not any(p["name"] == name and p["in"] == "query" for p in params):
+                continue
+            required = {}
+            for param in params:
+                if param["in"] == "query" and param.get("required"):
+                    schema = param.get("schema", {})
+                    required[param["name"]] = (
+                        str(uuid.uuid4()) if schema.get("format") == "uuid" else "2025"
+                    )
+            url = path
+            for param in params:
+                if param["in"] == "path":
+                    url = url.replace("{" + param["name"] + "}", str(uuid.uuid4()))
+            found.append((method.upper(), url, required))
+    return found
+
+
+@pytest.mark.parametrize("as_of", ["0", "1700000000", "86400", "2025-01-01T00:00:00", "20250101"])
+async def test_as_of_is_only_an_iso_date_everywhere(
+    app: FastAPI, admin_client: AsyncClient, as_of: str
+) -> None:
+    operations = _operations_with_query(app, "as_of")
+    assert len(operations) >= 8, operations
+    for method, url, required in operations:
+        response = await admin_client.request(method, url, params={**required, "as_of": as_of})
+        assert response.status_code == 422, (method, url, response.text)
+        locs = [error["loc"] for error in response.json()["errors"]]
+        assert ["query", "as_of"] in locs, (method, url, locs)
+
+
+async def test_an_iso_as_of_is_still_accepted(client: AsyncClient) -> None:
+    response = await client.get(UNITS, params={"as_of": "2025-01-01", "limit": 1})
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("loose", [0, 1, "true", "yes", "on", "1", 1.0])
+async def test_booleans_in_bodies_are_json_booleans(
+    admin_client: AsyncClient, loose: object
+) -> None:
+    username = f"u{uuid.uuid4().hex[:8]}"
+    created = await admin_client.post(
+        "/api/v1/users",
+        json={
+            "username": username,
+            "display_name": "A",
+            "password": "Correct-horse-7",
+            "active": loose,
+        },
+    )
+    assert_invalid(created, ["body", "active"])
+    client_body = {"name": "Cổng", "active": loose}
+    assert_invalid(await admin_client.post("/api/v1/clients", json=client_body), ["body", "active"])
+    user = await admin_client.post(
+        "/api/v1/users",
+        json={"username": username, "display_name": "A", "password": "Correct-horse-7"},
+    )
+    assert user.status_code == 201, user.text
+    patched = await admin_client.patch(f"/api/v1/users/{user.json()['id']}", json={"active": loose})
+    assert_invalid(patched, ["body", "active"])
+    assert (await admin_client.get(f"/api/v1/users/{user.json()['id']}")).json()["active"] is True
+    token = await admin_client.post("/api/v1/me/tokens", json={"name": "t", "read_only": loose})
+    assert_invalid(token, ["body", "read_only"])

@@ -7,7 +7,6 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -25,6 +24,7 @@ from app.core.errors import ProblemError, Unprocessable, field_error, problem_re
 from app.core.http import FastJSONResponse
 from app.core.permissions import Action
 from app.core.security import Principal, require
+from app.core.types import IsoDate
 from app.db.engine import Database
 from app.db.session import SessionDep
 from app.models.assessments import AssessmentKind
@@ -70,7 +70,7 @@ class ImportOptions(BaseModel):
     mode: Literal["upsert", "replace"] = "upsert"
     partial: bool = False
     year: Year | None = None
-    as_of: date | None = None
+    as_of: IsoDate | None = None
     run_async: bool | None = Field(default=None, alias="async")
 
 
@@ -253,7 +253,7 @@ async def import_values(
     year: Annotated[
         int | None, Query(ge=2000, le=2100, description="For files without a year column.")
     ] = None,
-    as_of: Annotated[date | None, Query(description="Resolve unit codes on this date.")] = None,
+    as_of: Annotated[IsoDate | None, Query(description="Resolve unit codes on this date.")] = None,
     run_async: Annotated[bool | None, Query(alias="async")] = None,
 ) -> Response:
     path, media_type, filename, fields = await _receive(request)
@@ -325,7 +325,7 @@ async def indicator_values_template(
     unit_id: uuid.UUID,
     year: Annotated[int, Query(ge=2000, le=2100)],
     kind: AssessmentKind = AssessmentKind.SELF_ASSESSMENT,
-    as_of: date | None = None,
+    as_of: IsoDate | None = None,
 ) -> Response:
     query = TemplateQuery(
         criteria_set_id=criteria_set_id, unit_id=unit_id, year=year, kind=kind, as_of=as_of

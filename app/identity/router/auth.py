@@ -12,13 +12,16 @@ from fastapi import APIRouter, Form, Request, Response
 from app.audit.service import AuditContextDep
 from app.core.errors import ProblemError, problem_responses
 from app.core.security import PUBLIC, CurrentPrincipal, SettingsDep
+from app.core.types import SingleLine
 from app.db.session import SessionDep
 from app.identity.schemas import TokenResponse
 from app.identity.service import auth
 
 router = APIRouter(prefix="/auth", tags=["identity"])
 
-FormField = Annotated[str | None, Form(max_length=4096)]
+FormField = Annotated[SingleLine | None, Form(max_length=4096)]
+# Secrets are never stored, only compared: any character may be part of one.
+SecretField = Annotated[str | None, Form(max_length=4096)]
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
@@ -65,9 +68,9 @@ async def token(
     settings: SettingsDep,
     grant_type: FormField = None,
     username: FormField = None,
-    password: FormField = None,
+    password: SecretField = None,
     client_id: FormField = None,
-    client_secret: FormField = None,
+    client_secret: SecretField = None,
     scope: FormField = None,
 ) -> TokenResponse:
     basic = _basic_credentials(request)
@@ -109,7 +112,7 @@ async def revoke(
     settings: SettingsDep,
     principal: CurrentPrincipal,
     audit: AuditContextDep,
-    token: Annotated[str, Form(max_length=4096)],
+    token: Annotated[SingleLine, Form(max_length=4096)],
     token_type_hint: FormField = None,
 ) -> Response:
     await auth.revoke_token(session, settings, principal, audit, token)

@@ -162,6 +162,9 @@ async def create_user(
             if existing.username == body.username:
                 return (await present_users(session, [existing]))[0], False
             raise Conflict(f"Another user has the id {body.id}.", code="user_id_taken")
+        if await repository.get_client(session, body.id) is not None:
+            # One id, one principal: the audit trail and grants are keyed on it alone.
+            raise Conflict(f"A client has the id {body.id}.", code="user_id_taken")
     if await repository.get_user_by_username(session, body.username) is not None:
         raise Conflict(f"The username {body.username} is taken.", code="username_taken")
     check_password_policy(
@@ -222,6 +225,8 @@ async def update_user(
         )
         user.password_hash = await asyncio.to_thread(hash_password, body.password)
         user.password_changed_at = utcnow()
+        # A reset locks out whoever held the old password, and their access tokens with it.
+        user.token_generation += 1
     after = user_snapshot(user)
     if after != before or body.password is not None:
         user.updated_at = utcnow()
@@ -304,6 +309,9 @@ async def create_client(
     if body.id is not None and await repository.get_client(session, body.id) is not None:
         # Not replayed: the secret was shown once and is not kept.
         raise Conflict(f"A client with the id {body.id} exists.", code="client_id_taken")
+    if body.id is not None and await repository.get_user(session, body.id) is not None:
+        # One id, one principal: the audit trail and grants are keyed on it alone.
+        raise Conflict(f"A user has the id {body.id}.", code="client_id_taken")
     secret = new_secret(CLIENT_SECRET_PREFIX)
     now = utcnow()
     client = Client(

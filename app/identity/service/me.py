@@ -136,6 +136,8 @@ async def change_password(
     now = utcnow()
     user.password_hash = await asyncio.to_thread(hash_password, body.new_password)
     user.password_changed_at = now
+    # Every access token issued before stops working, the caller's own included.
+    user.token_generation += 1
     user.updated_at = now
     await session.flush()
     await record(
