@@ -11,7 +11,8 @@ from typing import Any
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.assessments.service import import_check, imports
+from app.assessments.imports.service import checks as import_check
+from app.assessments.imports.service import pipeline as imports
 from tests.assessments.helpers import (
     CSV_ROWS,
     IMPORT,

@@ -21,8 +21,8 @@ from typing import Any, cast
 from sqlalchemy import Table, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.assessments.imports.service.pipeline import ImportParams, run_import
 from app.assessments.service import criteria as criteria_port
-from app.assessments.service.imports import ImportParams, run_import
 from app.audit.service import AuditContext
 from app.core.errors import NotFound, ProblemError, ServiceUnavailable
 from app.core.http import timestamp

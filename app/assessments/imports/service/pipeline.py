@@ -22,12 +22,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.assessments import parsing
 from app.assessments.engine import SetSpec
+from app.assessments.imports import parsing
+from app.assessments.imports.repository.staging import MergeCounts, Record, Stage
+from app.assessments.imports.service.checks import Rejections, RowChecker, Target, year_of
 from app.assessments.repository import assessments as repo
-from app.assessments.repository.staging import MergeCounts, Record, Stage
 from app.assessments.service import criteria as criteria_port
-from app.assessments.service.import_check import Rejections, RowChecker, Target, year_of
 from app.audit.service import AuditContext, entry, record, record_many
 from app.core import authz
 from app.core.permissions import Action

@@ -15,11 +15,11 @@ from fastapi import APIRouter, FastAPI, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import UploadFile
 
-from app.assessments import parsing
+from app.assessments.imports import parsing
+from app.assessments.imports.service import jobs as job_service
+from app.assessments.imports.service import pipeline as import_service
+from app.assessments.imports.service import template as template_service
 from app.assessments.schemas import ImportJob, ImportSummary, TemplateQuery, Year
-from app.assessments.service import imports as import_service
-from app.assessments.service import jobs as job_service
-from app.assessments.service import template as template_service
 from app.audit.service import AuditContextDep
 from app.core.errors import ProblemError, Unprocessable, field_error, problem_responses
 from app.core.http import FastJSONResponse
