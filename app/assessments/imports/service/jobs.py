@@ -1,10 +1,14 @@
-"""Large imports as background jobs, run in-process by asyncio tasks with their own sessions.
+"""Large imports as background jobs, run by the worker (app/worker), so that a job accepted with
+202 survives a restart of the server.
 
-Bounded: at most ``concurrency`` imports run at once and ``max_pending`` wait; beyond that the
-request is refused (503 ``import_queue_full``). Progress is written to the job row in short
-transactions of its own so that pollers see it. On shutdown the tasks are cancelled and their jobs
-marked ``cancelled``; a job left ``queued`` or ``running`` by a crashed process (untouched for
-an hour: other workers' jobs report progress every second) is marked ``failed`` at startup.
+Accepting a job stores the upload in the file storage (``imports/<job id>``) and a ``queued`` row
+that names it, with who asked and the audit context; nothing else is kept in memory. A worker
+claims the oldest queued job, runs the import in one transaction of its own and writes progress
+and a heartbeat to the row in short transactions beside it. A job whose worker stopped beating
+for ``NTM_JOB_STALE_SECONDS`` is queued again (the interrupted import was rolled back with its
+transaction, so running it again is safe), up to ``NTM_JOB_MAX_ATTEMPTS``, then failed. A worker
+that is shut down puts its job back in the queue. The stored upload is removed when the job ends,
+whatever the outcome.
 """
 
 from __future__ import annotations
@@ -14,28 +18,36 @@ import contextlib
 import logging
 import time
 import uuid
-from datetime import timedelta
-from pathlib import Path
-from typing import Any, cast
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import Table, update
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.assessments.imports import parsing
+from app.assessments.imports.repository import jobs as repo
 from app.assessments.imports.service.pipeline import ImportParams, run_import
 from app.assessments.service import criteria as criteria_port
 from app.audit.service import AuditContext
 from app.core.errors import NotFound, ProblemError, ServiceUnavailable
 from app.core.http import timestamp
 from app.core.permissions import Action
-from app.core.security import Principal
+from app.core.security import Principal, PrincipalKind, load_grants
 from app.db.engine import Database
 from app.db.types import utcnow
-from app.models.assessments import ImportJob, ImportJobStatus
+from app.models.assessments import AssessmentKind, ImportJobStatus
+from app.storage import FileStorage
 
 logger = logging.getLogger("app.assessments.jobs")
-J = cast(Table, ImportJob.__table__)
 PROGRESS_EVERY_SECONDS = 1.0
-STALE_AFTER = timedelta(hours=1)
+# Accepted jobs not yet finished, over all callers and per caller: beyond, 503 import_queue_full.
+MAX_PENDING = 8
+MAX_PENDING_PER_PRINCIPAL = 4
+
+
+def upload_key(job_id: uuid.UUID) -> str:
+    return f"imports/{job_id}"
 
 
 def job_representation(row: Any) -> dict[str, Any]:
@@ -56,37 +68,78 @@ def job_representation(row: Any) -> dict[str, Any]:
     }
 
 
+async def check_capacity(session: AsyncSession, principal: Principal) -> None:
+    everyone = await repo.count_active(session)
+    theirs = await repo.count_active(session, principal.id)
+    if everyone >= MAX_PENDING or theirs >= MAX_PENDING_PER_PRINCIPAL:
+        raise ServiceUnavailable(
+            "Too many imports are waiting; try again in a minute.",
+            code="import_queue_full",
+            headers={"Retry-After": "60"},
+        )
+
+
+def _requested_by(context: AuditContext, principal: Principal | None) -> dict[str, Any]:
+    return {
+        "audit": {
+            "actor_id": str(context.actor_id) if context.actor_id else None,
+            "actor_kind": context.actor_kind,
+            "actor_name": context.actor_name,
+            "client_id": context.client_id,
+            "request_id": context.request_id,
+            "reason": context.reason,
+        },
+        "principal": None
+        if principal is None
+        else {
+            "id": str(principal.id),
+            "kind": principal.kind.value,
+            "name": principal.name,
+            "client_id": principal.client_id,
+            "read_only": principal.read_only,
+        },
+    }
+
+
 async def create_job(
     session: AsyncSession,
+    storage: FileStorage,
     context: AuditContext,
     params: ImportParams,
+    principal: Principal | None,
     *,
-    media_type: str | None,
-    size: int,
+    upload: Any,
     estimate: int | None,
 ) -> uuid.UUID:
+    """Store the upload and queue the job (the caller commits; on failure the stored file is
+    removed again)."""
     # The set must exist before a job can name it (404 criteria_set_not_found, as without a
     # job; the job row's foreign key would otherwise fail the request).
     await criteria_port.load_set(session, params.criteria_set_id)
     job_id = uuid.uuid4()
-    now = utcnow()
-    await session.execute(
-        J.insert().values(
+    key = upload_key(job_id)
+    size = await storage.put_file(key, upload.path)
+    try:
+        await repo.insert(
+            session,
             id=job_id,
             status=ImportJobStatus.QUEUED.value,
             criteria_set_id=params.criteria_set_id,
             params=params.public(),
             filename=params.filename,
-            media_type=media_type,
+            media_type=upload.media_type,
             size_bytes=size,
             rows_estimated=estimate,
             rows_processed=0,
-            created_at=now,
-            updated_at=now,
             created_by=context.actor_id,
             created_by_name=context.actor_name,
+            upload_key=key,
+            requested_by=_requested_by(context, principal),
+            attempts=0,
         )
-    )
+    except BaseException:
+        await storage.delete(key)
+        raise
     return job_id
 
 
@@ -94,7 +147,7 @@ async def get_job(
     session: AsyncSession, job_id: uuid.UUID, principal: Principal | None = None
 ) -> dict[str, Any]:
     """A job is seen by who started it, and by national holders of assessments:write."""
-    row = (await session.execute(J.select().where(J.c.id == job_id))).mappings().first()
+    row = await repo.get(session, job_id)
     if row is None or not (
         principal is None
         or row["created_by"] == principal.id
@@ -104,146 +157,172 @@ async def get_job(
     return job_representation(row)
 
 
-async def _set(database: Database, job_id: uuid.UUID, **values: Any) -> None:
+# --- the worker's side ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    id: uuid.UUID
+    params: ImportParams
+    upload_key: str | None
+    requested_by: dict[str, Any]
+
+
+def _params(row: RowMapping) -> ImportParams:
+    stored = row["params"]
+    return ImportParams(
+        criteria_set_id=uuid.UUID(stored["criteria_set_id"]),
+        kind=AssessmentKind(stored["kind"]),
+        dry_run=bool(stored.get("dry_run")),
+        mode=stored.get("mode", "upsert"),
+        partial=bool(stored.get("partial")),
+        year=stored.get("year"),
+        as_of=date.fromisoformat(stored["as_of"]) if stored.get("as_of") else None,
+        declared_format=parsing.declared_format(row["media_type"], row["filename"]),
+        filename=row["filename"],
+    )
+
+
+async def release_stale(database: Database, stale_after: timedelta, max_attempts: int) -> None:
     async with database.session() as session:
-        await session.execute(
-            update(J).where(J.c.id == job_id).values(updated_at=utcnow(), **values)
+        requeued, failed = await repo.release_stale(
+            session,
+            before=utcnow() - stale_after,
+            max_attempts=max_attempts,
+            error={
+                "code": "import_interrupted",
+                "detail": f"The worker running the job stopped {max_attempts} time(s).",
+            },
         )
         await session.commit()
+    if requeued or failed:
+        logger.warning("jobs of stopped workers: %d queued again, %d failed", requeued, failed)
+
+
+async def claim(database: Database, worker_id: str) -> ClaimedJob | None:
+    async with database.session() as session:
+        row = await repo.claim(session, worker_id)
+        await session.commit()
+    if row is None:
+        return None
+    return ClaimedJob(
+        id=row["id"],
+        params=_params(row),
+        upload_key=row["upload_key"],
+        requested_by=row["requested_by"] or {},
+    )
+
+
+async def _set(database: Database, job_id: uuid.UUID, holder: str, **values: Any) -> bool:
+    async with database.session() as session:
+        held = await repo.set_values(session, job_id, holder=holder, **values)
+        await session.commit()
+    return held
+
+
+async def _principal(session: AsyncSession, stored: dict[str, Any] | None) -> Principal | None:
+    """Who asked, with the grants they hold now: a role revoked since the job was accepted no
+    longer covers it."""
+    if stored is None:
+        return None
+    kind = PrincipalKind(stored["kind"])
+    principal_id = uuid.UUID(stored["id"])
+    grants = (
+        await load_grants(session, client_id=principal_id)
+        if kind is PrincipalKind.CLIENT
+        else await load_grants(session, user_id=principal_id)
+    )
+    return Principal(
+        id=principal_id,
+        kind=kind,
+        name=stored["name"],
+        client_id=stored.get("client_id"),
+        grants=grants,
+        read_only=bool(stored.get("read_only")),
+    )
+
+
+def _context(stored: dict[str, Any]) -> AuditContext:
+    actor = stored.get("actor_id")
+    return AuditContext(
+        actor_id=uuid.UUID(actor) if actor else None,
+        actor_kind=stored.get("actor_kind"),
+        actor_name=stored.get("actor_name"),
+        client_id=stored.get("client_id"),
+        request_id=stored.get("request_id"),
+        reason=stored.get("reason"),
+    )
 
 
 def _json_safe(summary: dict[str, Any]) -> dict[str, Any]:
     return {**summary, "import_id": str(summary["import_id"])}
 
 
-class ImportJobs:
-    def __init__(self, database: Database, *, concurrency: int = 1, max_pending: int = 8) -> None:
-        self.database = database
-        self.slots = asyncio.Semaphore(concurrency)
-        self.max_pending = max_pending
-        self.tasks: dict[uuid.UUID, asyncio.Task[None]] = {}
-
-    def check_capacity(self) -> None:
-        if len(self.tasks) >= self.max_pending:
-            raise ServiceUnavailable(
-                "Too many imports are waiting; try again in a minute.",
-                code="import_queue_full",
-                headers={"Retry-After": "60"},
-            )
-
-    def start(
-        self,
-        job_id: uuid.UUID,
-        path: Path,
-        params: ImportParams,
-        context: AuditContext,
-        principal: Principal | None,
-    ) -> None:
-        task = asyncio.create_task(self._run(job_id, path, params, context, principal))
-        self.tasks[job_id] = task
-        task.add_done_callback(lambda _: self.tasks.pop(job_id, None))
-
-    async def _run(
-        self,
-        job_id: uuid.UUID,
-        path: Path,
-        params: ImportParams,
-        context: AuditContext,
-        principal: Principal | None,
-    ) -> None:
-        try:
-            async with self.slots:
-                await _set(
-                    self.database, job_id, status=ImportJobStatus.RUNNING.value, started_at=utcnow()
-                )
-                last = time.monotonic()
-
-                async def progress(rows: int) -> None:
-                    nonlocal last
-                    if time.monotonic() - last >= PROGRESS_EVERY_SECONDS:
-                        last = time.monotonic()
-                        await _set(self.database, job_id, rows_processed=rows)
-
-                async with self.database.session() as session:
-                    summary = await run_import(
-                        session,
-                        context,
-                        path,
-                        params,
-                        import_id=job_id,
-                        progress=progress,
-                        principal=principal,
-                    )
-                    await session.commit()
-                await _set(
-                    self.database,
-                    job_id,
-                    status=ImportJobStatus.SUCCEEDED.value,
-                    rows_processed=summary["rows"],
-                    summary=_json_safe(summary),
-                    finished_at=utcnow(),
-                )
-        except asyncio.CancelledError:
-            with contextlib.suppress(Exception):
-                await _set(
-                    self.database,
-                    job_id,
-                    status=ImportJobStatus.CANCELLED.value,
-                    error={"code": "import_cancelled", "detail": "The server shut down."},
-                    finished_at=utcnow(),
-                )
-            raise
-        except ProblemError as exc:  # e.g. a unit outside the caller's scopes
-            with contextlib.suppress(Exception):
-                await _set(
-                    self.database,
-                    job_id,
-                    status=ImportJobStatus.FAILED.value,
-                    error={"code": exc.code, "status": exc.status, "detail": exc.detail},
-                    finished_at=utcnow(),
-                )
-        except Exception as exc:
-            logger.exception("import job %s failed", job_id)
-            with contextlib.suppress(Exception):
-                await _set(
-                    self.database,
-                    job_id,
-                    status=ImportJobStatus.FAILED.value,
-                    error={"code": "import_failed", "detail": type(exc).__name__},
-                    finished_at=utcnow(),
-                )
-        finally:
-            await asyncio.to_thread(path.unlink, missing_ok=True)
-
-    async def drain(self) -> None:
-        """Wait until every job has finished (tests, orderly shutdown)."""
-        while self.tasks:
-            await asyncio.gather(*list(self.tasks.values()), return_exceptions=True)
-
-    async def shutdown(self) -> None:
-        tasks = list(self.tasks.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-
-async def fail_interrupted(database: Database) -> None:
-    """Jobs a previous process left behind can never finish: say so."""
+async def run(database: Database, storage: FileStorage, job: ClaimedJob, worker_id: str) -> None:
+    """Run a claimed job to its end. Cancelled (the worker shuts down), it goes back to the
+    queue; any other way out, it ends ``succeeded`` or ``failed`` and its upload is removed."""
     try:
-        async with database.session() as session:
-            await session.execute(
-                update(J)
-                .where(
-                    J.c.status.in_([ImportJobStatus.QUEUED.value, ImportJobStatus.RUNNING.value]),
-                    J.c.updated_at < utcnow() - STALE_AFTER,
-                )
-                .values(
-                    status=ImportJobStatus.FAILED.value,
-                    error={"code": "import_interrupted", "detail": "The server restarted."},
-                    finished_at=utcnow(),
-                    updated_at=utcnow(),
-                )
+        outcome = await _import(database, storage, job, worker_id)
+    except asyncio.CancelledError:
+        # Shutting down: another worker (or this one, after the restart) takes it from the top;
+        # the import's own transaction was rolled back.
+        with contextlib.suppress(Exception):
+            await _set(
+                database,
+                job.id,
+                worker_id,
+                status=ImportJobStatus.QUEUED.value,
+                worker_id=None,
+                heartbeat_at=None,
             )
-            await session.commit()
-    except Exception:  # the database may not be reachable yet; /readyz reports that
-        logger.warning("could not mark interrupted import jobs", exc_info=True)
+        raise
+    except ProblemError as exc:  # e.g. a unit outside the caller's scopes
+        outcome = _failed({"code": exc.code, "status": exc.status, "detail": exc.detail})
+    except FileNotFoundError:
+        outcome = _failed({"code": "import_upload_missing", "detail": "The upload is gone."})
+    except Exception as exc:
+        logger.exception("import job %s failed", job.id)
+        outcome = _failed({"code": "import_failed", "detail": type(exc).__name__})
+    with contextlib.suppress(Exception):
+        await _set(database, job.id, worker_id, heartbeat_at=None, **outcome)
+    if job.upload_key is not None:
+        with contextlib.suppress(Exception):
+            await storage.delete(job.upload_key)
+
+
+def _failed(error: dict[str, Any]) -> dict[str, Any]:
+    return {"status": ImportJobStatus.FAILED.value, "error": error, "finished_at": utcnow()}
+
+
+async def _import(
+    database: Database, storage: FileStorage, job: ClaimedJob, worker_id: str
+) -> dict[str, Any]:
+    if job.upload_key is None:  # a job queued before jobs kept their upload in the storage
+        raise FileNotFoundError(str(job.id))
+    last = time.monotonic()
+
+    async def progress(rows: int) -> None:
+        nonlocal last
+        if time.monotonic() - last >= PROGRESS_EVERY_SECONDS:
+            last = time.monotonic()
+            with contextlib.suppress(Exception):  # a missed beat is not a failed import
+                await _set(database, job.id, worker_id, rows_processed=rows, heartbeat_at=utcnow())
+
+    async with storage.local_copy(job.upload_key) as path, database.session() as session:
+        principal = await _principal(session, job.requested_by.get("principal"))
+        summary = await run_import(
+            session,
+            _context(job.requested_by.get("audit") or {}),
+            path,
+            job.params,
+            import_id=job.id,
+            progress=progress,
+            principal=principal,
+        )
+        await session.commit()
+    return {
+        "status": ImportJobStatus.SUCCEEDED.value,
+        "rows_processed": summary["rows"],
+        "summary": _json_safe(summary),
+        "finished_at": utcnow(),
+    }
