@@ -46,6 +46,9 @@ class BulkDialect(Protocol):
     writable_ctes: bool
     # LATERAL subqueries (one index probe per staged row instead of a hash join).
     lateral: bool
+    # Whether a second connection can write while a transaction holds written rows (SQLite: no,
+    # it waits for the busy timeout).
+    concurrent_writers: bool
 
     def distinct(self, left: str, right: str) -> str: ...
 
@@ -81,6 +84,7 @@ class PostgresBulk:
     name = "postgresql"
     writable_ctes = True
     lateral = True
+    concurrent_writers = True
     _types: ClassVar[dict[ColumnKind, str]] = {
         ColumnKind.INTEGER: "integer",
         ColumnKind.UUID: "uuid",
@@ -123,6 +127,7 @@ class SqliteBulk:
     name = "sqlite"
     writable_ctes = False
     lateral = False
+    concurrent_writers = False
     _types: ClassVar[dict[ColumnKind, str]] = {
         ColumnKind.INTEGER: "INTEGER",
         ColumnKind.UUID: "CHAR(32)",

@@ -26,6 +26,7 @@ class Worker:
         self.settings = settings
         self.storage = storage or build_storage(settings)
         self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.jobs_run = 0
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -43,6 +44,7 @@ class Worker:
         if job is None:
             return False
         await import_jobs.run(self.database, self.storage, job, self.id)
+        self.jobs_run += 1
         return True
 
     async def run_until_idle(self) -> None:

@@ -196,8 +196,12 @@ async def import_values(
                 upload=upload,
                 estimate=estimate,
             )
-            body = await job_service.get_job(session, job_id, principal)
-            await session.commit()
+            try:
+                body = await job_service.get_job(session, job_id, principal)
+                await session.commit()
+            except BaseException:
+                await request.app.state.storage.delete(job_service.upload_key(job_id))
+                raise
             wake_worker(request.app)
             return FastJSONResponse(
                 body, status_code=202, headers={"Location": f"/api/v1/import-jobs/{job_id}"}

@@ -34,6 +34,8 @@ from app.core.errors import NotFound, ProblemError, ServiceUnavailable
 from app.core.http import timestamp
 from app.core.permissions import Action
 from app.core.security import Principal, PrincipalKind, load_grants
+from app.core.uploads import Upload
+from app.db import dialect as bulk_dialect
 from app.db.engine import Database
 from app.db.types import utcnow
 from app.models.assessments import AssessmentKind, ImportJobStatus
@@ -108,7 +110,7 @@ async def create_job(
     params: ImportParams,
     principal: Principal | None,
     *,
-    upload: Any,
+    upload: Upload,
     estimate: int | None,
 ) -> uuid.UUID:
     """Store the upload and queue the job (the caller commits; on failure the stored file is
@@ -300,10 +302,14 @@ async def _import(
     if job.upload_key is None:  # a job queued before jobs kept their upload in the storage
         raise FileNotFoundError(str(job.id))
     last = time.monotonic()
+    # On SQLite the import's transaction holds the only write lock until it commits: a progress
+    # write beside it would wait for the busy timeout, so the job reports at its end only (and
+    # its heartbeat is the one of the claim: run one worker there).
+    beats = bulk_dialect.bulk(database.dialect).concurrent_writers
 
     async def progress(rows: int) -> None:
         nonlocal last
-        if time.monotonic() - last >= PROGRESS_EVERY_SECONDS:
+        if beats and time.monotonic() - last >= PROGRESS_EVERY_SECONDS:
             last = time.monotonic()
             with contextlib.suppress(Exception):  # a missed beat is not a failed import
                 await _set(database, job.id, worker_id, rows_processed=rows, heartbeat_at=utcnow())
