@@ -55,6 +55,13 @@ class BulkDialect(Protocol):
     async def serialise_until_commit(self, session: AsyncSession, key: int) -> None:
         """Wait until no other transaction holds ``key``, and hold it until this one ends."""
 
+    def lock_until_commit(self, key: int) -> str | None:
+        """The statement behind ``serialise_until_commit`` (for synchronous session hooks)."""
+
+    def next_number(self, sequence: str, fallback: str) -> str:
+        """SQL for the next number of ``sequence``; where there are no sequences (SQLite, whose
+        writers are already serialised), the ``fallback`` expression."""
+
     async def create_temporary(
         self, session: AsyncSession, table: str, columns: Sequence[Column], *, key: str = ""
     ) -> None: ...
@@ -97,7 +104,13 @@ class PostgresBulk:
         return f"{left} IS DISTINCT FROM {right}"
 
     async def serialise_until_commit(self, session: AsyncSession, key: int) -> None:
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        await session.execute(text(self.lock_until_commit(key)))
+
+    def lock_until_commit(self, key: int) -> str:
+        return f"SELECT pg_advisory_xact_lock({int(key)})"
+
+    def next_number(self, sequence: str, fallback: str) -> str:
+        return f"nextval('{sequence}')"
 
     async def create_temporary(
         self, session: AsyncSession, table: str, columns: Sequence[Column], *, key: str = ""
@@ -142,6 +155,12 @@ class SqliteBulk:
     async def serialise_until_commit(self, session: AsyncSession, key: int) -> None:
         # One writer at a time already: a write transaction excludes every other until it ends.
         return None
+
+    def lock_until_commit(self, key: int) -> str | None:
+        return None
+
+    def next_number(self, sequence: str, fallback: str) -> str:
+        return fallback
 
     async def create_temporary(
         self, session: AsyncSession, table: str, columns: Sequence[Column], *, key: str = ""

@@ -45,12 +45,13 @@ class AuditRecord(Base):
 
 
 class OutboxEvent(Base):
-    """One event per audit record, written in the same transaction, read in ``position`` order
-    by the worker and the change feed (see app/outbox for why a poller can never skip one)."""
+    """One event per audit record, inserted in the same transaction; its ``position`` is given at
+    commit, in commit order, and the feed is read by position (see app/outbox)."""
 
     __tablename__ = "outbox"
 
-    position: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    position: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
     entity: Mapped[str] = mapped_column(String(64))
     entity_id: Mapped[str] = mapped_column(String(64))
@@ -59,8 +60,7 @@ class OutboxEvent(Base):
     actor_id: Mapped[uuid.UUID | None]
     request_id: Mapped[str | None] = mapped_column(String(128))
 
-    # AUTOINCREMENT on SQLite: a position is never handed out twice, even after the last row is
-    # deleted (a plain rowid would reuse it and a poller would miss the new row).
+    # AUTOINCREMENT on SQLite: an id is never handed out twice (there, ids are the positions).
     __table_args__ = ({"sqlite_autoincrement": True},)
 
 

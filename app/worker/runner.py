@@ -29,6 +29,8 @@ class Worker:
         self.jobs_run = 0
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._in_job = False
 
     def wake(self) -> None:
         self._wake.set()
@@ -40,10 +42,19 @@ class Worker:
             timedelta(seconds=self.settings.job_stale_seconds),
             self.settings.job_max_attempts,
         )
+        if self._stopping:
+            return False
         job = await import_jobs.claim(self.database, self.id)
         if job is None:
             return False
-        await import_jobs.run(self.database, self.storage, job, self.id)
+        if self._stopping:
+            await import_jobs.give_back(self.database, job, self.id)
+            return False
+        self._in_job = True
+        try:
+            await import_jobs.run(self.database, self.storage, job, self.id)
+        finally:
+            self._in_job = False
         self.jobs_run += 1
         return True
 
@@ -53,7 +64,7 @@ class Worker:
 
     async def run_forever(self) -> None:
         logger.info("worker %s started", self.id)
-        while True:
+        while not self._stopping:
             try:
                 busy = await self.run_once()
             except asyncio.CancelledError:
@@ -61,7 +72,7 @@ class Worker:
             except Exception:  # the database may be down for a while: keep trying
                 logger.warning("worker %s: polling failed", self.id, exc_info=True)
                 busy = False
-            if not busy:
+            if not busy and not self._stopping:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.settings.worker_poll_seconds)
                 self._wake.clear()
@@ -70,10 +81,13 @@ class Worker:
         self._task = asyncio.create_task(self.run_forever(), name=f"worker {self.id}")
 
     async def stop(self) -> None:
-        """Cancel the running job (it goes back to the queue) and stop."""
+        """Stop between two polls; a job in hand is cancelled and goes back to the queue."""
         if self._task is None:
             return
-        self._task.cancel()
+        self._stopping = True
+        self._wake.set()
+        if self._in_job:
+            self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._task = None

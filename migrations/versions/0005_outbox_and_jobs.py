@@ -22,11 +22,12 @@ def upgrade() -> None:
     op.create_table(
         "outbox",
         sa.Column(
-            "position",
+            "id",
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
             autoincrement=True,
             nullable=False,
         ),
+        sa.Column("position", sa.BigInteger(), nullable=True),
         sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("entity", sa.String(length=64), nullable=False),
         sa.Column("entity_id", sa.String(length=64), nullable=False),
@@ -34,9 +35,13 @@ def upgrade() -> None:
         sa.Column("unit_id", sa.Uuid(), nullable=True),
         sa.Column("actor_id", sa.Uuid(), nullable=True),
         sa.Column("request_id", sa.String(length=128), nullable=True),
-        sa.PrimaryKeyConstraint("position", name=op.f("pk_outbox")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
+        sa.UniqueConstraint("position", name=op.f("uq_outbox_position")),
         sqlite_autoincrement=True,
     )
+    if op.get_bind().dialect.name == "postgresql":
+        # Positions are drawn at commit (app/outbox); SQLite uses the row id instead.
+        op.execute("CREATE SEQUENCE outbox_position_seq AS bigint")
     with op.batch_alter_table("import_jobs", schema=None) as batch_op:
         batch_op.add_column(sa.Column("upload_key", sa.String(length=300), nullable=True))
         batch_op.add_column(sa.Column("requested_by", JSON, nullable=True))
@@ -53,3 +58,5 @@ def downgrade() -> None:
         batch_op.drop_column("requested_by")
         batch_op.drop_column("upload_key")
     op.drop_table("outbox")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP SEQUENCE outbox_position_seq")

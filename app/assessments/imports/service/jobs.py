@@ -269,14 +269,7 @@ async def run(database: Database, storage: FileStorage, job: ClaimedJob, worker_
         # Shutting down: another worker (or this one, after the restart) takes it from the top;
         # the import's own transaction was rolled back.
         with contextlib.suppress(Exception):
-            await _set(
-                database,
-                job.id,
-                worker_id,
-                status=ImportJobStatus.QUEUED.value,
-                worker_id=None,
-                heartbeat_at=None,
-            )
+            await give_back(database, job, worker_id)
         raise
     except ProblemError as exc:  # e.g. a unit outside the caller's scopes
         outcome = _failed({"code": exc.code, "status": exc.status, "detail": exc.detail})
@@ -290,6 +283,18 @@ async def run(database: Database, storage: FileStorage, job: ClaimedJob, worker_
     if job.upload_key is not None:
         with contextlib.suppress(Exception):
             await storage.delete(job.upload_key)
+
+
+async def give_back(database: Database, job: ClaimedJob, worker_id: str) -> None:
+    """Put a claimed job back in the queue, untouched."""
+    await _set(
+        database,
+        job.id,
+        worker_id,
+        status=ImportJobStatus.QUEUED.value,
+        worker_id=None,
+        heartbeat_at=None,
+    )
 
 
 def _failed(error: dict[str, Any]) -> dict[str, Any]:
