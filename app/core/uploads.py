@@ -10,10 +10,13 @@ bytes as they arrive, never after reading the whole body: past it the request is
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from starlette.datastructures import UploadFile
@@ -41,6 +44,20 @@ def uploads_folder(request: Request) -> Path:
     folder = Path(request.app.state.settings.var_dir) / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def sweep(var_dir: Path, older_than: timedelta = timedelta(hours=1)) -> int:
+    """Remove what a killed process left half-received (``upload-*.part``, and ``*.part`` of the
+    folder earlier versions spooled import jobs to); the number of files removed."""
+    limit = time.time() - older_than.total_seconds()
+    removed = 0
+    for folder in (var_dir / "uploads", var_dir / "imports"):
+        for path in folder.glob("*.part") if folder.is_dir() else ():
+            with contextlib.suppress(OSError):
+                if path.stat().st_mtime < limit:
+                    path.unlink()
+                    removed += 1
+    return removed
 
 
 def _limited(receive: Receive, limit: int) -> Receive:

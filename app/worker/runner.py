@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from app.assessments.imports.service import jobs as import_jobs
 from app.config import Settings
+from app.core import uploads
 from app.db.engine import Database
 from app.storage import FileStorage, build_storage
 
@@ -37,6 +38,8 @@ class Worker:
 
     async def run_once(self) -> bool:
         """Release stale jobs, then run one job if there is one; whether one ran."""
+        if self._stopping or not await import_jobs.any_active(self.database):
+            return False
         await import_jobs.release_stale(
             self.database,
             timedelta(seconds=self.settings.job_stale_seconds),
@@ -64,6 +67,9 @@ class Worker:
 
     async def run_forever(self) -> None:
         logger.info("worker %s started", self.id)
+        swept = await asyncio.to_thread(uploads.sweep, self.settings.var_dir)
+        if swept:
+            logger.warning("removed %d upload(s) left half-received by a stopped process", swept)
         while not self._stopping:
             try:
                 busy = await self.run_once()
@@ -91,3 +97,4 @@ class Worker:
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._task = None
+        logger.info("worker %s stopped", self.id)

@@ -4,6 +4,8 @@ uploads leave no temporary file behind."""
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
+from app.core import uploads
 from app.db.engine import Database
 from app.main import create_app
 from app.models.assessments import ImportJob
@@ -150,3 +153,17 @@ async def test_an_upload_under_the_limit_is_read(small: AsyncClient, settings: S
     assert response.status_code == 422, response.text
     assert response.json()["code"] != "payload_too_large"
     assert _leftovers(settings) == []
+
+
+def test_uploads_left_by_a_killed_process_are_swept(settings: Settings, tmp_path: Path) -> None:
+    folder = tmp_path / "uploads"
+    folder.mkdir()
+    old, fresh, other = folder / "upload-a.part", folder / "upload-b.part", folder / "keep.txt"
+    for path in (old, fresh, other):
+        path.write_bytes(b"x")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    os.utime(other, (time.time() - 7200, time.time() - 7200))
+    assert uploads.sweep(tmp_path) == 1
+    assert not old.exists()
+    assert fresh.exists()  # may still be being received
+    assert other.exists()

@@ -185,6 +185,13 @@ def _params(row: RowMapping) -> ImportParams:
     )
 
 
+async def any_active(database: Database) -> bool:
+    """Whether any job is queued or running: a read, so that an idle worker never takes the
+    write lock (SQLite has one) just to find nothing to do."""
+    async with database.session() as session:
+        return await repo.count_active(session) > 0
+
+
 async def release_stale(database: Database, stale_after: timedelta, max_attempts: int) -> None:
     async with database.session() as session:
         requeued, failed = await repo.release_stale(
