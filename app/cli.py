@@ -149,6 +149,35 @@ def serve_options(settings: Settings, args: argparse.Namespace) -> dict[str, Any
     }
 
 
+def cmd_worker(_args: argparse.Namespace) -> None:
+    """Run background work (import jobs) until interrupted; the job in hand goes back to the
+    queue on Ctrl-C or SIGTERM."""
+    import signal
+
+    from app.db.engine import Database, build_engine
+    from app.main import configure
+    from app.worker.runner import Worker
+
+    settings = _settings()
+    configure(settings)
+
+    async def work() -> None:
+        database = Database(build_engine(settings))
+        worker = Worker(database, settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        worker.start()
+        try:
+            await stop.wait()
+        finally:
+            await worker.stop()
+            await database.dispose()
+
+    _run(work())
+
+
 # --- people and integration clients -------------------------------------------------------------
 
 
@@ -343,6 +372,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="proxies whose X-Forwarded-For is believed (default: NTM_TRUSTED_PROXIES, none)",
     )
     serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser(
+        "worker", help="run background work (import jobs); `serve` runs one in development"
+    )
+    worker.set_defaults(func=cmd_worker)
 
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True)

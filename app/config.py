@@ -57,6 +57,15 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_lockout_seconds: int = Field(default=300, ge=1)
     bootstrap_admin: bool = True
+    # Request bodies, refused with 413 while they stream in (before buffering or authentication):
+    # uploads (multipart forms, and any body sent to an `…/import` path) and everything else.
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    max_json_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    # The background worker: started inside `ntm serve` (development) or run as `ntm worker`.
+    worker_in_process: bool | None = None
+    worker_poll_seconds: float = Field(default=1.0, gt=0)
+    job_stale_seconds: int = Field(default=60, ge=5)
+    job_max_attempts: int = Field(default=3, ge=1)
 
     @field_validator("database_url")
     @classmethod
@@ -101,6 +110,14 @@ class Settings(BaseSettings):
                     "print(secrets.token_urlsafe(48))'`)"
                 )
         return self
+
+    @property
+    def runs_worker_in_process(self) -> bool:
+        """Unless set, `ntm serve` runs the worker itself in development (so that `make run`
+        stays one command) and leaves it to `ntm worker` in production."""
+        if self.worker_in_process is not None:
+            return self.worker_in_process
+        return self.env is Environment.DEVELOPMENT
 
     @property
     def is_sqlite(self) -> bool:

@@ -14,14 +14,16 @@ from fastapi.openapi.utils import get_openapi
 from app.config import Settings, get_settings
 from app.core.errors import PROBLEM_SCHEMA, install_error_handlers
 from app.core.idempotency import IdempotencyMiddleware
-from app.core.input import InputGuardMiddleware
+from app.core.input import BodyLimitMiddleware, InputGuardMiddleware
 from app.core.logging import configure_logging
 from app.core.middleware import Metrics, RequestContextMiddleware
 from app.core.problem import Problem
 from app.core.query import reject_unknown_query_parameters
 from app.db.engine import Database, build_engine
 from app.routers import api_router, root_router
+from app.storage import build_storage
 from app.system.docs import install_docs
+from app.worker.runner import Worker
 
 API_PREFIX = "/api/v1"
 GZIP_MINIMUM_BYTES = 1024
@@ -38,9 +40,19 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if database is None:
-            await app.state.database.dispose()
+        worker = None
+        if settings.runs_worker_in_process:
+            worker = Worker(app.state.database, settings, app.state.storage)
+            app.state.worker = worker
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                await worker.stop()
+                app.state.worker = None
+            if database is None:
+                await app.state.database.dispose()
 
     app = FastAPI(
         title="NTM data platform API",
@@ -54,6 +66,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.settings = settings
     app.state.database = database or Database(build_engine(settings))
     app.state.metrics = Metrics()
+    app.state.storage = build_storage(settings)
 
     install_error_handlers(app)
     install_docs(app)
@@ -72,6 +85,12 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             expose_headers=["ETag", "Link", "Location", "X-Request-ID"],
         )
     app.add_middleware(IdempotencyMiddleware, prefix=API_PREFIX)
+    # Outside everything that reads a body, inside the request id and access log.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        json_limit=settings.max_json_body_bytes,
+        upload_limit=settings.max_upload_bytes,
+    )
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     # Outermost, so that stored idempotent replays stay uncompressed and every client gets the
     # encoding it accepts (the unit tree: 584 KB → about 120 KB).

@@ -119,7 +119,7 @@ WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 # Tables whose rows are bookkeeping of the request itself, not records of the platform.
-UNAUDITED_TABLES = {"audit_log", "idempotency_keys", "login_failures"}
+UNAUDITED_TABLES = {"audit_log", "outbox", "idempotency_keys", "login_failures"}
 _TEMPORARY = re.compile(r"^\s*CREATE\s+TEMP(?:ORARY)?\s+TABLE\s+\"?(\w+)", re.IGNORECASE)
 _MUTATION = re.compile(r"^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+\"?(\w+)", re.IGNORECASE)
 

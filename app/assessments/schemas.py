@@ -8,7 +8,7 @@ in OpenAPI (the suite checks every body against the document) and validate what 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import (

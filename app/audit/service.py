@@ -1,4 +1,5 @@
-"""Every write appends an audit record in the same transaction (who, when, what, before, after)."""
+"""Every write appends an audit record in the same transaction (who, when, what, before, after),
+and an outbox event beside it (app/outbox)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from app.core.security import Principal, authenticate
 from app.core.types import CONTROL_MSG, has_control_characters
 from app.db.types import utcnow
 from app.models.system import AuditRecord
+from app.outbox import service as outbox
 
 MAX_REASON_LENGTH = 2000
 
@@ -140,11 +142,13 @@ async def record(
         unit_id=unit_id,
     )
     await repository.insert_records(session, [row])
+    await outbox.publish(session, [row])
 
 
 async def record_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Bulk writes: build rows with :func:`entry` and insert them in one statement."""
     await repository.insert_records(session, rows)
+    await outbox.publish(session, rows)
 
 
 # --- reading the trail ---------------------------------------------------------------------------

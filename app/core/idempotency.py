@@ -5,14 +5,17 @@ then stores the response (never one marked ``Cache-Control: no-store``, which ca
 secret). The same key with another body is 422; a key whose first request is
 still running is 409. Responses of 5xx are not kept, so the client may retry them.
 Keys are scoped to the caller's credentials, so two clients cannot see each other's responses.
+The body is hashed as it arrives and kept on disk past 1 MiB; its size is bounded by
+``BodyLimitMiddleware``, outside this one.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import tempfile
 from datetime import timedelta
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -27,7 +30,8 @@ from app.models.system import IdempotencyRecord
 logger = logging.getLogger("app.idempotency")
 
 MAX_KEY_LENGTH = 255
-MAX_BODY_BYTES = 64 * 1024 * 1024
+_IN_MEMORY = 1024 * 1024
+_CHUNK = 1024 * 1024
 RETENTION = timedelta(days=1)
 _REPLAYED_HEADERS = {"content-type", "location", "etag", "link"}
 
@@ -55,34 +59,45 @@ class IdempotencyMiddleware:
             )
             return
 
-        body, more = await _read_body(receive)
-        if more:
-            await _send_problem(
-                send,
-                413,
-                "payload_too_large",
-                "Bodies sent with an Idempotency-Key are limited to 64 MiB.",
-            )
-            return
+        spooled = await _spool_body(receive)
+        if spooled is None:
+            return  # the client left before sending its body: nothing to answer
+        body_file, body_hash = spooled
         caller = headers.get("authorization", "")
         key_scope = hashlib.sha256(caller.encode()).hexdigest()
         query = scope.get("query_string", b"").decode("latin-1")
         path = scope["path"] + (f"?{query}" if query else "")
-        body_hash = hashlib.sha256(body).hexdigest()
         database: Database = scope["app"].state.database
 
-        existing = await _reserve(database, key_scope, key, path, body_hash)
-        if existing is not None:
-            await _answer_existing(send, existing, path, body_hash)
-            return
+        with body_file:
+            existing = await _reserve(database, key_scope, key, path, body_hash)
+            if existing is not None:
+                await _answer_existing(send, existing, path, body_hash)
+                return
+            await self._run(scope, receive, send, body_file, (database, key_scope, key))
 
+    async def _run(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        body_file: IO[bytes],
+        reservation: tuple[Database, str, str],
+    ) -> None:
+        """Run the request with the spooled body, keeping its response for replays."""
+        database, key_scope, key = reservation
         captured: dict[str, Any] = {"status": 500, "headers": [], "body": bytearray()}
+        body_size = body_file.seek(0, 2)
+        body_file.seek(0)
+        replayed = False
 
         async def replay_receive() -> Message:
-            nonlocal body
-            if body is not None:
-                chunk, body = body, None  # type: ignore[assignment]
-                return {"type": "http.request", "body": chunk, "more_body": False}
+            nonlocal replayed
+            if not replayed:
+                chunk = body_file.read(_CHUNK)
+                more = body_file.tell() < body_size
+                replayed = not more
+                return {"type": "http.request", "body": chunk, "more_body": more}
             return await receive()
 
         async def capture_send(message: Message) -> None:
@@ -99,15 +114,25 @@ class IdempotencyMiddleware:
             await _finish(database, key_scope, key, captured)
 
 
-async def _read_body(receive: Receive) -> tuple[bytes, bool]:
-    chunks = bytearray()
-    while True:
-        message = await receive()
-        chunks += message.get("body", b"")
-        if len(chunks) > MAX_BODY_BYTES:
-            return bytes(chunks), True
-        if not message.get("more_body", False):
-            return bytes(chunks), False
+async def _spool_body(receive: Receive) -> tuple[IO[bytes], str] | None:
+    """The body, spooled to disk past ``_IN_MEMORY`` bytes (its size is bounded by the body limit
+    outside this middleware), and its SHA-256; None if the client disconnected."""
+    spooled: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=_IN_MEMORY)  # noqa: SIM115
+    digest = hashlib.sha256()
+    try:
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                spooled.close()
+                return None
+            chunk = message.get("body", b"")
+            digest.update(chunk)
+            spooled.write(chunk)
+            if not message.get("more_body", False):
+                return spooled, digest.hexdigest()
+    except BaseException:
+        spooled.close()
+        raise
 
 
 async def _reserve(

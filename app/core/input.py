@@ -14,6 +14,12 @@ silently becomes infinity). This pure-ASGI middleware answers such requests with
 File uploads (multipart, CSV, XLSX) are left to the feature that reads them. A JSON body is
 parsed here only when a cheap scan of its bytes finds something suspicious, so ordinary bodies
 cost one pass of substring searches.
+
+``BodyLimitMiddleware``, outside every middleware that reads a body and before any
+authentication, bounds what the others may buffer: a body over its limit is refused with 413
+``payload_too_large`` as soon as its ``Content-Length`` says so, or while it streams in. Uploads
+(multipart forms, and any body sent to an ``…/import`` path) have a larger limit than the JSON and
+form bodies of every other route.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from email.message import Message as EmailMessage
 from typing import Any
 from urllib.parse import parse_qsl
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import field_error, problem_body
@@ -205,6 +212,93 @@ async def _refuse(scope: Scope, send: Send, errors: list[dict[str, Any]]) -> Non
             "headers": [
                 (b"content-type", b"application/problem+json"),
                 (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+# --- body size ---------------------------------------------------------------------------------
+
+
+class PayloadTooLarge(HTTPException):
+    """Raised by the limited ``receive`` once a body passes its limit. An HTTPException, so that
+    FastAPI's body parsing lets it through (it turns any other error into a 400) and the error
+    handlers answer it as 413 ``payload_too_large``."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, too_large_detail(limit))
+
+
+def too_large_detail(limit: int) -> str:
+    mib = limit >= 1024 * 1024
+    size = f"{limit / 1024 / 1024:g} MiB" if mib else f"{limit / 1024:g} KiB"
+    return f"The request body is larger than the limit of {size} for this request."
+
+
+def is_upload(scope: Scope, content_type: str | None) -> bool:
+    return scope["path"].rstrip("/").endswith("/import") or (content_type or "").lower().startswith(
+        "multipart/form-data"
+    )
+
+
+class BodyLimitMiddleware:
+    def __init__(self, app: ASGIApp, *, json_limit: int, upload_limit: int) -> None:
+        self.app = app
+        self.json_limit = json_limit
+        self.upload_limit = upload_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        content_type = headers.get(b"content-type", b"").decode("latin-1")
+        limit = self.upload_limit if is_upload(scope, content_type) else self.json_limit
+        declared = headers.get(b"content-length", b"").strip()
+        if declared.isdigit() and int(declared) > limit:
+            await _too_large(scope, send, limit)
+            return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise PayloadTooLarge(limit)
+            return message
+
+        async def watched_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, watched_send)
+        except PayloadTooLarge:
+            # Raised outside the routes (a middleware that reads the body first).
+            if started:
+                raise
+            await _too_large(scope, send, limit)
+
+
+async def _too_large(scope: Scope, send: Send, limit: int) -> None:
+    body = dumps(
+        problem_body(413, "payload_too_large", too_large_detail(limit), instance=scope["path"])
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+                # The rest of the body is not read: the client must not reuse the connection.
+                (b"connection", b"close"),
             ],
         }
     )

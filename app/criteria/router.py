@@ -146,7 +146,7 @@ async def create_criteria_set(
     summary="Import a document (as exported) as a new draft",
     responses={
         200: {"model": ImportCheck, "description": "dry_run: every check passed"},
-        **problem_responses(409, 422),
+        **problem_responses(409, 413, 422),
     },
 )
 async def import_criteria_set(

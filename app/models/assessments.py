@@ -203,6 +203,14 @@ class ImportJob(IdMixin, TimestampMixin, Base):
     finished_at: Mapped[datetime | None]
     created_by: Mapped[uuid.UUID | None]
     created_by_name: Mapped[str | None] = mapped_column(String(200))
+    # What a worker needs to run the job after a restart: the upload's key in the file storage,
+    # who asked (their grants are loaded again when the job runs) and the audit context.
+    upload_key: Mapped[str | None] = mapped_column(String(300))
+    requested_by: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    # The worker running it and its last sign of life; a stale heartbeat means the worker died.
+    worker_id: Mapped[str | None] = mapped_column(String(100))
+    heartbeat_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (
         CheckConstraint(_in("status", ImportJobStatus), name="status"),

@@ -1,4 +1,5 @@
-"""Cross-cutting tables: the audit trail, idempotency records and loaded reference datasets."""
+"""Cross-cutting tables: the audit trail, the outbox, idempotency records and loaded reference
+datasets."""
 
 from __future__ import annotations
 
@@ -41,6 +42,26 @@ class AuditRecord(Base):
         Index(None, "actor_id", "occurred_at"),
         Index(None, "unit_id", "occurred_at"),
     )
+
+
+class OutboxEvent(Base):
+    """One event per audit record, inserted in the same transaction; its ``position`` is given at
+    commit, in commit order, and the feed is read by position (see app/outbox)."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    position: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    entity: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    unit_id: Mapped[uuid.UUID | None]
+    actor_id: Mapped[uuid.UUID | None]
+    request_id: Mapped[str | None] = mapped_column(String(128))
+
+    # AUTOINCREMENT on SQLite: an id is never handed out twice (there, ids are the positions).
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
 
 class IdempotencyRecord(Base):

@@ -6,6 +6,7 @@ Hot reads build plain dicts from Core rows and answer with ``FastJSONResponse``;
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Annotated, Any
 
@@ -14,12 +15,13 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from app.audit.service import AuditContextDep
 from app.core import authz
 from app.core.clock import today
-from app.core.errors import Unprocessable, problem_responses
+from app.core.errors import problem_responses
 from app.core.http import FastJSONResponse, cached_json
 from app.core.pagination import CursorQuery, page_response
 from app.core.permissions import Action
 from app.core.security import PUBLIC, Principal, require
 from app.core.types import Instant, IsoDate
+from app.core.uploads import receive_upload
 from app.db.session import SessionDep
 from app.models.enums import UnitLevel
 from app.units import classifications, events, imports, lineage, service
@@ -229,25 +231,8 @@ async def import_units(
 
 
 async def _upload(request: Request) -> bytes:
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        async with request.form() as form:
-            upload = form.get("file")
-            if upload is None or isinstance(upload, str):
-                raise Unprocessable(
-                    "Send the CSV as the form field `file`.",
-                    code="import_file_missing",
-                    errors=[{"loc": ["body", "file"], "msg": "missing", "type": "missing"}],
-                )
-            content = await upload.read()
-    else:
-        content = await request.body()
-    if len(content) > MAX_IMPORT_BYTES:
-        raise Unprocessable(
-            f"The file is larger than {MAX_IMPORT_BYTES // 1024 // 1024} MB.",
-            code="import_too_large",
-            status=413,
-        )
-    return content
+    async with receive_upload(request, limit=MAX_IMPORT_BYTES, what="CSV") as upload:
+        return await asyncio.to_thread(upload.path.read_bytes)
 
 
 @router.get(

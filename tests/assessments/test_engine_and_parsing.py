@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from app.assessments import engine, parsing
+from app.assessments import engine
 from app.assessments.coerce import Rules, ValueProblem, coerce, compile_parser
+from app.assessments.imports import parsing
 from app.models.enums import CriterionStatus
 
 IDS = [uuid.uuid4() for _ in range(4)]

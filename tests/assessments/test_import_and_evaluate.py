@@ -11,7 +11,11 @@ from typing import Any
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.assessments.service import import_check, imports
+from app.assessments.imports.service import checks as import_check
+from app.assessments.imports.service import pipeline as imports
+from app.config import Settings
+from app.db.engine import Database
+from app.worker.runner import Worker
 from tests.assessments.helpers import (
     CSV_ROWS,
     IMPORT,
@@ -240,7 +244,12 @@ async def test_partial_import_writes_the_valid_rows(
 
 
 async def test_large_import_runs_as_a_job(
-    admin_client: AsyncClient, client: AsyncClient, app: Any, criteria_set: dict[str, Any]
+    admin_client: AsyncClient,
+    client: AsyncClient,
+    app: Any,
+    database: Database,
+    settings: Settings,
+    criteria_set: dict[str, Any],
 ) -> None:
     response = await post_csv(
         admin_client, criteria_set["id"], csv_text(CSV_ROWS), **{"async": True}
@@ -249,7 +258,7 @@ async def test_large_import_runs_as_a_job(
     location = response.headers["location"]
     assert location.startswith("/api/v1/import-jobs/")
     assert response.json()["status"] in ("queued", "running", "succeeded")
-    await app.state.assessment_import_jobs.drain()
+    await Worker(database, settings, app.state.storage).run_until_idle()
     job = (await admin_client.get(location)).json()
     assert job["status"] == "succeeded", job
     assert job["rows_processed"] == 17

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -84,3 +85,28 @@ def test_cli_upgrade_and_current_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
     current = _ntm("db", "current", NTM_DATABASE_URL=url)
     assert current.returncode == 0, current.stderr
     assert "up to date" in current.stdout
+
+
+def test_cli_worker_runs_until_sigterm(tmp_path: Path) -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "NTM_DATABASE_URL": f"sqlite:///{tmp_path}/worker.db",
+        "NTM_VAR_DIR": str(tmp_path / "var"),
+        "NTM_DATA_DIR": str(tmp_path / "files"),
+    }
+    assert _ntm("db", "upgrade", **env).returncode == 0
+    with subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "worker"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as worker:
+        try:
+            assert worker.stderr is not None
+            assert "started" in worker.stderr.readline()  # a JSON log line: it is polling
+            worker.send_signal(signal.SIGTERM)
+            assert worker.wait(timeout=60) == 0
+            assert "stopped" in worker.stderr.read()
+        finally:
+            if worker.poll() is None:
+                worker.kill()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from app.assessments.imports.router import router as imports_router
 from app.assessments.router.assessments import router as assessments_router
-from app.assessments.router.imports import router as imports_router
 
 router = APIRouter()
 router.include_router(assessments_router)

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.assessments import parsing
+from app.assessments.imports import parsing
 from app.assessments.repository import assessments as repo
 from app.assessments.repository import values as values_repo
 from app.assessments.schemas import TemplateQuery

@@ -2,61 +2,37 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import tempfile
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, FastAPI, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from starlette.datastructures import UploadFile
 
-from app.assessments import parsing
+from app.assessments.imports import parsing
+from app.assessments.imports.service import jobs as job_service
+from app.assessments.imports.service import pipeline as import_service
+from app.assessments.imports.service import template as template_service
 from app.assessments.schemas import ImportJob, ImportSummary, TemplateQuery, Year
-from app.assessments.service import imports as import_service
-from app.assessments.service import jobs as job_service
-from app.assessments.service import template as template_service
 from app.audit.service import AuditContextDep
-from app.core.errors import ProblemError, Unprocessable, field_error, problem_responses
+from app.core.errors import Unprocessable, field_error, problem_responses
 from app.core.http import FastJSONResponse
 from app.core.permissions import Action
 from app.core.security import Principal, require
 from app.core.types import IsoDate
-from app.db.engine import Database
+from app.core.uploads import receive_upload
 from app.db.session import SessionDep
 from app.models.assessments import AssessmentKind
+from app.worker import wake_worker
 
 # Above this many rows (estimated from the file) an import runs as a job unless `async=false`.
 ASYNC_THRESHOLD_ROWS = 50_000
-MAX_UPLOAD_BYTES = 512 * 1024 * 1024
-_CHUNK = 1 << 20
-_STATE = "assessment_import_jobs"
 
-
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    database: Database = app.state.database
-    await job_service.fail_interrupted(database)
-    yield
-    runner = getattr(app.state, _STATE, None)
-    if runner is not None:
-        await runner.shutdown()
-
-
-router = APIRouter(tags=["indicator values"], lifespan=lifespan)
+router = APIRouter(tags=["indicator values"])
 Reader = Annotated[Principal, require(Action.ASSESSMENTS_READ)]
 Writer = Annotated[Principal, require(Action.ASSESSMENTS_WRITE)]
-
-
-def jobs(request: Request) -> job_service.ImportJobs:
-    runner: job_service.ImportJobs | None = getattr(request.app.state, _STATE, None)
-    if runner is None or runner.database is not request.app.state.database:
-        runner = job_service.ImportJobs(request.app.state.database)
-        setattr(request.app.state, _STATE, runner)
-    return runner
 
 
 class ImportOptions(BaseModel):
@@ -72,60 +48,6 @@ class ImportOptions(BaseModel):
     year: Year | None = None
     as_of: IsoDate | None = None
     run_async: bool | None = Field(default=None, alias="async")
-
-
-def _uploads_dir(request: Request) -> Path:
-    folder = Path(request.app.state.settings.var_dir) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-async def _receive(request: Request) -> tuple[Path, str | None, str | None, dict[str, Any]]:
-    """Spool the upload to a file of ours: (path, media type, file name, form fields)."""
-    folder = _uploads_dir(request)
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, kept on success
-        dir=folder, prefix="upload-", suffix=".part", delete=False
-    )
-    path = Path(handle.name)
-    size = 0
-    fields: dict[str, Any] = {}
-    media_type = request.headers.get("content-type")
-    filename: str | None = None
-    try:
-        with handle:
-            if (media_type or "").startswith("multipart/form-data"):
-                form = await request.form(max_files=1, max_fields=20)
-                upload = form.get("file")
-                if not isinstance(upload, UploadFile):
-                    raise Unprocessable(
-                        "Send the file as the form field `file`.",
-                        code="import_file_missing",
-                        errors=[field_error(["body", "file"], "missing", "missing")],
-                    )
-                fields = {k: v for k, v in form.items() if isinstance(v, str)}
-                media_type, filename = upload.content_type, upload.filename
-                while chunk := await upload.read(_CHUNK):
-                    size += len(chunk)
-                    if size > MAX_UPLOAD_BYTES:
-                        break
-                    handle.write(chunk)
-                await form.close()
-            else:
-                async for chunk in request.stream():
-                    size += len(chunk)
-                    if size > MAX_UPLOAD_BYTES:
-                        break
-                    handle.write(chunk)
-        if size > MAX_UPLOAD_BYTES:
-            raise ProblemError(
-                f"Uploads are limited to {MAX_UPLOAD_BYTES // 1024 // 1024} MiB.",
-                code="payload_too_large",
-                status=413,
-            )
-    except BaseException:
-        path.unlink(missing_ok=True)  # noqa: ASYNC240 - one unlink of a local file
-        raise
-    return path, media_type, filename, fields
 
 
 def _options(query: dict[str, Any], fields: dict[str, Any]) -> ImportOptions:
@@ -256,44 +178,40 @@ async def import_values(
     as_of: Annotated[IsoDate | None, Query(description="Resolve unit codes on this date.")] = None,
     run_async: Annotated[bool | None, Query(alias="async")] = None,
 ) -> Response:
-    path, media_type, filename, fields = await _receive(request)
-    keep = False
-    try:
-        options = _options(dict(request.query_params), fields)
-        params = _params(options, path, media_type, filename)
-        estimate = _estimate(path, params.declared_format)
+    async with receive_upload(request) as upload:
+        options = _options(dict(request.query_params), upload.fields)
+        params = _params(options, upload.path, upload.media_type, upload.filename)
+        estimate = await asyncio.to_thread(_estimate, upload.path, params.declared_format)
         as_job = options.run_async
         if as_job is None:
             as_job = estimate is not None and estimate > ASYNC_THRESHOLD_ROWS
         if as_job:
-            runner = jobs(request)
-            runner.check_capacity()
+            await job_service.check_capacity(session, principal)
             job_id = await job_service.create_job(
                 session,
+                request.app.state.storage,
                 audit,
                 params,
-                media_type=media_type,
-                size=path.stat().st_size,
+                principal,
+                upload=upload,
                 estimate=estimate,
             )
-            body = await job_service.get_job(session, job_id, principal)
-            await session.commit()
-            # The job works with sessions of its own: this one must be done with first.
-            await session.close()
-            job_path = path.with_name(f"job-{job_id}{path.suffix}")
-            path.rename(job_path)
-            keep = True
-            runner.start(job_id, job_path, params, audit, principal)
+            try:
+                body = await job_service.get_job(session, job_id, principal)
+                await session.commit()
+            except BaseException:
+                await request.app.state.storage.delete(job_service.upload_key(job_id))
+                raise
+            wake_worker(request.app)
             return FastJSONResponse(
                 body, status_code=202, headers={"Location": f"/api/v1/import-jobs/{job_id}"}
             )
-        summary = await import_service.run_import(session, audit, path, params, principal=principal)
+        summary = await import_service.run_import(
+            session, audit, upload.path, params, principal=principal
+        )
         if summary["written"]:
             await session.commit()
         return _summary_response(summary)
-    finally:
-        if not keep:
-            path.unlink(missing_ok=True)
 
 
 @router.get(

@@ -22,16 +22,17 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.assessments import parsing
 from app.assessments.engine import SetSpec
+from app.assessments.imports import parsing
+from app.assessments.imports.repository.staging import MergeCounts, Record, Stage
+from app.assessments.imports.service.checks import Rejections, RowChecker, Target, year_of
 from app.assessments.repository import assessments as repo
-from app.assessments.repository.staging import MergeCounts, Record, Stage
 from app.assessments.service import criteria as criteria_port
-from app.assessments.service.import_check import Rejections, RowChecker, Target, year_of
 from app.audit.service import AuditContext, entry, record, record_many
 from app.core import authz
 from app.core.permissions import Action
 from app.core.security import Principal
+from app.db import dialect as bulk_dialect
 from app.db.types import utcnow
 from app.models.assessments import AssessmentKind, AssessmentStatus
 from app.models.enums import AuditAction
@@ -90,7 +91,7 @@ class Importer:
         self.inserted: set[uuid.UUID] = set()
         self.failed_file = False
         self.pending: asyncio.Task[None] | None = None
-        self.stage = Stage("sqlite", keep_notes=True)
+        self.stage = Stage(bulk_dialect.for_session(session), keep_notes=True)
 
     # --- the whole file ---------------------------------------------------------------------
 
@@ -124,7 +125,7 @@ class Importer:
         started = time.perf_counter()
         params = self.params
         summary = self._summary()
-        dialect = self.session.bind.dialect.name if self.session.bind else "sqlite"
+        dialect = bulk_dialect.for_session(self.session)
         # An import never clears a note by leaving it out: an empty or absent note keeps the
         # stored one (the wide template has no per-value note at all).
         stage = Stage(dialect, keep_notes=True, remember_keys=params.mode == "replace")

@@ -17,12 +17,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.assessments import parsing
 from app.assessments.coerce import Rules, ValueProblem, compile_parser
 from app.assessments.engine import SetSpec
-from app.assessments.parsing import HOLDS_NUL, NESTED, NOT_AN_OBJECT
+from app.assessments.imports import parsing
+from app.assessments.imports.parsing import HOLDS_NUL, NESTED, NOT_AN_OBJECT
+from app.assessments.imports.repository.staging import Record
 from app.assessments.repository import assessments as repo
-from app.assessments.repository.staging import Record
 from app.db.intervals import Period
 from app.models.assessments import AssessmentStatus, Judgement
 from app.units import query as units_query

@@ -2,13 +2,13 @@
 then one set-based statement merges it into ``indicator_values`` (the importer parses the next
 batch meanwhile, and wraps all batches in one savepoint so that a refused file writes nothing).
 
-PostgreSQL: rows arrive by ``COPY`` (asyncpg ``copy_records_to_table`` on the session's own
-connection, so inside its transaction), then one ``INSERT … ON CONFLICT DO UPDATE … WHERE values
-differ`` whose data-modifying CTEs also append the superseded versions to the history and bump the
-touched assessments; created and updated are counted from ``RETURNING (xmax = 0)``. Rows of
-assessments the import creates skip all that: a plain ``INSERT … SELECT`` writes them.
-SQLite: rows arrive by ``executemany`` on the driver connection; the same merge is a few
-statements (no DML in CTEs there), counted by a comparison done before it.
+What differs between the databases (bulk copy, temporary tables, capabilities) comes from
+``app.db.dialect``. Where data-modifying CTEs exist (PostgreSQL: rows arrive by ``COPY``), one
+``INSERT … ON CONFLICT DO UPDATE … WHERE values differ`` whose CTEs also append the superseded
+versions to the history and bump the touched assessments; created and updated are counted from
+``RETURNING (xmax = 0)``. Rows of assessments the import creates skip all that: a plain
+``INSERT … SELECT`` writes them. Elsewhere (SQLite: rows arrive by ``executemany``) the same merge
+is a few statements, counted by a comparison done before it.
 """
 
 # ruff: noqa: S608 - the only interpolated names are this module's own (a generated stage name)
@@ -24,19 +24,21 @@ from typing import Any
 from sqlalchemy import Uuid, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.dialect import BulkDialect, Column, ColumnKind
 from app.db.types import UTCDateTime
 
 COLUMNS = (
-    "row_no",
-    "assessment_id",
-    "indicator_id",
-    "value_number",
-    "value_bool",
-    "judgement",
-    "judgement_reason",
-    "note",
-    "fresh",
+    Column("row_no", ColumnKind.INTEGER),
+    Column("assessment_id", ColumnKind.UUID),
+    Column("indicator_id", ColumnKind.UUID),
+    Column("value_number", ColumnKind.FLOAT),
+    Column("value_bool", ColumnKind.BOOLEAN),
+    Column("judgement", ColumnKind.TEXT),
+    Column("judgement_reason", ColumnKind.TEXT),
+    Column("note", ColumnKind.TEXT),
+    Column("fresh", ColumnKind.BOOLEAN),
 )
+KEYS = (Column("assessment_id", ColumnKind.UUID), Column("indicator_id", ColumnKind.UUID))
 # (row, assessment, indicator, number, yes/no, judgement, reason, note, fresh): ``fresh`` marks
 # rows of assessments this import creates, which cannot have stored values to compare with.
 Record = tuple[
@@ -77,8 +79,8 @@ def _params(statement: str) -> Any:
 
 
 class Stage:
-    def __init__(self, dialect: str, keep_notes: bool, remember_keys: bool = False) -> None:
-        self.dialect = dialect
+    def __init__(self, dialect: BulkDialect, keep_notes: bool, remember_keys: bool = False) -> None:
+        self.sql = dialect
         suffix = uuid.uuid4().hex[:12]
         self.name = f"ntm_stage_{suffix}"
         # mode=replace needs every (assessment, indicator) of the file once all batches are in.
@@ -88,13 +90,6 @@ class Stage:
         self.fresh = 0
         self.total = 0
 
-    @property
-    def postgres(self) -> bool:
-        return self.dialect == "postgresql"
-
-    def _distinct(self, a: str, b: str) -> str:
-        return f"{a} IS DISTINCT FROM {b}" if self.postgres else f"{a} IS NOT {b}"
-
     def _new(self, v: str, s: str, column: str) -> str:
         """The value a row will hold after the merge (notes kept when the file has none)."""
         if self.keep_notes and column in ("note", "judgement_reason"):
@@ -103,54 +98,25 @@ class Stage:
 
     def differs(self, v: str, s: str) -> str:
         columns = ("value_number", "value_bool", "judgement", "judgement_reason", "note")
-        return (
-            "(" + " OR ".join(self._distinct(f"{v}.{c}", self._new(v, s, c)) for c in columns) + ")"
-        )
+        compared = (self.sql.distinct(f"{v}.{c}", self._new(v, s, c)) for c in columns)
+        return "(" + " OR ".join(compared) + ")"
 
     async def create(self, session: AsyncSession) -> None:
-        if self.postgres:
-            ddl = (
-                f"CREATE TEMPORARY TABLE {self.name} (row_no integer, assessment_id uuid, "
-                "indicator_id uuid, value_number double precision, value_bool boolean, "
-                "judgement text, judgement_reason text, note text, fresh boolean) ON COMMIT DROP"
-            )
-        else:
-            ddl = (
-                f"CREATE TEMPORARY TABLE {self.name} (row_no INTEGER, assessment_id CHAR(32), "
-                "indicator_id CHAR(32), value_number FLOAT, value_bool BOOLEAN, "
-                "judgement VARCHAR(16), judgement_reason TEXT, note TEXT, fresh BOOLEAN)"
-            )
-        await session.execute(text(ddl))
+        await self.sql.create_temporary(session, self.name, COLUMNS)
         if self.keys is not None:
-            kind = "uuid" if self.postgres else "CHAR(32)"
-            drop = " ON COMMIT DROP" if self.postgres else ""
-            await session.execute(
-                text(
-                    f"CREATE TEMPORARY TABLE {self.keys} (assessment_id {kind}, "
-                    f"indicator_id {kind}, PRIMARY KEY (assessment_id, indicator_id)){drop}"
-                )
+            await self.sql.create_temporary(
+                session, self.keys, KEYS, key="assessment_id, indicator_id"
             )
 
     async def add(self, session: AsyncSession, records: Sequence[Record]) -> None:
         """Replace the staged batch with ``records``."""
         if self.rows:
-            await session.execute(
-                text(f"TRUNCATE {self.name}" if self.postgres else f"DELETE FROM {self.name}")
-            )
+            await self.sql.clear(session, self.name)
             self.rows = 0
             self.fresh = 0
         if not records:
             return
-        driver = await self._driver(session)
-        if self.postgres:
-            await driver.copy_records_to_table(self.name, records=records, columns=COLUMNS)
-        else:
-            placeholders = ", ".join("?" for _ in COLUMNS)
-            cursor = await driver.executemany(
-                f"INSERT INTO {self.name} ({', '.join(COLUMNS)}) VALUES ({placeholders})",
-                [(r[0], r[1].hex, r[2].hex, *r[3:]) for r in records],
-            )
-            await cursor.close()
+        await self.sql.copy(session, self.name, COLUMNS, records)
         self.rows = len(records)
         self.fresh = sum(1 for record in records if record[8])
         self.total += len(records)
@@ -162,12 +128,6 @@ class Stage:
                 )
             )
 
-    @staticmethod
-    async def _driver(session: AsyncSession) -> Any:
-        connection = await session.connection()
-        raw = await connection.get_raw_connection()
-        return raw.driver_connection
-
     def _current(self, *, outer: bool) -> str:
         """The stage joined with the stored value of each of its rows, found by primary key.
 
@@ -175,7 +135,7 @@ class Stage:
         hash-joining the whole of ``indicator_values`` for every batch: one index probe per staged
         row is what a batch of 20,000 rows against millions of stored values wants.
         """
-        if self.postgres:
+        if self.sql.lateral:
             join = "LEFT JOIN LATERAL" if outer else "CROSS JOIN LATERAL"
             return (
                 f"FROM {self.name} s {join} (SELECT * FROM indicator_values i "
@@ -211,9 +171,9 @@ class Stage:
         source: str,
     ) -> MergeCounts:
         params = {"now": now, "actor": actor, "actor_name": actor_name, "source": source}
-        if self.postgres:
-            return await self._merge_postgres(session, params)
-        return await self._merge_sqlite(session, params)
+        if self.sql.writable_ctes:
+            return await self._merge_in_one_statement(session, params)
+        return await self._merge_in_steps(session, params)
 
     def _insert_fresh(self) -> str:
         """The staged rows of assessments this import creates: nothing stored to compare with or
@@ -255,7 +215,9 @@ class Stage:
             f"WHERE {self.differs('v', 's')}"
         )
 
-    async def _merge_postgres(self, session: AsyncSession, params: dict[str, Any]) -> MergeCounts:
+    async def _merge_in_one_statement(
+        self, session: AsyncSession, params: dict[str, Any]
+    ) -> MergeCounts:
         fresh = self.fresh
         if fresh == self.rows:
             await session.execute(_params(self._insert_fresh()), params)
@@ -276,7 +238,7 @@ class Stage:
         created, updated = int(row.created) + fresh, int(row.updated)
         return MergeCounts(created, updated, self.rows - created - updated)
 
-    async def _merge_sqlite(self, session: AsyncSession, params: dict[str, Any]) -> MergeCounts:
+    async def _merge_in_steps(self, session: AsyncSession, params: dict[str, Any]) -> MergeCounts:
         counts = await self.compare(session)
         if counts.created == 0 and counts.updated == 0:
             return counts

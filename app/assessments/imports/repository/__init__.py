@@ -1,0 +1,1 @@
+"""SQL of the import pipeline: the staging table and the merge into indicator values."""

@@ -1,0 +1,1 @@
+"""Use cases of the import pipeline: run an import, check rows, jobs, the template."""
