@@ -1,7 +1,7 @@
 """revisions: units.revision, the counter their ETag is made of
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 
 Criteria sets already count their revisions in ``version`` and assessments in ``revision``.
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | Sequence[str] | None = "0004"
+down_revision: str | Sequence[str] | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
