@@ -90,15 +90,24 @@ class Msg(StrEnum):
 
 
 Param = str | int | float | bool | None
+# Given as a mapping, kept as (name, value) pairs in order.
+Params = (
+    tuple[tuple[str, "Param | Message | StrEnum"], ...] | Mapping[str, "Param | Message | StrEnum"]
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Message:
     """A sentence to render: a key of :class:`Msg` and its parameters (themselves possibly
-    messages, e.g. a rule's label inside the rule's outcome)."""
+    messages, e.g. a rule's label inside the rule's outcome). Hashable, so that the edge can
+    cache its renderings: the same sentence recurs across indicators and units."""
 
     key: Msg
-    params: Mapping[str, Param | Message | StrEnum] = field(default_factory=dict)
+    params: Params = ()
+
+    def __post_init__(self) -> None:
+        if isinstance(self.params, Mapping):
+            object.__setattr__(self, "params", tuple(self.params.items()))
 
 
 # A reason is either a message of the engine or text that is data (a reviewer's reasons).
@@ -227,19 +236,53 @@ class StoredCondition:
 
 @dataclass(frozen=True, slots=True)
 class IndicatorResult:
-    indicator_id: uuid.UUID
-    code: str
-    name: str
-    kind: str
-    unit: str | None
-    comparator: str | None
+    """One indicator's outcome. It keeps its spec and the threshold applied rather than copies
+    of their fields: an evaluation makes one per indicator, a province's re-evaluation tens of
+    thousands."""
+
+    spec: IndicatorSpec
     value: float | bool | str | None
-    threshold: float | bool | None
-    threshold_reason: Text | None
-    threshold_basis: Mapping[str, Any] | None
+    applied: Threshold | None  # the threshold compared with (a yes/no one defaults to "yes")
     status: IndicatorStatus
     reason: Text | None
-    distance: float | None
+    distance: float | None  # how far a number that fails is from its threshold
+
+    @property
+    def indicator_id(self) -> uuid.UUID:
+        return self.spec.id
+
+    @property
+    def code(self) -> str:
+        return self.spec.code
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def kind(self) -> str:
+        return str(self.spec.kind)
+
+    @property
+    def unit(self) -> str | None:
+        return self.spec.unit
+
+    @property
+    def comparator(self) -> str | None:
+        return None if self.spec.comparator is None else str(self.spec.comparator)
+
+    @property
+    def threshold(self) -> float | bool | None:
+        return None if self.applied is None else self.applied.value
+
+    @property
+    def threshold_reason(self) -> Text | None:
+        return None if self.applied is None else self.applied.reason
+
+    @property
+    def threshold_basis(self) -> dict[str, Any] | None:
+        source = None if self.applied is None else self.applied.source
+        return dict(source) if source else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,18 +423,27 @@ def value_of(stored: StoredValue | None) -> float | bool | str | None:
     return stored.judgement
 
 
+# Enum members read once: this module's loops run per indicator, and reading a member from
+# its class costs more than a module global.
+_GE, _LE, _EQ = Comparator.GE, Comparator.LE, Comparator.EQ
+_NUMBER, _BOOLEAN, _JUDGEMENT = IndicatorKind.NUMBER, IndicatorKind.BOOLEAN, IndicatorKind.JUDGEMENT
+_MET, _NOT_MET = IndicatorStatus.MET, IndicatorStatus.NOT_MET
+_BASICALLY_MET, _MISSING = IndicatorStatus.BASICALLY_MET, IndicatorStatus.MISSING
+_UNDETERMINED = IndicatorStatus.UNDETERMINED
+
+
 def _compare(comparator: str | None, value: float | bool, threshold: float | bool) -> bool:
-    if comparator == Comparator.LE:
+    if comparator == _LE:
         return float(value) <= float(threshold)
-    if comparator == Comparator.EQ:
+    if comparator == _EQ:
         return value == threshold
     return float(value) >= float(threshold)
 
 
 def _distance(comparator: str | None, value: float, threshold: float) -> float:
-    if comparator == Comparator.LE:
+    if comparator == _LE:
         return round(value - threshold, 10)
-    if comparator == Comparator.EQ:
+    if comparator == _EQ:
         return round(abs(value - threshold), 10)
     return round(threshold - value, 10)
 
@@ -401,68 +453,50 @@ _JUDGED = {
     Judgement.BASICALLY_MET: IndicatorStatus.BASICALLY_MET,
 }
 _NO_THRESHOLD = Message(Msg.NO_THRESHOLD)
-_YES_NO = Message(Msg.YES_NO_THRESHOLD)
+_YES = Threshold(True, Message(Msg.YES_NO_THRESHOLD))
 
 
 def evaluate_indicator(
     spec: IndicatorSpec, stored: StoredValue | None, threshold: Threshold | None
 ) -> IndicatorResult:
-    value = value_of(stored)
-    limit = threshold.value if threshold is not None else None
-    limit_reason = threshold.reason if threshold is not None else None
-    basis = dict(threshold.source) if threshold is not None and threshold.source else None
-    status = IndicatorStatus.MISSING
-    reason: Text | None = None
-    distance: float | None = None
-    if spec.kind == IndicatorKind.JUDGEMENT:
+    kind = spec.kind
+    if kind == _JUDGEMENT:
         if stored is None or stored.judgement is None:
-            reason = NO_JUDGEMENT
-        else:
-            status = _JUDGED.get(Judgement(stored.judgement), IndicatorStatus.NOT_MET)
-            reason = stored.judgement_reason
-    elif spec.kind == IndicatorKind.BOOLEAN:
+            return IndicatorResult(spec, None, threshold, _MISSING, NO_JUDGEMENT, None)
+        status = _JUDGED.get(Judgement(stored.judgement), _NOT_MET)
+        return IndicatorResult(
+            spec, value_of(stored), threshold, status, stored.judgement_reason, None
+        )
+    if kind == _BOOLEAN:
         if stored is None or stored.value_bool is None:
-            reason = NO_VALUE
-        else:
-            # A yes/no fact is met by "yes" unless the set states another expected answer.
-            if limit is None:
-                limit, limit_reason = True, _YES_NO
-            met = stored.value_bool == bool(limit)
-            status = IndicatorStatus.MET if met else IndicatorStatus.NOT_MET
-    elif stored is None or stored.value_number is None:
-        reason = NO_VALUE
-    elif threshold is None or limit is None or isinstance(limit, bool):
-        status = IndicatorStatus.UNDETERMINED
+            return IndicatorResult(spec, value_of(stored), threshold, _MISSING, NO_VALUE, None)
+        # A yes/no fact is met by "yes" unless the set states another expected answer.
+        if threshold is None or threshold.value is None:
+            threshold = _YES
+        met = stored.value_bool == bool(threshold.value)
+        return IndicatorResult(
+            spec, value_of(stored), threshold, _MET if met else _NOT_MET, None, None
+        )
+    if stored is None or stored.value_number is None:
+        return IndicatorResult(spec, value_of(stored), threshold, _MISSING, NO_VALUE, None)
+    number = stored.value_number
+    limit = None if threshold is None else threshold.value
+    if threshold is None or limit is None or isinstance(limit, bool):
         reason = threshold.reason if threshold is not None else _NO_THRESHOLD
-    else:
-        met = _compare(spec.comparator, stored.value_number, limit)
-        status = IndicatorStatus.MET if met else IndicatorStatus.NOT_MET
-        if not met:
-            distance = _distance(spec.comparator, stored.value_number, float(limit))
-    return IndicatorResult(
-        indicator_id=spec.id,
-        code=spec.code,
-        name=spec.name,
-        kind=str(spec.kind),
-        unit=spec.unit,
-        comparator=str(spec.comparator) if spec.comparator is not None else None,
-        value=value,
-        threshold=limit,
-        threshold_reason=limit_reason,
-        threshold_basis=basis,
-        status=status,
-        reason=reason,
-        distance=distance,
-    )
+        return IndicatorResult(spec, number, threshold, _UNDETERMINED, reason, None)
+    if _compare(spec.comparator, number, limit):
+        return IndicatorResult(spec, number, threshold, _MET, None, None)
+    distance = _distance(spec.comparator, number, float(limit))
+    return IndicatorResult(spec, number, threshold, _NOT_MET, None, distance)
 
 
 def _rule_status(
     rule: str, k: int | None, statuses: Sequence[str]
 ) -> tuple[CriterionStatus, Message]:
     total = len(statuses)
-    met = sum(1 for s in statuses if s == IndicatorStatus.MET)
-    basically = sum(1 for s in statuses if s == IndicatorStatus.BASICALLY_MET)
-    unknown = sum(1 for s in statuses if s == IndicatorStatus.UNDETERMINED)
+    met = statuses.count(_MET)
+    basically = statuses.count(_BASICALLY_MET)
+    unknown = statuses.count(_UNDETERMINED)
     if rule == CriterionRule.ANY:
         need, label = 1, Message(Msg.RULE_ANY)
     elif rule == CriterionRule.AT_LEAST:
@@ -676,12 +710,8 @@ def evaluate(
             criteria_not_met=counts[CriterionStatus.NOT_MET],
             criteria_undetermined=counts[CriterionStatus.UNDETERMINED],
             indicators_total=len(spec.indicators),
-            indicators_met=sum(
-                1 for r in indicator_results.values() if r.status == IndicatorStatus.MET
-            ),
-            indicators_missing=sum(
-                1 for r in indicator_results.values() if r.status == IndicatorStatus.MISSING
-            ),
+            indicators_met=sum(1 for r in indicator_results.values() if r.status is _MET),
+            indicators_missing=sum(1 for r in indicator_results.values() if r.status is _MISSING),
         ),
         title=TitleOutlook(
             title=spec.title,

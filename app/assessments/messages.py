@@ -7,8 +7,9 @@ parameters); this module turns one into a sentence in the caller's language, at 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, Final
 
 from app.assessments.engine import Message, Msg, Text
@@ -167,8 +168,8 @@ def word(key: str, language: Language) -> str:
     return pair[1] if language == "en" else pair[0]
 
 
-def _where(params: Mapping[str, Any], language: Language) -> str:
-    parts = [f"{word(key, language)} {_param(value, language)}" for key, value in params.items()]
+def _where(params: Iterable[tuple[str, Any]], language: Language) -> str:
+    parts = [f"{word(key, language)} {_param(value, language)}" for key, value in params]
     return ", ".join(parts) or word("any_unit", language)
 
 
@@ -184,13 +185,19 @@ def render(text: Text, language: Language) -> str:
     """A message in ``language``; data text as it is."""
     if isinstance(text, str):
         return text
-    if text.key is Msg.WHERE:
-        return _where(text.params, language)
-    vi, en = WORDING[text.key]
+    return _render(text, language)
+
+
+@lru_cache(maxsize=8192)
+def _render(message: Message, language: Language) -> str:
+    params: Any = message.params
+    if message.key is Msg.WHERE:
+        return _where(params, language)
+    vi, en = WORDING[message.key]
     template = en if language == "en" else vi
-    if not text.params:
+    if not params:
         return template
-    return template.format_map({k: _param(v, language) for k, v in text.params.items()})
+    return template.format_map({k: _param(v, language) for k, v in params})
 
 
 def render_optional(text: Text | None, language: Language) -> str | None:

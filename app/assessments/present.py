@@ -44,21 +44,27 @@ def title(value: engine.TitleOutlook, language: Language) -> dict[str, Any]:
     }
 
 
+def _text(text: engine.Text | None, language: Language) -> str | None:
+    return text if text is None or isinstance(text, str) else render(text, language)
+
+
 def indicator(value: engine.IndicatorResult, language: Language) -> dict[str, Any]:
+    spec, applied = value.spec, value.applied
+    source = applied.source if applied is not None else None
     return {
-        "indicator_id": value.indicator_id,
-        "code": value.code,
-        "name": value.name,
-        "kind": value.kind,
-        "unit": value.unit,
-        "comparator": value.comparator,
+        "indicator_id": spec.id,
+        "code": spec.code,
+        "name": spec.name,
+        "kind": spec.kind,
+        "unit": spec.unit,
+        "comparator": spec.comparator,
         "value": value.value,
-        "threshold": value.threshold,
-        "threshold_reason": render_optional(value.threshold_reason, language),
+        "threshold": applied.value if applied is not None else None,
+        "threshold_reason": _text(applied.reason, language) if applied is not None else None,
         "status": value.status,
-        "reason": render_optional(value.reason, language),
+        "reason": _text(value.reason, language),
         "distance": value.distance,
-        "threshold_basis": value.threshold_basis,
+        "threshold_basis": dict(source) if source else None,
     }
 
 
