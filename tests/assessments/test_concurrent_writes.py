@@ -26,7 +26,7 @@ from app.core.http import revision_etag
 from app.db.base import Base
 from app.db.engine import Database
 from app.db.types import utcnow
-from app.models.system import AuditRecord
+from app.models.system import AuditRecord, OutboxEvent
 
 CONTEXT = AuditContext.system("concurrency-test")
 
@@ -69,7 +69,12 @@ async def _remove(database: Database, assessment_id: uuid.UUID) -> None:
         await session.execute(
             delete(AuditRecord).where(AuditRecord.entity_id == str(assessment_id))
         )
-        await session.execute(delete(repo.A).where(repo.A.c.id == assessment_id))
+        await session.execute(
+            delete(OutboxEvent).where(OutboxEvent.entity_id == str(assessment_id))
+        )
+        await session.execute(
+            delete(repo.ASSESSMENTS).where(repo.ASSESSMENTS.c.id == assessment_id)
+        )
         await session.commit()
 
 
