@@ -93,3 +93,21 @@ def test_validators_are_compiled_once_per_operation_status_and_media_type() -> N
     for _ in range(3):
         contract.problems(_response("/things/1", 200, {"id": 1}))
     assert list(contract.validators) == [("GET", "/things/{thing_id}", "200", "application/json")]
+
+
+def test_a_waiver_covers_one_part_of_one_body_only() -> None:
+    contract = Contract.load()
+    problem = "application/problem+json"
+    path = "/api/v1/indicator-values/import"
+    groups = [{"code": "empty_file", "count": 1, "rows": []}]
+    base = {"type": "about:blank", "title": "t", "status": 422, "detail": "d"}
+    waived = {**base, "code": "import_rejected", "errors": groups}
+    response = _response(path, 422, waived, problem)
+    response.request.method = "POST"
+    assert contract.problems(response) == []
+    broken = _response(path, 422, {**waived, "code": 7}, problem)
+    broken.request.method = "POST"
+    assert len(contract.problems(broken)) == 1
+    elsewhere = _response("/api/v1/assessments", 422, waived, problem)
+    elsewhere.request.method = "POST"
+    assert contract.problems(elsewhere) != []

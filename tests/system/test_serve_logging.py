@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -75,6 +76,9 @@ def served(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str], Path]]:
             start_new_session=True,
         )
     base = f"http://127.0.0.1:{port}"
+    # Whatever happens to the test, the server does not outlive this bound.
+    watchdog = threading.Timer(LIFETIME_SECONDS, os.killpg, (process.pid, signal.SIGKILL))
+    watchdog.start()
     try:
         deadline = time.monotonic() + STARTUP_SECONDS
         while True:
@@ -88,6 +92,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str], Path]]:
             time.sleep(0.2)
         yield base, process, stderr_path
     finally:
+        watchdog.cancel()
         if process.poll() is None:
             os.kill(process.pid, signal.SIGTERM)
             try:

@@ -204,13 +204,14 @@ async def _password_grant(
         session, settings, _account_limits(settings, username, form.address), now
     )
     user = await repository.get_user_by_username(session, username)
+    # End the reading transaction before the slow hash (the connection goes back to the pool)
+    # and before writing (see _claim_attempt).
+    await session.commit()
     if user is None:
         await asyncio.to_thread(burn_verification, form.password)
         valid = False
     else:
         valid = await asyncio.to_thread(verify_password, user.password_hash, form.password)
-    # End the reading transaction before writing (see _claim_attempt).
-    await session.commit()
     if user is None or not valid or not user.active:
         raise invalid_grant()  # the attempt's rows stay, as the failure
     await repository.delete_failures(session, attempt)
