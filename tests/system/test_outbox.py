@@ -63,12 +63,13 @@ async def test_a_poller_never_skips_an_event_committed_out_of_order(engine: Asyn
     database = Database(engine)
     marker = f"outbox-order-{uuid.uuid4().hex[:8]}"
     seen: list[str] = []
-    async with database.session() as reader:
+    async with database.session(read_only=True) as reader:
         mark = await reader.scalar(select(func.max(OutboxEvent.position))) or 0
 
     async def poll() -> None:
         nonlocal mark
-        async with database.session() as reader:
+        # A reader never takes the write lock (on SQLite, writers begin IMMEDIATE).
+        async with database.session(read_only=True) as reader:
             for event in await outbox.read_after(reader, mark):
                 if event.request_id == marker:
                     seen.append(event.entity_id)
@@ -95,7 +96,7 @@ async def test_a_poller_never_skips_an_event_committed_out_of_order(engine: Asyn
                 order = ["first", "second"]
             await later
             await poll()
-        async with database.session() as reader:
+        async with database.session(read_only=True) as reader:
             seqs = dict(
                 (
                     await reader.execute(
