@@ -131,6 +131,7 @@ class AuditAction(StrEnum):
     DELETE = "delete"
     APPLY = "apply"
     PUBLISH = "publish"
+    RETIRE = "retire"
     IMPORT = "import"
     LOGIN = "login"
     REVOKE = "revoke"
@@ -145,6 +146,13 @@ class CriteriaSetStatus(StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"
     RETIRED = "retired"
+
+
+class CriteriaSetAction(StrEnum):
+    """What moves a criteria set along its lifecycle (``POST /criteria-sets/{id}/<action>``)."""
+
+    PUBLISH = "publish"
+    RETIRE = "retire"
 
 
 class IndicatorKind(StrEnum):

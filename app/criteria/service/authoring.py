@@ -37,13 +37,13 @@ from app.criteria.thresholds import unpublishable
 from app.criteria.tree import Row, Tree, export_document, indicator_document
 from app.criteria.validation import raise_if, threshold_errors
 from app.db.types import utcnow
-from app.models.enums import AuditAction
+from app.models.enums import AuditAction, CriteriaSetAction, CriteriaSetStatus
 
 ENTITY = "criteria_set"
 
 
 def _not_editable(head: Row) -> Conflict:
-    if head["status"] == "published":
+    if head["status"] == CriteriaSetStatus.PUBLISHED:
         return Conflict(
             f"{head['code']} is published and can no longer change; derive a new set or "
             "create a new version instead.",
@@ -55,12 +55,12 @@ def _not_editable(head: Row) -> Conflict:
 
 
 def _refuse(state: str, action: str, allowed: list[str], label: str | None) -> Conflict:
-    if action == "retire" and state == "draft":
+    if action == CriteriaSetAction.RETIRE and state == CriteriaSetStatus.DRAFT:
         return Conflict(
             f"{label} is a draft: only a published set can be retired.",
             code="criteria_set_not_published",
         )
-    if action == "retire" and state == "retired":
+    if action == CriteriaSetAction.RETIRE and state == CriteriaSetStatus.RETIRED:
         return Conflict(f"{label} is already retired.", code="criteria_set_retired")
     return _not_editable({"status": state, "code": label})
 
@@ -69,8 +69,20 @@ def _refuse(state: str, action: str, allowed: list[str], label: str | None) -> C
 LIFECYCLE: TransitionTable[str] = TransitionTable(
     ENTITY,
     [
-        Transition("draft", "publish", "published", Action.CRITERIA_WRITE, AuditAction.PUBLISH),
-        Transition("published", "retire", "retired", Action.CRITERIA_WRITE, "retire"),
+        Transition(
+            CriteriaSetStatus.DRAFT,
+            CriteriaSetAction.PUBLISH,
+            CriteriaSetStatus.PUBLISHED,
+            Action.CRITERIA_WRITE,
+            AuditAction.PUBLISH,
+        ),
+        Transition(
+            CriteriaSetStatus.PUBLISHED,
+            CriteriaSetAction.RETIRE,
+            CriteriaSetStatus.RETIRED,
+            Action.CRITERIA_WRITE,
+            AuditAction.RETIRE,
+        ),
     ],
     refuse=_refuse,
 )
@@ -124,7 +136,7 @@ async def _draft(
     session: AsyncSession, set_id: uuid.UUID, principal: Principal | None, if_match: str | None
 ) -> Tree:
     head = await _locked(session, set_id, principal)
-    if head["status"] != "draft":
+    if head["status"] != CriteriaSetStatus.DRAFT:
         raise _not_editable(head)
     _match(if_match, head)
     return await build_tree(session, head)
@@ -248,7 +260,7 @@ async def _transition(
     tree = await build_tree(session, head)
     now = utcnow()
     changes: dict[str, Any] = {"status": transition.target, "updated_at": now}
-    if transition.target == "published":
+    if transition.target == CriteriaSetStatus.PUBLISHED:
         doc = document_of(tree)
         own = (
             {row["code"] for row in tree.indicators() if not row["inherited"]}
@@ -312,7 +324,7 @@ async def derive(
     parent_head = await repository.get_head(session, parent_id)
     if parent_head is None:
         raise not_found(parent_id)
-    if parent_head["status"] != "published":
+    if parent_head["status"] != CriteriaSetStatus.PUBLISHED:
         raise Conflict(
             f"{parent_head['code']} is {parent_head['status']}: only a published set can be "
             "derived from.",
@@ -490,7 +502,11 @@ async def store_bundled(
     if head is None:
         prepared = await prepare(session, doc)
         new_id = await write(
-            session, prepared, now=utcnow(), status="published", bundled_checksum=checksum
+            session,
+            prepared,
+            now=utcnow(),
+            status=CriteriaSetStatus.PUBLISHED,
+            bundled_checksum=checksum,
         )
         tree = await _reload(session, new_id)
         await _audit(session, context, tree, AuditAction.CREATE, after=export_document(tree))

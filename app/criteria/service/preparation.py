@@ -26,7 +26,7 @@ from app.criteria.validation import (
     duplicate_threshold_errors,
     raise_if,
 )
-from app.models.enums import ClassificationKind, UnitLevel
+from app.models.enums import ClassificationKind, CriteriaSetStatus, UnitLevel
 
 Row = dict[str, Any]
 
@@ -205,7 +205,7 @@ async def prepare(
         )
     parent = await _reference(session, doc.derived_from, "derived_from")
     amends = await _reference(session, doc.amends, "amends")
-    if parent is not None and parent["status"] == "draft":
+    if parent is not None and parent["status"] == CriteriaSetStatus.DRAFT:
         raise Unprocessable(
             f"{parent['code']} is a draft: only a published set can be derived from.",
             code="parent_not_published",
@@ -299,7 +299,7 @@ async def write(
     now: datetime,
     head: Row | None = None,
     new_id: uuid.UUID | None = None,
-    status: str = "draft",
+    status: str = CriteriaSetStatus.DRAFT,
     bundled_checksum: str | None = None,
 ) -> uuid.UUID:
     """Store a prepared document as a new set, or as the new content of ``head``."""
@@ -312,7 +312,7 @@ async def write(
             version=1,
             created_at=now,
             updated_at=now,
-            published_at=now if status == "published" else None,
+            published_at=now if status == CriteriaSetStatus.PUBLISHED else None,
             retired_at=None,
             bundled_checksum=bundled_checksum,
         )

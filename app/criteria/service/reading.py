@@ -25,6 +25,7 @@ from app.core.security import Principal
 from app.criteria import repository
 from app.criteria.tree import Row, Tree, assemble, summary
 from app.models.criteria import CriteriaSet
+from app.models.enums import CriteriaSetStatus
 
 # Published and retired sets never change (a re-issue by the seeder bumps their version), so
 # their trees are kept per process, keyed by what the ETag is made of.
@@ -51,7 +52,7 @@ async def head_or_404(session: AsyncSession, set_id: uuid.UUID) -> Row:
 async def may_read(session: AsyncSession, principal: Principal | None, head: Row) -> bool:
     """Whether the caller (None: anonymous) may read the set: any published or retired one; a
     draft with ``criteria:read`` over its scope (``scope_unit_id`` None: nationally)."""
-    if head["status"] != "draft":
+    if head["status"] != CriteriaSetStatus.DRAFT:
         return True
     if principal is None:
         return False
@@ -79,12 +80,12 @@ def readable(principal: Principal | None) -> ColumnElement[bool]:
     if scope.national:
         return true()
     drafts = and_(CriteriaSet.scope_unit_id.is_not(None), scope.clause(CriteriaSet.scope_unit_id))
-    return or_(CriteriaSet.status != "draft", drafts)
+    return or_(CriteriaSet.status != CriteriaSetStatus.DRAFT, drafts)
 
 
 async def build_tree(session: AsyncSession, head: Row) -> Tree:
     key = (head["id"], head["version"], head["updated_at"])
-    cacheable = head["status"] != "draft"
+    cacheable = head["status"] != CriteriaSetStatus.DRAFT
     if cacheable and key in _cache:
         _cache.move_to_end(key)
         return _cache[key]
