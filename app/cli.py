@@ -1,4 +1,4 @@
-"""The `ntm` command line: serve, db upgrade/current/downgrade, seed, users, clients."""
+"""The `ntm` command line: serve, worker, db upgrade/current/downgrade, seed, users, clients."""
 
 from __future__ import annotations
 
@@ -325,6 +325,52 @@ def cmd_clients_create(args: argparse.Namespace) -> None:
     )
 
 
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+
+
+def _roles(roles: Any) -> str:
+    described = []
+    for role in roles:
+        where = role.unit_code or (str(role.unit_id) if role.unit_id else "national")
+        described.append(f"{role.role}@{where}")
+    return ", ".join(described) or "-"
+
+
+def cmd_users_list(_args: argparse.Namespace) -> None:
+    from app.identity.service import setup
+
+    users = _run(_in_session(setup.all_users))
+    _table(
+        ("USERNAME", "ID", "ACTIVE", "ROLES"),
+        [(u.username, str(u.id), "yes" if u.active else "no", _roles(u.roles)) for u in users],
+    )
+
+
+def cmd_clients_list(_args: argparse.Namespace) -> None:
+    from app.identity.service import setup
+
+    clients = _run(_in_session(setup.all_clients))
+    _table(
+        ("NAME", "CLIENT_ID", "ACTIVE", "ROLES"),
+        [(c.name, c.client_id, "yes" if c.active else "no", _roles(c.roles)) for c in clients],
+    )
+
+
+def cmd_clients_revoke(args: argparse.Namespace) -> None:
+    from app.identity.service import setup
+
+    async def work(session: Any) -> Any:
+        return await setup.revoke_client(session, args.client_id)
+
+    client = _run(_in_session(work))
+    print(f"revoked client {client.name} ({client.client_id}): its tokens no longer work")
+
+
 def bootstrap_admin(settings: Settings) -> None:
     """The embedded default's first start: with no user at all, create ``admin`` with a random
     password and print it once (never again: from then on a user exists)."""
@@ -342,15 +388,16 @@ def bootstrap_admin(settings: Settings) -> None:
         return
     if password is None:
         return
-    print(
+    # Written to the terminal, never logged: the log stream is shipped and kept, and a password
+    # must not land there (the JSON handlers of app.core.logging never see this text).
+    sys.stderr.write(
         "\nntm: created the first administrator of this installation.\n"
         f"  username: {setup.BOOTSTRAP_USERNAME}\n"
         f"  password: {password}\n"
         "  This password is shown once. Sign in with POST /api/v1/auth/token, then change it\n"
-        "  with POST /api/v1/me/password.\n",
-        file=sys.stderr,
-        flush=True,
+        "  with POST /api/v1/me/password.\n\n"
     )
+    sys.stderr.flush()
 
 
 def startup_hooks() -> list[Callable[[Settings], None]]:
@@ -358,14 +405,42 @@ def startup_hooks() -> list[Callable[[Settings], None]]:
     return [bootstrap_admin]
 
 
+class _VersionAction(argparse.Action):
+    """``ntm --version``: the package's version and the schema revision it migrates to."""
+
+    def __init__(self, option_strings: list[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: Any) -> None:
+        print(version_text())
+        parser.exit()
+
+
+def version_text() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    from app.db import migrate
+
+    try:
+        package = version("ntm-platform")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        package = "unknown"
+    return f"ntm {package} (database schema {migrate.head_revision()})"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ntm", description="NTM data platform service")
+    parser.add_argument(
+        "--version", action=_VersionAction, help="show the version and the schema revision"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="serve the API")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (%(default)s)")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="server processes (%(default)s; PostgreSQL only)"
+    )
     serve.add_argument(
         "--forwarded-allow-ips",
         default=None,
@@ -381,10 +456,12 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     up = db_sub.add_parser("upgrade", help="migrate to the latest (or a given) revision")
-    up.add_argument("revision", nargs="?", default="head")
+    up.add_argument(
+        "revision", nargs="?", default="head", help="target revision (default: the latest)"
+    )
     up.set_defaults(func=cmd_db_upgrade)
     down = db_sub.add_parser("downgrade", help="migrate down to a revision ('base' empties it)")
-    down.add_argument("revision")
+    down.add_argument("revision", help="target revision, e.g. 0006, or 'base'")
     down.set_defaults(func=cmd_db_downgrade)
     db_sub.add_parser("current", help="show the current revision").set_defaults(func=cmd_db_current)
 
@@ -393,38 +470,62 @@ def build_parser() -> argparse.ArgumentParser:
 
     users = sub.add_parser("users", help="people who sign in")
     users_sub = users.add_subparsers(dest="users_command", required=True)
+    users_sub.add_parser(
+        "list", help="list every person: username, id, active, roles"
+    ).set_defaults(func=cmd_users_list)
     create = users_sub.add_parser("create", help="create a person (asks for the password)")
-    create.add_argument("--username", required=True)
+    create.add_argument("--username", required=True, help="the sign-in name (lower case)")
     create.add_argument("--role", help="e.g. system_admin (or admin), province_coordinator")
     _unit_arguments(create)
-    create.add_argument("--display-name")
-    create.add_argument("--email")
+    create.add_argument("--display-name", help="the name shown to others (default: username)")
+    create.add_argument("--email", help="contact address")
     create.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
     create.set_defaults(func=cmd_users_create)
     grant = users_sub.add_parser("grant", help="grant a person a role over a unit (or nationally)")
-    grant.add_argument("--username", required=True)
-    grant.add_argument("--role", required=True)
+    grant.add_argument("--username", required=True, help="the person's sign-in name")
+    grant.add_argument("--role", required=True, help="e.g. province_coordinator, appraiser")
     _unit_arguments(grant)
-    grant.add_argument("--valid-from", type=date.fromisoformat)
-    grant.add_argument("--valid-to", type=date.fromisoformat)
+    grant.add_argument(
+        "--valid-from", type=date.fromisoformat, help="first day of the grant, YYYY-MM-DD"
+    )
+    grant.add_argument(
+        "--valid-to", type=date.fromisoformat, help="day the grant ends (excluded), YYYY-MM-DD"
+    )
     grant.add_argument("--step", help="appraisers: the procedure step")
     grant.set_defaults(func=cmd_users_grant)
     password = users_sub.add_parser("password", help="set a person's password (and reactivate)")
-    password.add_argument("--username", required=True)
-    password.add_argument("--password-stdin", action="store_true")
+    password.add_argument("--username", required=True, help="the person's sign-in name")
+    password.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
     password.set_defaults(func=cmd_users_password)
 
     clients = sub.add_parser("clients", help="integration clients")
     clients_sub = clients.add_subparsers(dest="clients_command", required=True)
+    clients_sub.add_parser(
+        "list", help="list every client: name, client id, active, roles"
+    ).set_defaults(func=cmd_clients_list)
     new_client = clients_sub.add_parser("create", help="register a client; prints its secret once")
-    new_client.add_argument("--name", required=True)
-    new_client.add_argument("--role", choices=["integration_client"], default="integration_client")
+    new_client.add_argument("--name", required=True, help="what the client is, e.g. Power BI")
+    new_client.add_argument(
+        "--role",
+        choices=["integration_client"],
+        default="integration_client",
+        help="the client's role (%(default)s)",
+    )
     new_client.add_argument("--read", help="resources it may read, e.g. units,criteria,reports")
     new_client.add_argument("--write", help="resources it may write, e.g. assessments")
     _unit_arguments(new_client)
     new_client.set_defaults(func=cmd_clients_create)
+    revoke = clients_sub.add_parser(
+        "revoke", help="deactivate a client: its tokens stop working at once"
+    )
+    revoke.add_argument(
+        "--client-id", type=uuid.UUID, required=True, help="the client's id (see `clients list`)"
+    )
+    revoke.set_defaults(func=cmd_clients_revoke)
     return parser
 
 

@@ -1,73 +1,20 @@
-"""Bundled reference data loaders, run in order by `ntm seed`. Each is idempotent."""
+"""The bundled reference data loaders, in dependency order, run by `ntm seed`. Each is idempotent.
+
+This module only composes: the shared helpers live in ``app.db.seeding``, which the features'
+``seed`` modules import, so nothing imports this module back.
+"""
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
-from pathlib import Path
-
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models.system import ReferenceDataset
+from app.criteria.seed import seed_criteria_sets
+from app.db.seeding import Progress, Seeder, SeedResult, run_seeders
+from app.units.seed import seed_units
 
-Progress = Callable[[str], None]
-
-
-@dataclass
-class SeedResult:
-    name: str
-    skipped: bool = False
-    counts: dict[str, int] = field(default_factory=dict)
-
-    def describe(self) -> str:
-        if self.skipped:
-            return f"{self.name}: up to date"
-        counts = ", ".join(f"{k} {v}" for k, v in self.counts.items()) or "nothing to change"
-        return f"{self.name}: {counts}"
-
-
-Seeder = Callable[[AsyncSession, Progress], Awaitable[SeedResult]]
-
-
-def files_checksum(paths: Iterable[Path], *extra: str) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(paths):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    for item in extra:
-        digest.update(item.encode())
-    return digest.hexdigest()
-
-
-async def dataset_is_current(session: AsyncSession, name: str, checksum: str) -> bool:
-    stored = await session.scalar(
-        select(ReferenceDataset.checksum).where(ReferenceDataset.name == name)
-    )
-    return stored == checksum
-
-
-async def mark_dataset(session: AsyncSession, name: str, checksum: str, version: str) -> None:
-    record = await session.get(ReferenceDataset, name)
-    if record is None:
-        session.add(ReferenceDataset(name=name, checksum=checksum, version=version))
-    else:
-        record.checksum = checksum
-        record.version = version
-
-
-def seeders() -> list[Seeder]:
-    """Loaders in dependency order. Features register theirs here."""
-    from app.criteria.seed import seed_criteria_sets
-    from app.units.seed import seed_units
-
-    return [seed_units, seed_criteria_sets]
+# Criteria sets name units by code: the map comes first.
+SEEDERS: tuple[Seeder, ...] = (seed_units, seed_criteria_sets)
 
 
 async def run_all(session: AsyncSession, progress: Progress) -> list[SeedResult]:
-    results = []
-    for seeder in seeders():
-        results.append(await seeder(session, progress))
-        await session.commit()
-    return results
+    return await run_seeders(session, progress, SEEDERS)

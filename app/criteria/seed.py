@@ -17,7 +17,7 @@ from app.audit.service import AuditContext
 from app.core.errors import ProblemError
 from app.criteria.document import FORMAT, CriteriaSetDocument
 from app.criteria.service import authoring
-from app.seed import Progress, SeedResult, dataset_is_current, files_checksum, mark_dataset
+from app.db.seeding import Progress, SeedResult, dataset_is_current, files_checksum, mark_dataset
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DATASET = "criteria_sets"

@@ -16,14 +16,20 @@ database would be one more class here.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, cast
 
-from sqlalchemy import text
+from sqlalchemy import Table, insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.chunking import chunks
+
+# Below this many rows an INSERT is as fast as COPY and needs no driver connection.
+COPY_THRESHOLD = 2000
 
 
 class ColumnKind(StrEnum):
@@ -66,6 +72,12 @@ class BulkDialect(Protocol):
         self, session: AsyncSession, table: str, columns: Sequence[Column], *, key: str = ""
     ) -> None: ...
 
+    async def insert_table(
+        self, session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]
+    ) -> None:
+        """Insert many ``rows`` (dictionaries by column name) into a permanent table, in the
+        session's transaction, by the fastest means the database has."""
+
     async def clear(self, session: AsyncSession, table: str) -> None: ...
 
     async def copy(
@@ -102,6 +114,26 @@ class PostgresBulk:
 
     def distinct(self, left: str, right: str) -> str:
         return f"{left} IS DISTINCT FROM {right}"
+
+    async def insert_table(
+        self, session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]
+    ) -> None:
+        if len(rows) <= COPY_THRESHOLD:
+            await _insert_chunks(session, table, rows)
+            return
+        columns = [column.name for column in table.columns]
+        # COPY bypasses SQLAlchemy: fill the columns' scalar defaults as an insert() would.
+        defaults = {
+            column.name: cast(Any, column.default).arg
+            for column in table.columns
+            if column.default is not None and column.default.is_scalar
+        }
+        records = [
+            tuple(_copy_value(row.get(name, defaults.get(name))) for name in columns)
+            for row in rows
+        ]
+        driver = await _driver(session)
+        await driver.copy_records_to_table(table.name, records=records, columns=columns)
 
     async def serialise_until_commit(self, session: AsyncSession, key: int) -> None:
         await session.execute(text(self.lock_until_commit(key)))
@@ -152,6 +184,11 @@ class SqliteBulk:
     def distinct(self, left: str, right: str) -> str:
         return f"{left} IS NOT {right}"
 
+    async def insert_table(
+        self, session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]
+    ) -> None:
+        await _insert_chunks(session, table, rows)
+
     async def serialise_until_commit(self, session: AsyncSession, key: int) -> None:
         # One writer at a time already: a write transaction excludes every other until it ends.
         return None
@@ -197,6 +234,20 @@ class SqliteBulk:
             rows,
         )
         await cursor.close()
+
+
+async def _insert_chunks(
+    session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]
+) -> None:
+    for part in chunks(list(rows), 5000):
+        await session.execute(insert(table), list(part))
+
+
+def _copy_value(value: Any) -> Any:
+    # JSON columns travel as text through COPY.
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return value
 
 
 _STRATEGIES: dict[str, BulkDialect] = {"postgresql": PostgresBulk(), "sqlite": SqliteBulk()}

@@ -14,6 +14,9 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from sqlalchemy import Select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import dialect
 
 S = TypeVar("S", bound=Select[Any])
 
@@ -21,3 +24,10 @@ S = TypeVar("S", bound=Select[Any])
 def for_update(statement: S) -> S:
     """``statement`` locking the rows it reads until the end of the transaction."""
     return statement.with_for_update()
+
+
+async def serialise_until_commit(session: AsyncSession, key: int) -> None:
+    """Wait until no other transaction holds the lock ``key``, and hold it until this one ends
+    (PostgreSQL: a transaction-scoped advisory lock; SQLite: a no-op, its writers are already
+    serialised)."""
+    await dialect.for_session(session).serialise_until_commit(session, key)

@@ -73,6 +73,14 @@ async def list_users(
     return (await session.scalars(query)).all()
 
 
+async def all_users(session: AsyncSession) -> Sequence[User]:
+    return (await session.scalars(select(User).order_by(User.username))).all()
+
+
+async def all_clients(session: AsyncSession) -> Sequence[Client]:
+    return (await session.scalars(select(Client).order_by(Client.name, Client.id))).all()
+
+
 async def get_client(session: AsyncSession, client_id: uuid.UUID) -> Client | None:
     return await session.get(Client, client_id)
 

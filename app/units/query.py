@@ -23,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.chunking import chunks
 from app.db.intervals import Period, overlapping, valid_on
 from app.models.units import Unit, UnitClassification, UnitLink, UnitVersion
-from app.units.text import padded
+from app.units.text import code_spellings as code_spellings  # re-exported: how users type codes
+from app.units.text import padded as padded  # re-exported (``7444`` is commune ``07444``)
 
 UNITS = cast(Table, Unit.__table__)
 VERSIONS = cast(Table, UnitVersion.__table__)

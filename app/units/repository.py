@@ -20,7 +20,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    text,
     update,
 )
 from sqlalchemy.engine import RowMapping
@@ -28,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.chunking import chunks
 from app.db.intervals import valid_on
+from app.db.locking import serialise_until_commit
 from app.db.types import utcnow
 from app.models.enums import UnitLevel
 from app.models.units import Unit, UnitClassification, UnitEvent, UnitLink, UnitVersion
@@ -37,6 +37,9 @@ VERSIONS = cast(Table, UnitVersion.__table__)
 CLASSIFICATIONS = cast(Table, UnitClassification.__table__)
 EVENTS = cast(Table, UnitEvent.__table__)
 LINKS = cast(Table, UnitLink.__table__)
+
+# The advisory lock key that serialises changes of the map (any constant unique in the schema).
+MAP_LOCK = 7444202507
 
 # A row as returned by the reads (``RowMapping``) or built by the service (``dict``).
 Record = Mapping[Any, Any]
@@ -424,8 +427,7 @@ async def lock_map(session: AsyncSession) -> None:
 
     PostgreSQL: a transaction-scoped advisory lock. SQLite already has a single writer.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(7444202507)"))
+    await serialise_until_commit(session, MAP_LOCK)
 
 
 async def insert_rows(session: AsyncSession, table: Any, rows: Sequence[dict[str, Any]]) -> None:

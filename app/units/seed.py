@@ -29,10 +29,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import AuditContext, record
 from app.core.clock import today
+from app.db import dialect as bulk_dialect
 from app.db.chunking import chunks
+from app.db.seeding import Progress, SeedResult, dataset_is_current, files_checksum, mark_dataset
 from app.db.types import utcnow
 from app.models.enums import AuditAction, ClassificationKind, UnitEventKind
-from app.seed import Progress, SeedResult, dataset_is_current, files_checksum, mark_dataset
 from app.units import repository as repo
 from app.units.repository import CLASSIFICATIONS, EVENTS, LINKS, UNITS, VERSIONS
 from app.units.temporal import ONE_DAY, OPEN_END, OPEN_START
@@ -472,37 +473,8 @@ async def apply_plan(session: AsyncSession, plan: Plan, run_date: date, now: dat
 
 
 async def _bulk_insert(session: AsyncSession, table: Any, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    if session.get_bind().dialect.name == "postgresql" and len(rows) > 2000:
-        await _copy(session, table, rows)
-    else:
-        await repo.insert_rows(session, table, rows)
-
-
-async def _copy(session: AsyncSession, table: Any, rows: list[dict[str, Any]]) -> None:
-    """PostgreSQL COPY through asyncpg, inside the session's transaction."""
-    columns = [column.name for column in table.columns]
-    # COPY bypasses SQLAlchemy: fill the columns' scalar defaults as an insert() would.
-    defaults = {
-        column.name: column.default.arg
-        for column in table.columns
-        if column.default is not None and column.default.is_scalar
-    }
-    records = [
-        tuple(_pg_value(row.get(name, defaults.get(name))) for name in columns) for row in rows
-    ]
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    driver = raw.driver_connection
-    assert driver is not None
-    await driver.copy_records_to_table(table.name, records=records, columns=columns)
-
-
-def _pg_value(value: Any) -> Any:
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False)
-    return value
+    if rows:
+        await bulk_dialect.for_session(session).insert_table(session, table, rows)
 
 
 async def seed_units(

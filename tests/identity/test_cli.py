@@ -4,6 +4,7 @@ as a user runs them (subprocesses on a fresh SQLite file)."""
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import sqlite3
 import subprocess
@@ -245,3 +246,116 @@ def test_production_never_creates_an_administrator(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert _rows(db, "SELECT id FROM users") == []
+
+
+def test_users_list_clients_list_and_revoke(migrated: Path) -> None:
+    name = "lister" + uuid.uuid4().hex[:4]
+    created = _ntm(
+        migrated,
+        "users",
+        "create",
+        "--username",
+        name,
+        "--role",
+        "admin",
+        "--password-stdin",
+        stdin="Correct-horse-7\n",
+    )
+    assert created.returncode == 0, created.stderr
+    users = _ntm(migrated, "users", "list")
+    assert users.returncode == 0, users.stderr
+    header, *lines = users.stdout.splitlines()
+    assert header.split() == ["USERNAME", "ID", "ACTIVE", "ROLES"]
+    [(user_id,)] = _rows(migrated, "SELECT id FROM users WHERE username = ?", name)
+    [line] = [line for line in lines if line.split()[0] == name]
+    assert line.split() == [name, str(uuid.UUID(str(user_id))), "yes", "system_admin@national"]
+
+    made = _ntm(migrated, "clients", "create", "--name", "Revoked", "--read", "units")
+    client_id = re.search(r"client_id:\s+(\S+)", made.stdout)
+    assert client_id is not None, made.stderr
+    listed = _ntm(migrated, "clients", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines()[0].split() == ["NAME", "CLIENT_ID", "ACTIVE", "ROLES"]
+    [row] = [line for line in listed.stdout.splitlines() if client_id[1] in line]
+    assert row.split() == ["Revoked", client_id[1], "yes", "integration_client@national"]
+
+    revoked = _ntm(migrated, "clients", "revoke", "--client-id", client_id[1])
+    assert revoked.returncode == 0, revoked.stderr
+    assert "its tokens no longer work" in revoked.stdout
+    hex_id = uuid.UUID(client_id[1]).hex
+    assert _rows(migrated, "SELECT active FROM clients WHERE id = ?", hex_id) == [(0,)]
+    assert _rows(
+        migrated,
+        "SELECT action, actor_name FROM audit_log WHERE entity = 'client' AND entity_id = ? "
+        "ORDER BY seq DESC LIMIT 1",
+        client_id[1],
+    ) == [("update", "cli")]
+    listed = _ntm(migrated, "clients", "list")
+    [row] = [line for line in listed.stdout.splitlines() if client_id[1] in line]
+    assert row.split()[2] == "no"
+
+    unknown = _ntm(migrated, "clients", "revoke", "--client-id", str(uuid.uuid4()))
+    assert unknown.returncode == 1
+    assert unknown.stderr.startswith("ntm: There is no client")
+    assert unknown.stderr.count("\n") == 1
+
+
+# Run as `ntm serve` runs it (its JSON logging configured, every logger at DEBUG), with a handler
+# that keeps every log record, so the test can look for the password in the log stream.
+BANNER_UNDER_LOGGING = """
+import json, logging, sys
+from app.cli import bootstrap_admin
+from app.config import get_settings
+from app.main import configure
+
+settings = get_settings()
+configure(settings)
+records = []
+
+class Keep(logging.Handler):
+    def emit(self, record):
+        records.append(record.getMessage() + " " + repr(record.__dict__))
+
+root = logging.getLogger()
+root.addHandler(Keep(logging.DEBUG))
+root.setLevel(logging.DEBUG)
+for name in logging.root.manager.loggerDict:
+    logging.getLogger(name).setLevel(logging.DEBUG)
+bootstrap_admin(settings)
+with open(sys.argv[1], "w") as out:
+    json.dump(records, out)
+"""
+
+
+def test_first_administrator_banner_goes_to_the_terminal_never_to_the_logs(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "ntm.db"
+    assert _ntm(db, "db", "upgrade").returncode == 0
+    kept = tmp_path / "records.json"
+    result = subprocess.run(
+        [sys.executable, "-c", BANNER_UNDER_LOGGING, str(kept)],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "NTM_DATABASE_URL": f"sqlite:///{db}",
+            "NTM_VAR_DIR": str(tmp_path),
+            "NTM_LOG_LEVEL": "DEBUG",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    password = re.search(r"^  password: (\S+)$", result.stderr, re.MULTILINE)
+    assert password is not None, result.stderr
+    assert "username: admin" in result.stderr
+    assert password[1] not in result.stdout
+    [(stored,)] = _rows(db, "SELECT password_hash FROM users WHERE username = 'admin'")
+    assert PasswordHasher().verify(str(stored), password[1])
+    records = json.loads(kept.read_text())
+    assert records, "the logging of the run was not captured"
+    assert not [record for record in records if password[1] in record]
+    # Plain text on the terminal: no JSON log line carries it either.
+    assert not [
+        line for line in result.stderr.splitlines() if line.startswith("{") and password[1] in line
+    ]

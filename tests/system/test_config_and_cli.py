@@ -1,14 +1,20 @@
 from __future__ import annotations
 
+import argparse
+import re
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
+from app.cli import build_parser
 from app.config import Settings, normalise_database_url
+from app.db import migrate
 
 
 @pytest.mark.parametrize(
@@ -110,3 +116,34 @@ def test_cli_worker_runs_until_sigterm(tmp_path: Path) -> None:
         finally:
             if worker.poll() is None:
                 worker.kill()
+
+
+def _parsers(parser: argparse.ArgumentParser, path: str = "ntm") -> Iterator[tuple[str, Any]]:
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {choice.dest: choice.help for choice in action._choices_actions}
+            for name, child in action.choices.items():
+                assert helps.get(name), f"`{path} {name}` has no help text"
+                yield from _parsers(child, f"{path} {name}")
+
+
+def test_every_command_and_option_has_help_text() -> None:
+    checked = 0
+    for path, parser in _parsers(build_parser()):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                continue
+            name = "/".join(action.option_strings) or action.dest
+            assert action.help, f"`{path} {name}` has no help text"
+            assert action.help is not argparse.SUPPRESS, f"`{path} {name}` hides its help"
+            checked += 1
+    # serve, worker, db ×3, seed, users ×4, clients ×3 with their options: the walk went deep.
+    assert checked > 40
+
+
+def test_version_names_the_package_and_the_schema() -> None:
+    result = _ntm("--version")
+    assert result.returncode == 0, result.stderr
+    assert re.fullmatch(r"ntm \S+ \(database schema \d{4}\)\n", result.stdout), result.stdout
+    assert migrate.head_revision() in result.stdout

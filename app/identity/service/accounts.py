@@ -263,7 +263,9 @@ async def deactivate_user(
 # --- clients ------------------------------------------------------------------------------------
 
 
-async def load_client(session: AsyncSession, principal: Principal, client_id: uuid.UUID) -> Client:
+async def load_client(
+    session: AsyncSession, principal: Principal | None, client_id: uuid.UUID
+) -> Client:
     await _require_manager(session, principal, "client")
     client = await repository.get_client(session, client_id)
     if client is None:
@@ -344,7 +346,7 @@ async def create_client(
 
 async def update_client(
     session: AsyncSession,
-    principal: Principal,
+    principal: Principal | None,
     context: AuditContext,
     client_id: uuid.UUID,
     body: ClientUpdate,

@@ -18,6 +18,8 @@ from app.identity.passwords import password_problems
 from app.identity.schemas import (
     ClientCreate,
     ClientCreated,
+    ClientOut,
+    ClientUpdate,
     RoleAssignmentCreate,
     RoleAssignmentOut,
     UserCreate,
@@ -120,6 +122,28 @@ async def create_client(
     )
     body = ClientCreate(name=name, roles=roles)
     return await accounts.create_client(session, None, AuditContext.system("cli"), body)
+
+
+async def all_users(session: AsyncSession) -> list[UserOut]:
+    """Every person, in username order, with their role assignments (for ``ntm users list``)."""
+    return await accounts.present_users(session, await repository.all_users(session))
+
+
+async def all_clients(session: AsyncSession) -> list[ClientOut]:
+    """Every integration client, in name order (for ``ntm clients list``)."""
+    return await accounts.present_clients(session, await repository.all_clients(session))
+
+
+async def revoke_client(session: AsyncSession, client_id: uuid.UUID) -> ClientOut:
+    """Deactivate a client: its access tokens stop working at once (every request checks that
+    the client is active) and its secret obtains no new one. Audited as an update."""
+    return await accounts.update_client(
+        session,
+        None,
+        AuditContext.system("cli", reason="ntm clients revoke"),
+        client_id,
+        ClientUpdate(active=False),
+    )
 
 
 async def bootstrap_admin(session: AsyncSession, settings: Settings) -> str | None:

@@ -26,7 +26,7 @@ from app.assessments.repository import assessments as repo
 from app.db.intervals import Period
 from app.models.assessments import AssessmentStatus, Judgement
 from app.units import query as units_query
-from app.units.text import code_spellings, padded
+from app.units.query import code_spellings, padded
 
 MAX_LISTED = 1000
 # A batch asking for this many unknown codes (or assessments) of one year loads them all at once.
