@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from app.core.pagination import TOTAL_DESCRIPTION
 from app.core.types import IsoDate
 from app.models.enums import (
     AssessmentKind,
@@ -155,9 +156,36 @@ class Assessment(BaseModel):
     )
 
 
+class ParentUnit(BaseModel):
+    id: uuid.UUID
+    code: str
+    name: str
+    level: str
+
+
+class AssessedUnit(BaseModel):
+    """The assessed unit as it stood in the assessment's year (its map, not today's)."""
+
+    id: uuid.UUID
+    code: str
+    name: str
+    level: str
+    as_of: date = Field(description="The day the unit and its parents are read on.")
+    parents: list[ParentUnit] = Field(
+        description="Its parents on that day, nearest first (district, then province)."
+    )
+
+
+class AssessmentListItem(Assessment):
+    unit: AssessedUnit | None = Field(
+        description="null only when the unit had no version in the assessment's year."
+    )
+
+
 class AssessmentPage(BaseModel):
-    items: list[Assessment]
+    items: list[AssessmentListItem]
     next_cursor: str | None
+    total: int | None = Field(default=None, description=TOTAL_DESCRIPTION)
 
 
 class ValueOut(BaseModel):

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, insert, select
+from sqlalchemy import ColumnElement, Select, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.pagination import count_matching
 from app.models.system import AuditRecord
 
 
@@ -39,6 +40,20 @@ async def list_records(
     before_seq: int | None,
 ) -> Sequence[AuditRecord]:
     """Newest first."""
+    query = _records_select(where, visible)
+    if before_seq is not None:
+        query = query.where(AuditRecord.seq < before_seq)
+    query = query.order_by(AuditRecord.seq.desc()).limit(limit + 1)
+    return (await session.scalars(query)).all()
+
+
+async def count_records(
+    session: AsyncSession, where: AuditFilter, *, visible: ColumnElement[bool]
+) -> int:
+    return await count_matching(session, _records_select(where, visible))
+
+
+def _records_select(where: AuditFilter, visible: ColumnElement[bool]) -> Select[AuditRecord]:
     query = select(AuditRecord).where(visible)
     if where.entity is not None:
         query = query.where(AuditRecord.entity == where.entity)
@@ -56,10 +71,7 @@ async def list_records(
         query = query.where(AuditRecord.occurred_at >= where.since)
     if where.until is not None:
         query = query.where(AuditRecord.occurred_at < where.until)
-    if before_seq is not None:
-        query = query.where(AuditRecord.seq < before_seq)
-    query = query.order_by(AuditRecord.seq.desc()).limit(limit + 1)
-    return (await session.scalars(query)).all()
+    return query
 
 
 async def get_record(session: AsyncSession, seq: int) -> AuditRecord | None:

@@ -11,7 +11,14 @@ from app.audit import service
 from app.audit.repository import AuditFilter
 from app.audit.schemas import AuditRecordOut
 from app.core.errors import problem_responses
-from app.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, set_link_header
+from app.core.pagination import (
+    DEFAULT_LIMIT,
+    CursorQuery,
+    IncludeTotalQuery,
+    LimitQuery,
+    Page,
+    model_page_response,
+)
 from app.core.permissions import Action
 from app.core.security import Principal, require
 from app.core.types import INT64_MAX, Instant
@@ -31,7 +38,6 @@ Text = Annotated[str | None, Query(max_length=200)]
 )
 async def list_audit(
     request: Request,
-    response: Response,
     session: SessionDep,
     principal: Auditor,
     limit: LimitQuery = DEFAULT_LIMIT,
@@ -47,7 +53,8 @@ async def list_audit(
     ] = None,
     since: Annotated[Instant | None, Query(description="From this time (included).")] = None,
     until: Annotated[Instant | None, Query(description="Until this time (excluded).")] = None,
-) -> Page[AuditRecordOut]:
+    include_total: IncludeTotalQuery = False,
+) -> Response:
     where = AuditFilter(
         entity=entity,
         entity_id=entity_id,
@@ -58,11 +65,16 @@ async def list_audit(
         since=since,
         until=until,
     )
-    items, next_cursor = await service.list_records(
-        session, principal, where, unit_id=unit_id, limit=limit, cursor=cursor
+    page = await service.list_records(
+        session,
+        principal,
+        where,
+        unit_id=unit_id,
+        limit=limit,
+        cursor=cursor,
+        include_total=include_total,
     )
-    set_link_header(request, response, next_cursor)
-    return Page(items=items, next_cursor=next_cursor)
+    return model_page_response(request, page)
 
 
 @router.get(

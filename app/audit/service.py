@@ -21,7 +21,7 @@ from app.audit.schemas import AuditRecordOut
 from app.core import authz
 from app.core.errors import Unprocessable, field_error
 from app.core.logging import request_id_var
-from app.core.pagination import decode_cursor, page_from_rows
+from app.core.pagination import Page, decode_cursor, page_from_rows
 from app.core.permissions import Action
 from app.core.security import Principal, authenticate
 from app.core.types import CONTROL_MSG, has_control_characters
@@ -162,7 +162,8 @@ async def list_records(
     unit_id: uuid.UUID | None,
     limit: int,
     cursor: str | None,
-) -> tuple[list[AuditRecordOut], str | None]:
+    include_total: bool = False,
+) -> Page[AuditRecordOut]:
     """Records the auditor may see (their audit:read scope), newest first; ``unit_id`` narrows
     to the records about that unit's subtree."""
     visible = authz.scope(principal, Action.AUDIT_READ).clause(AuditRecord.unit_id)
@@ -176,7 +177,11 @@ async def list_records(
         session, where, visible=visible, limit=limit, before_seq=before_seq
     )
     kept, next_cursor = page_from_rows(rows, limit, lambda r: (r.seq,))
-    return [AuditRecordOut.model_validate(row) for row in kept], next_cursor
+    total = None
+    if include_total:
+        total = await repository.count_records(session, where, visible=visible)
+    items = [AuditRecordOut.model_validate(row) for row in kept]
+    return Page(items=items, next_cursor=next_cursor, total=total)
 
 
 async def get_record(session: AsyncSession, principal: Principal, seq: int) -> AuditRecordOut:

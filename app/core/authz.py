@@ -56,7 +56,8 @@ def not_found(entity: str, entity_id: object | None = None) -> NotFound:
     """The 404 of an entity, the same whether it does not exist or is out of the caller's scope."""
     label = entity.replace("_", " ")
     detail = f"There is no {label} {entity_id}." if entity_id is not None else f"No such {label}."
-    return NotFound(detail, code=f"{entity}_not_found")
+    params = {"id": str(entity_id)} if entity_id is not None else None
+    return NotFound(detail, code=f"{entity}_not_found", params=params)
 
 
 async def _covers(

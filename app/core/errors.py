@@ -18,6 +18,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
+from app.core import messages
+from app.core.messages import Language
+
 logger = logging.getLogger("app.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -25,7 +28,11 @@ PROBLEM_TYPE_PREFIX = "urn:ntm:problem:"
 
 
 class ProblemError(Exception):
-    """An error the API reports as problem+json. Subclasses fix the status; ``code`` is stable."""
+    """An error the API reports as problem+json. Subclasses fix the status; ``code`` is stable.
+
+    ``detail`` is the English text; the response carries the caller's language, rendered from
+    ``app.core.messages`` by ``code`` and the optional ``params`` (the values the sentence names).
+    """
 
     status: int = 400
     code: str = "bad_request"
@@ -41,9 +48,11 @@ class ProblemError(Exception):
         errors: Sequence[Mapping[str, Any]] | None = None,
         headers: Mapping[str, str] | None = None,
         extra: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.params = dict(params or {})
         if code is not None:
             self.code = code
         if status is not None:
@@ -112,12 +121,18 @@ def problem_body(
     errors: Sequence[Mapping[str, Any]] = (),
     instance: str | None = None,
     extra: Mapping[str, Any] | None = None,
+    language: Language = "vi",
+    params: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """The problem document in ``language``: ``detail`` is the English text of the raise site,
+    kept for English when the catalogue has no fuller sentence (see ``app.core.messages``)."""
+    if title is None or language == "vi":
+        title = messages.title(status, language)
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_PREFIX + code,
-        "title": title or HTTPStatus(status).phrase,
+        "title": title,
         "status": status,
-        "detail": detail,
+        "detail": messages.detail(code, language, detail, params),
         "code": code,
     }
     if instance:
@@ -139,17 +154,65 @@ def problem_response(
     errors: Sequence[Mapping[str, Any]] = (),
     headers: Mapping[str, str] | None = None,
     extra: Mapping[str, Any] | None = None,
+    params: Mapping[str, Any] | None = None,
 ) -> Response:
     instance = request.url.path if request is not None else None
+    language = request_language(request.headers.get("accept-language")) if request else "vi"
     body = problem_body(
-        status, code, detail, title=title, errors=errors, instance=instance, extra=extra
+        status,
+        code,
+        detail,
+        title=title,
+        errors=errors,
+        instance=instance,
+        extra=extra,
+        language=language,
+        params=params,
     )
     return Response(
         orjson.dumps(body, default=str),
         status_code=status,
         media_type=PROBLEM_MEDIA_TYPE,
-        headers=dict(headers or {}),
+        headers={**language_headers(language, headers)},
     )
+
+
+def request_language(header: str | None) -> Language:
+    # app.core.http imports this module: the negotiation is read when first needed.
+    from app.core.http import preferred_language
+
+    return preferred_language(header)
+
+
+def scope_language(scope: Mapping[str, Any]) -> Language:
+    """The caller's language from an ASGI scope, for problems sent below the routes."""
+    for name, value in scope.get("headers", ()):
+        if name == b"accept-language":
+            return request_language(value.decode("latin-1"))
+    return "vi"
+
+
+def raw_problem_headers(language: Language, length: int) -> list[tuple[bytes, bytes]]:
+    """The headers of a problem sent straight through ASGI ``send``."""
+    return [
+        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+        (b"content-length", str(length).encode()),
+        *((k.lower().encode(), v.encode()) for k, v in language_headers(language).items()),
+    ]
+
+
+def language_headers(
+    language: Language, headers: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """``headers`` plus the language of a problem (RFC 9110 §8.5) and ``Vary`` on the header that
+    chose it, so that a cache never serves a Vietnamese problem to an English client."""
+    out = dict(headers or {})
+    vary = [v.strip() for v in out.get("Vary", "").split(",") if v.strip()]
+    if "accept-language" not in {v.lower() for v in vary}:
+        vary.append("Accept-Language")
+    out["Vary"] = ", ".join(vary)
+    out["Content-Language"] = language
+    return out
 
 
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -233,6 +296,7 @@ def install_error_handlers(app: FastAPI) -> None:
             errors=exc.errors,
             headers=exc.headers,
             extra=exc.extra,
+            params=exc.params,
         )
 
     async def on_validation(request: Request, exc: Exception) -> Response:
@@ -245,6 +309,7 @@ def install_error_handlers(app: FastAPI) -> None:
             f"The request is not valid: {fields}." if fields else "The request is not valid.",
             request=request,
             errors=errors,
+            params={"fields": fields} if fields else None,
         )
 
     async def on_http(request: Request, exc: Exception) -> Response:
@@ -258,6 +323,7 @@ def install_error_handlers(app: FastAPI) -> None:
                 "The request is not valid: body.",
                 request=request,
                 errors=[field_error(["body"], "the body cannot be parsed", "body_unparseable")],
+                params={"fields": "body"},
             )
         code = _STATUS_CODES.get(exc.status_code, f"http_{exc.status_code}")
         headers = getattr(exc, "headers", None)
@@ -266,11 +332,15 @@ def install_error_handlers(app: FastAPI) -> None:
             # by several routes (GET and POST declared apart) allows all of theirs (RFC 9110
             # §15.5.6: Allow lists the methods the target resource supports).
             headers = {**(headers or {}), "Allow": ", ".join(_allowed_methods(request))}
+        params = None
         if exc.status_code == 404 and exc.detail == "Not Found":
             detail = f"No resource at {request.url.path}."
+            params = {"path": request.url.path}
         else:
             detail = str(exc.detail)
-        return problem_response(exc.status_code, code, detail, request=request, headers=headers)
+        return problem_response(
+            exc.status_code, code, detail, request=request, headers=headers, params=params
+        )
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         if is_database_unavailable(exc):

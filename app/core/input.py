@@ -35,7 +35,7 @@ from urllib.parse import parse_qsl
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import field_error, problem_body
+from app.core.errors import field_error, problem_body, raw_problem_headers, scope_language
 from app.core.http import dumps
 from app.core.types import INT64_MAX
 
@@ -196,6 +196,7 @@ async def _buffer(receive: Receive) -> tuple[bytes, Receive]:
 
 async def _refuse(scope: Scope, send: Send, errors: list[dict[str, Any]]) -> None:
     fields = ", ".join(".".join(str(part) for part in e["loc"]) for e in errors[:5])
+    language = scope_language(scope)
     body = dumps(
         problem_body(
             422,
@@ -203,16 +204,15 @@ async def _refuse(scope: Scope, send: Send, errors: list[dict[str, Any]]) -> Non
             f"The request is not valid: {fields}.",
             errors=errors,
             instance=scope["path"].replace("\x00", ""),
+            language=language,
+            params={"fields": fields},
         )
     )
     await send(
         {
             "type": "http.response.start",
             "status": 422,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
+            "headers": raw_problem_headers(language, len(body)),
         }
     )
     await send({"type": "http.response.body", "body": body})
@@ -287,16 +287,22 @@ class BodyLimitMiddleware:
 
 
 async def _too_large(scope: Scope, send: Send, limit: int) -> None:
+    language = scope_language(scope)
     body = dumps(
-        problem_body(413, "payload_too_large", too_large_detail(limit), instance=scope["path"])
+        problem_body(
+            413,
+            "payload_too_large",
+            too_large_detail(limit),
+            instance=scope["path"],
+            language=language,
+        )
     )
     await send(
         {
             "type": "http.response.start",
             "status": 413,
             "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(body)).encode()),
+                *raw_problem_headers(language, len(body)),
                 # The rest of the body is not read: the client must not reuse the connection.
                 (b"connection", b"close"),
             ],

@@ -14,10 +14,12 @@ from uuid import UUID
 
 import orjson
 from fastapi import Query, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Unprocessable, field_error
-from app.core.http import FastJSONResponse
+from app.core.http import dumps, etag_of_bytes, not_modified
 from app.core.types import INT64_MAX
 
 T = TypeVar("T")
@@ -33,9 +35,26 @@ CursorQuery = Annotated[
 ]
 
 
+IncludeTotalQuery = Annotated[
+    bool,
+    Query(
+        description="Add `total`: how many items match the filters over all pages (one more "
+        "count query)."
+    ),
+]
+TOTAL_DESCRIPTION = "How many items match the filters over all pages; only with `include_total`."
+
+
 class Page(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None = None
+    total: int | None = Field(default=None, description=TOTAL_DESCRIPTION)
+
+
+async def count_matching(session: AsyncSession, statement: Select[Any]) -> int:
+    """How many rows ``statement`` (the list's filters, before cursor, order and limit) selects."""
+    counted = select(func.count()).select_from(statement.order_by(None).limit(None).subquery())
+    return int(await session.scalar(counted) or 0)
 
 
 def _default(value: Any) -> Any:
@@ -126,9 +145,47 @@ def page_response(
     items: list[Any],
     next_cursor: str | None,
     headers: dict[str, str] | None = None,
+    *,
+    total: int | None = None,
 ) -> Response:
-    """A page of plain dicts (hot lists built from Core rows) with its ``Link`` header."""
-    response = FastJSONResponse({"items": items, "next_cursor": next_cursor}, headers=headers)
+    """A page of plain dicts (hot lists built from Core rows) with its ``Link`` header, ``total``
+    when asked for, and a strong ``ETag`` of its bytes (304 on a matching ``If-None-Match``)."""
+    content: dict[str, Any] = {"items": items, "next_cursor": next_cursor}
+    if total is not None:
+        content["total"] = total
+    return _tagged(request, dumps(content), next_cursor, headers)
+
+
+def model_page_response(
+    request: Request, page: BaseModel, headers: dict[str, str] | None = None
+) -> Response:
+    """:func:`page_response` for a list built as a pydantic page (``Page[...]``)."""
+    content = page.model_dump(mode="json", exclude_none=False)
+    if content.get("total") is None:
+        content.pop("total", None)
+    return _tagged(request, dumps(content), content.get("next_cursor"), headers)
+
+
+def tagged_json(request: Request, content: Any, headers: dict[str, str] | None = None) -> Response:
+    """A JSON body with a strong ``ETag`` of its bytes, serialised once (the unit tree is
+    hundreds of kilobytes), or 304 when ``If-None-Match`` names it."""
+    return _tagged(request, dumps(content), None, headers)
+
+
+def _tagged(
+    request: Request, body: bytes, next_cursor: str | None, headers: dict[str, str] | None
+) -> Response:
+    # A list is cheap to tag after it is built: the hash of its bytes. The client still saves
+    # the transfer and the parsing, and a poller learns "nothing changed" from the status.
+    etag = etag_of_bytes(body)
+    vary = (headers or {}).get("Vary")
+    cached = not_modified(request, etag, vary=vary)
+    if cached is not None:
+        set_link_header(request, cached, next_cursor)
+        return cached
+    response = Response(
+        body, media_type="application/json", headers={**(headers or {}), "ETag": etag}
+    )
     set_link_header(request, response, next_cursor)
     return response
 

@@ -48,6 +48,7 @@ async def reject_unknown_query_parameters(request: Request) -> None:
             f"Unknown query parameter(s): {names}. This operation accepts: "
             f"{', '.join(sorted(known)) or 'none'}.",
             code="unknown_query_parameter",
+            params={"names": names, "known": ", ".join(sorted(known)) or "-"},
             errors=[
                 field_error(["query", name], "unknown parameter", "unknown_parameter")
                 for name in unknown

@@ -168,12 +168,22 @@ def issue_access_token(
     return IssuedToken(token=token, jti=jti, expires_at=expires_at, expires_in=ttl)
 
 
+# Which of the translated sentences of ``invalid_token`` (app.core.messages) each detail is.
+_TOKEN_VARIANTS = {
+    "The access token has expired.": "expired",
+    "The access token has been revoked.": "revoked",
+    "The access token is not valid.": "invalid",
+    "Send the token as `Authorization: Bearer <token>`.": "scheme",
+}
+
+
 def invalid_token(detail: str) -> Unauthorized:
     # RFC 6750 §3: the challenge names the error; the description repeats the problem's detail.
     return Unauthorized(
         detail,
         code="invalid_token",
         headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{detail}"'},
+        params={"variant": _TOKEN_VARIANTS.get(detail, "invalid")},
     )
 
 
@@ -393,7 +403,9 @@ OptionalPrincipal = Annotated[Principal | None, Depends(authenticate)]
 
 
 def forbidden(action: Action) -> Forbidden:
-    return Forbidden(f"Your roles do not allow `{action}` here.", code="forbidden")
+    return Forbidden(
+        f"Your roles do not allow `{action}` here.", code="forbidden", params={"action": action}
+    )
 
 
 def require(action: Action) -> Any:

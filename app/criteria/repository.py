@@ -152,6 +152,42 @@ async def list_sets(
         .outerjoin(parent, parent.c.id == _SET.c.derived_from_id)
         .outerjoin(amended, amended.c.id == _SET.c.amends_id)
     )
+    conditions = set_conditions(
+        visible,
+        level=level,
+        title=title,
+        year=year,
+        scope_unit_id=scope_unit_id,
+        national=national,
+        status=status,
+        code=code,
+        updated_since=updated_since,
+    )
+    if after is not None:
+        moment, last_id = after
+        conditions.append(
+            or_(
+                _SET.c.updated_at > moment,
+                and_(_SET.c.updated_at == moment, _SET.c.id > last_id),
+            )
+        )
+    query = query.where(*conditions).order_by(_SET.c.updated_at, _SET.c.id).limit(limit + 1)
+    return _rows(await session.execute(query))
+
+
+def set_conditions(
+    visible: ColumnElement[bool],
+    *,
+    level: str | None,
+    title: str | None,
+    year: int | None,
+    scope_unit_id: uuid.UUID | None,
+    national: bool | None,
+    status: str | None,
+    code: str | None,
+    updated_since: datetime | None,
+) -> list[ColumnElement[bool]]:
+    """The filters of :func:`list_sets`, on ``criteria_sets``."""
     conditions = [visible]
     if level is not None:
         conditions.append(_SET.c.level == level)
@@ -171,16 +207,12 @@ async def list_sets(
         conditions.append(_SET.c.code == code)
     if updated_since is not None:
         conditions.append(_SET.c.updated_at >= updated_since)
-    if after is not None:
-        moment, last_id = after
-        conditions.append(
-            or_(
-                _SET.c.updated_at > moment,
-                and_(_SET.c.updated_at == moment, _SET.c.id > last_id),
-            )
-        )
-    query = query.where(*conditions).order_by(_SET.c.updated_at, _SET.c.id).limit(limit + 1)
-    return _rows(await session.execute(query))
+    return conditions
+
+
+async def count_sets(session: AsyncSession, conditions: list[ColumnElement[bool]]) -> int:
+    found = await session.scalar(select(func.count()).select_from(_SET).where(*conditions))
+    return int(found or 0)
 
 
 # --- the tree ---------------------------------------------------------------------------------

@@ -19,7 +19,13 @@ from app.core.http import (
     cached_json,
     not_modified,
 )
-from app.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, page_response
+from app.core.pagination import (
+    DEFAULT_LIMIT,
+    CursorQuery,
+    IncludeTotalQuery,
+    LimitQuery,
+    page_response,
+)
 from app.core.permissions import Action
 from app.core.security import PUBLIC, OptionalPrincipal, Principal, require
 from app.core.types import Instant, IsoDate
@@ -96,8 +102,9 @@ async def list_criteria_sets(
     updated_since: Instant | None = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
+    include_total: IncludeTotalQuery = False,
 ) -> Response:
-    items, next_cursor = await reading.list_sets(
+    items, next_cursor, total = await reading.list_sets(
         session,
         principal,
         lang,
@@ -111,8 +118,9 @@ async def list_criteria_sets(
         updated_since=updated_since,
         cursor=cursor,
         limit=limit,
+        include_total=include_total,
     )
-    return page_response(request, items, next_cursor, VARY_LANGUAGE)
+    return page_response(request, items, next_cursor, VARY_LANGUAGE, total=total)
 
 
 @router.post(

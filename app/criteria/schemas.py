@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, StrictBool, StrictInt, model_validator
 
+from app.core.pagination import TOTAL_DESCRIPTION
 from app.core.types import IsoDate
 from app.criteria.document import (
     ApplicabilityRule,
@@ -227,6 +228,7 @@ class CriteriaSetOut(CriteriaSetSummary):
 class CriteriaSetPage(BaseModel):
     items: list[CriteriaSetSummary]
     next_cursor: str | None = None
+    total: int | None = Field(default=None, description=TOTAL_DESCRIPTION)
 
 
 class ImportCheck(BaseModel):

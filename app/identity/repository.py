@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import delete, func, or_, select, tuple_
+from sqlalchemy import Select, delete, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.pagination import count_matching
 from app.core.permissions import Role
 from app.db.intervals import valid_on
 from app.models.identity import (
@@ -36,16 +38,34 @@ async def any_user(session: AsyncSession) -> bool:
     return (await session.scalar(select(User.id).limit(1))) is not None
 
 
+@dataclass(frozen=True)
+class UserFilters:
+    q: str | None = None
+    active: bool | None = None
+    role: Role | None = None
+    updated_since: datetime | None = None
+
+
+async def count_users(session: AsyncSession, filters: UserFilters) -> int:
+    return await count_matching(session, _users_select(filters))
+
+
 async def list_users(
     session: AsyncSession,
+    filters: UserFilters,
     *,
     limit: int,
     after: tuple[datetime, uuid.UUID] | None,
-    q: str | None,
-    active: bool | None,
-    role: Role | None,
-    updated_since: datetime | None,
 ) -> Sequence[User]:
+    query = _users_select(filters)
+    if after is not None:
+        query = query.where(tuple_(User.updated_at, User.id) > tuple_(*after))
+    query = query.order_by(User.updated_at, User.id).limit(limit + 1)
+    return (await session.scalars(query)).all()
+
+
+def _users_select(filters: UserFilters) -> Select[User]:
+    q, active, role, updated_since = filters.q, filters.active, filters.role, filters.updated_since
     query = select(User)
     if q:
         needle = q.lower()
@@ -67,10 +87,7 @@ async def list_users(
         )
     if updated_since is not None:
         query = query.where(User.updated_at >= updated_since)
-    if after is not None:
-        query = query.where(tuple_(User.updated_at, User.id) > tuple_(*after))
-    query = query.order_by(User.updated_at, User.id).limit(limit + 1)
-    return (await session.scalars(query)).all()
+    return query
 
 
 async def all_users(session: AsyncSession) -> Sequence[User]:
@@ -85,6 +102,21 @@ async def get_client(session: AsyncSession, client_id: uuid.UUID) -> Client | No
     return await session.get(Client, client_id)
 
 
+def _clients_select(active: bool | None, updated_since: datetime | None) -> Select[Client]:
+    query = select(Client)
+    if active is not None:
+        query = query.where(Client.active.is_(active))
+    if updated_since is not None:
+        query = query.where(Client.updated_at >= updated_since)
+    return query
+
+
+async def count_clients(
+    session: AsyncSession, *, active: bool | None, updated_since: datetime | None
+) -> int:
+    return await count_matching(session, _clients_select(active, updated_since))
+
+
 async def list_clients(
     session: AsyncSession,
     *,
@@ -93,11 +125,7 @@ async def list_clients(
     active: bool | None,
     updated_since: datetime | None,
 ) -> Sequence[Client]:
-    query = select(Client)
-    if active is not None:
-        query = query.where(Client.active.is_(active))
-    if updated_since is not None:
-        query = query.where(Client.updated_at >= updated_since)
+    query = _clients_select(active, updated_since)
     if after is not None:
         query = query.where(tuple_(Client.updated_at, Client.id) > tuple_(*after))
     query = query.order_by(Client.updated_at, Client.id).limit(limit + 1)

@@ -14,7 +14,7 @@ Loc = Sequence[str | int]
 
 def unit_not_found(unit_id: uuid.UUID, on: date | None = None) -> NotFound:
     if on is None:
-        return NotFound(f"No unit {unit_id}.", code="unit_not_found")
+        return NotFound(f"No unit {unit_id}.", code="unit_not_found", params={"id": unit_id})
     return NotFound(f"Unit {unit_id} did not exist on {on.isoformat()}.", code="unit_not_found")
 
 

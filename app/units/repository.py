@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.pagination import count_matching
 from app.db.chunking import chunks
 from app.db.intervals import valid_on
 from app.db.locking import serialise_until_commit
@@ -105,6 +106,41 @@ async def list_items(
 ) -> Sequence[RowMapping]:
     """Units valid on ``on``. Order: ``(updated_at, id)`` when syncing; else by level, code and
     id, with exact code matches of a search first. ``after`` is the keyset of the last row seen."""
+    statement, order = _filtered(
+        on, level, parent_id, code_forms, search, classifications, updated_since
+    )
+    if after is not None:
+        statement = statement.where(keyset_after(order, after))
+    return await fetch_mappings(session, statement.order_by(*order).limit(limit))
+
+
+async def count_items(
+    session: AsyncSession,
+    *,
+    on: date,
+    level: str | None,
+    parent_id: uuid.UUID | None,
+    code_forms: Sequence[tuple[str | None, str]] | None,
+    search: tuple[str, Sequence[tuple[str | None, str]]] | None,
+    classifications: Sequence[tuple[str, str]],
+    updated_since: datetime | None,
+) -> int:
+    """How many units :func:`list_items` would list over all its pages."""
+    statement, _ = _filtered(
+        on, level, parent_id, code_forms, search, classifications, updated_since
+    )
+    return await count_matching(session, statement)
+
+
+def _filtered(
+    on: date,
+    level: str | None,
+    parent_id: uuid.UUID | None,
+    code_forms: Sequence[tuple[str | None, str]] | None,
+    search: tuple[str, Sequence[tuple[str | None, str]]] | None,
+    classifications: Sequence[tuple[str, str]],
+    updated_since: datetime | None,
+) -> tuple[Select[Any], list[ColumnElement[Any]]]:
     statement = items_at(on)
     if level is not None:
         statement = statement.where(VERSIONS.c.level == level)
@@ -127,9 +163,7 @@ async def list_items(
         order = [case((code_match, 0), else_=1), LEVEL_RANK, VERSIONS.c.code, VERSIONS.c.unit_id]
     else:
         order = [LEVEL_RANK, VERSIONS.c.code, VERSIONS.c.unit_id]
-    if after is not None:
-        statement = statement.where(keyset_after(order, after))
-    return await fetch_mappings(session, statement.order_by(*order).limit(limit))
+    return statement, order
 
 
 def code_condition(forms: Iterable[tuple[str | None, str]]) -> ColumnElement[bool]:

@@ -17,7 +17,7 @@ from app.core import authz
 from app.core.clock import today
 from app.core.errors import problem_responses
 from app.core.http import FastJSONResponse, cached_json
-from app.core.pagination import CursorQuery, page_response
+from app.core.pagination import CursorQuery, IncludeTotalQuery, page_response, tagged_json
 from app.core.permissions import Action
 from app.core.security import PUBLIC, Principal, require
 from app.core.types import Instant, IsoDate
@@ -135,6 +135,7 @@ async def list_units(
     ] = None,
     limit: Limit = 50,
     cursor: CursorQuery = None,
+    include_total: IncludeTotalQuery = False,
 ) -> Response:
     pairs = [service.parse_classification(t, ["query", "tag"]) for t in tag or []]
     pairs += [
@@ -150,7 +151,8 @@ async def list_units(
         updated_since=updated_since,
     )
     items, next_cursor = await service.list_units(session, filters, limit, cursor)
-    return page_response(request, items, next_cursor)
+    total = await service.count_units(session, filters) if include_total else None
+    return page_response(request, items, next_cursor, total=total)
 
 
 @router.post(
@@ -182,6 +184,7 @@ async def create_unit(
     responses=problem_responses(404, 422),
 )
 async def unit_tree(
+    request: Request,
     session: SessionDep,
     root_id: Annotated[
         uuid.UUID | None, Query(description="Default: every province (the whole map).")
@@ -189,7 +192,7 @@ async def unit_tree(
     depth: Annotated[int, Query(ge=0, le=service.MAX_TREE_DEPTH)] = service.MAX_TREE_DEPTH,
     as_of: AsOf = None,
 ) -> Response:
-    return FastJSONResponse(await service.tree(session, root_id, depth, as_of))
+    return tagged_json(request, await service.tree(session, root_id, depth, as_of))
 
 
 @router.post(

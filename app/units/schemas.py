@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.core.pagination import TOTAL_DESCRIPTION
 from app.core.types import StrictBool
 from app.models.enums import ClassificationKind, UnitEventKind, UnitLevel, UnitType
 
@@ -89,6 +90,7 @@ class UnitDetail(UnitItem):
 class UnitList(BaseModel):
     items: list[UnitItem]
     next_cursor: str | None = None
+    total: int | None = Field(default=None, description=TOTAL_DESCRIPTION)
 
 
 class AncestorList(BaseModel):

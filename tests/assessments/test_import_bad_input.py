@@ -263,7 +263,8 @@ async def test_partial_import_with_every_row_refused_writes_nothing(
     assert body["code"] == "import_rejected"
     assert body["written"] is False
     assert body["rejected"] == 2
-    assert "every row was refused" in body["detail"]
+    # Vietnamese by default (issue 11 item 4); the English sentence says "every row was refused"
+    assert body["detail"].startswith("Không có gì được nhập")
     assert await counts(session) == (0, 0, 0)
 
 

@@ -230,7 +230,7 @@ async def test_missing_malformed_expired_and_tampered_tokens(
         assert "Traceback" not in response.text
         assert body["detail"]
     expired_response = await client.get("/api/v1/me", headers=bearer(expired))
-    assert "expired" in expired_response.json()["detail"]
+    assert "hết hạn" in expired_response.json()["detail"]  # expired
     assert (await client.get("/api/v1/me", headers=admin.headers)).status_code == 200
 
 
@@ -271,7 +271,7 @@ async def test_personal_access_token_lifecycle(
     assert revoked.status_code == 204, revoked.text
     response = await client.get("/api/v1/me", headers=pat)
     assert_problem(response, 401, "invalid_token")
-    assert "revoked" in response.json()["detail"]
+    assert "thu hồi" in response.json()["detail"]  # revoked
     actions = [r.action for r in await audit_of(session, "access_token", token_id)]
     assert actions == ["create", "revoke"]
 
@@ -306,7 +306,7 @@ async def test_read_only_pat_cannot_write_and_expired_pat_fails(
     await session.commit()
     response = await client.get("/api/v1/me", headers=writer_pat)
     assert_problem(response, 401, "invalid_token")
-    assert "expired" in response.json()["detail"]
+    assert "hết hạn" in response.json()["detail"]  # expired
 
 
 async def test_revoking_an_access_token(

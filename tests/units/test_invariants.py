@@ -64,7 +64,7 @@ async def test_no_two_units_share_level_and_code_on_a_day(
         valid_from="2021-06-01",
     )
     assert_problem(clash, 422, "unit_code_conflict", ["body", "code"])
-    assert "Thôn" in clash.json()["detail"]
+    assert "Thôn" in clash.json()["errors"][0]["msg"]
     assert await session.scalar(select(func.count()).select_from(UnitVersion)) == versions
 
     bac_ninh = await one(admin_client, "2026-01-01", code="24", level="province")
@@ -239,7 +239,7 @@ async def test_dissolving_a_unit_with_children_needs_a_destination(
 ) -> None:
     response = await event(admin_client, "dissolve", "2024-01-01", unit_id=sandbox["T101"])
     assert_problem(response, 422, "unit_has_children", ["body", "unit_id"])
-    assert "children" in response.json()["detail"]
+    assert "children" in response.json()["errors"][0]["msg"]
     district = await event(admin_client, "dissolve", "2024-01-01", unit_id=sandbox["district"])
     assert_problem(district, 422, "unit_has_children", ["body", "unit_id"])
 

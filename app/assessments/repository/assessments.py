@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import RowMapping, Table, and_, insert, or_, select, update
+from sqlalchemy import RowMapping, Select, Table, and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.pagination import count_matching
 from app.db.chunking import chunks
 from app.db.locking import for_update
 from app.models.assessments import Assessment
@@ -127,34 +129,49 @@ async def find_for_year(
     return list((await session.execute(statement)).mappings().all())
 
 
+@dataclass(frozen=True)
+class ListFilters:
+    visible: Any = None
+    unit_id: uuid.UUID | None = None
+    criteria_set_id: uuid.UUID | None = None
+    year: int | None = None
+    kind: str | None = None
+    status: str | None = None
+    updated_since: datetime | None = None
+
+
+def list_select(filters: ListFilters) -> Select[Any]:
+    """The assessments a list shows, before its cursor and page size."""
+    statement = select(ASSESSMENTS)
+    if filters.visible is not None:
+        statement = statement.where(filters.visible)
+    if filters.unit_id is not None:
+        statement = statement.where(ASSESSMENTS.c.unit_id == filters.unit_id)
+    if filters.criteria_set_id is not None:
+        statement = statement.where(ASSESSMENTS.c.criteria_set_id == filters.criteria_set_id)
+    if filters.year is not None:
+        statement = statement.where(ASSESSMENTS.c.year == filters.year)
+    if filters.kind is not None:
+        statement = statement.where(ASSESSMENTS.c.kind == filters.kind)
+    if filters.status is not None:
+        statement = statement.where(ASSESSMENTS.c.status == filters.status)
+    if filters.updated_since is not None:
+        statement = statement.where(ASSESSMENTS.c.updated_at >= filters.updated_since)
+    return statement
+
+
+async def count(session: AsyncSession, filters: ListFilters) -> int:
+    return await count_matching(session, list_select(filters))
+
+
 async def list_page(
     session: AsyncSession,
+    filters: ListFilters,
     *,
-    visible: Any = None,
-    unit_id: uuid.UUID | None,
-    criteria_set_id: uuid.UUID | None,
-    year: int | None,
-    kind: str | None,
-    status: str | None,
-    updated_since: datetime | None,
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
 ) -> list[RowMapping]:
-    statement = select(ASSESSMENTS)
-    if visible is not None:
-        statement = statement.where(visible)
-    if unit_id is not None:
-        statement = statement.where(ASSESSMENTS.c.unit_id == unit_id)
-    if criteria_set_id is not None:
-        statement = statement.where(ASSESSMENTS.c.criteria_set_id == criteria_set_id)
-    if year is not None:
-        statement = statement.where(ASSESSMENTS.c.year == year)
-    if kind is not None:
-        statement = statement.where(ASSESSMENTS.c.kind == kind)
-    if status is not None:
-        statement = statement.where(ASSESSMENTS.c.status == status)
-    if updated_since is not None:
-        statement = statement.where(ASSESSMENTS.c.updated_at >= updated_since)
+    statement = list_select(filters)
     if after is not None:
         moment, last_id = after
         statement = statement.where(

@@ -37,7 +37,7 @@ from app.core.http import (
     cached_json,
     revision_etag,
 )
-from app.core.pagination import CursorQuery, LimitQuery, page_response
+from app.core.pagination import CursorQuery, IncludeTotalQuery, LimitQuery, page_response
 from app.core.permissions import Action
 from app.core.security import Principal, require
 from app.core.types import Instant
@@ -110,8 +110,9 @@ async def list_assessments(
     include: Literal["evaluation"] | None = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
+    include_total: IncludeTotalQuery = False,
 ) -> Response:
-    items, next_cursor = await service.list_assessments(
+    page = await service.list_assessments(
         session,
         unit_id=unit_id,
         criteria_set_id=criteria_set_id,
@@ -124,8 +125,9 @@ async def list_assessments(
         with_evaluation=include == "evaluation",
         language=lang,
         principal=principal,
+        include_total=include_total,
     )
-    return page_response(request, items, next_cursor, VARY_LANGUAGE)
+    return page_response(request, page.items, page.next_cursor, VARY_LANGUAGE, total=page.total)
 
 
 @router.get(

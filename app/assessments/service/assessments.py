@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +21,7 @@ from app.assessments.service.common import (
     invalid,
     representation,
     unit_in_year,
+    units_in_years,
 )
 from app.assessments.service.evaluation import evaluate, load, load_many
 from app.audit.service import AuditContext, record
@@ -33,6 +35,7 @@ from app.core.security import Principal
 from app.db.types import utcnow
 from app.models.assessments import AssessmentStatus
 from app.models.enums import AuditAction, CriteriaSetStatus
+from app.units import query as units
 
 ENTITY = "assessment"
 
@@ -265,6 +268,13 @@ async def detail(
     return body, etag_of(loaded.row)
 
 
+@dataclass(frozen=True)
+class AssessmentList:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+    total: int | None
+
+
 async def list_assessments(
     session: AsyncSession,
     *,
@@ -279,14 +289,14 @@ async def list_assessments(
     with_evaluation: bool,
     language: Language = "vi",
     principal: Principal | None = None,
-) -> tuple[list[dict[str, Any]], str | None]:
+    include_total: bool = False,
+) -> AssessmentList:
     visible = (
         authz.scope(principal, Action.ASSESSMENTS_READ).clause(repo.ASSESSMENTS.c.unit_id)
         if principal is not None
         else None
     )
-    rows = await repo.list_page(
-        session,
+    filters = repo.ListFilters(
         visible=visible,
         unit_id=unit_id,
         criteria_set_id=criteria_set_id,
@@ -294,16 +304,64 @@ async def list_assessments(
         kind=kind,
         status=status,
         updated_since=updated_since,
-        after=decode_updated_cursor(cursor),
-        limit=limit,
     )
+    after = decode_updated_cursor(cursor)
+    rows = await repo.list_page(session, filters, after=after, limit=limit)
     rows, next_cursor = page_from_rows(rows, limit, lambda r: (r["updated_at"], r["id"]))
     items = [representation(row) for row in rows]
+    placed = await units_with_parents(session, [(r["unit_id"], r["year"]) for r in rows])
+    for item, row in zip(items, rows, strict=True):
+        item["unit"] = placed.get((row["unit_id"], row["year"]))
     if with_evaluation and rows:
         loaded = await load_many(session, rows, language)
         for item, one in zip(items, loaded, strict=True):
             item["evaluation"] = present.evaluation_summary(evaluate(one), language)
-    return items, next_cursor
+    total = await repo.count(session, filters) if include_total else None
+    return AssessmentList(items, next_cursor, total)
+
+
+async def units_with_parents(
+    session: AsyncSession, pairs: list[tuple[uuid.UUID, int]]
+) -> dict[tuple[uuid.UUID, int], dict[str, Any]]:
+    """Each (unit, year) as the unit stood in that year, with its parents on the same day
+    (nearest first): one read for the units of a page, then one per level of parents and
+    distinct day, never one per row."""
+    found = await units_in_years(session, pairs)
+    chains: dict[tuple[uuid.UUID, int], list[dict[str, Any]]] = {key: [] for key in found}
+    # (key, parent id, day) still to place, level by level up the tree
+    pending = [(key, unit.parent_id, unit.as_of) for key, unit in found.items()]
+    for _ in range(units.MAX_DEPTH):
+        pending = [(key, parent, day) for key, parent, day in pending if parent is not None]
+        if not pending:
+            break
+        by_day: dict[date, set[uuid.UUID]] = {}
+        for _key, parent, day in pending:
+            if parent is not None:
+                by_day.setdefault(day, set()).add(parent)
+        versions = {
+            (unit_id, day): version
+            for day, ids in by_day.items()
+            for unit_id, version in (await units.versions_on(session, ids, day)).items()
+        }
+        following = []
+        for key, parent, day in pending:
+            version = versions.get((parent, day)) if parent is not None else None
+            if version is None:
+                continue
+            chains[key].append(
+                {
+                    "id": version.unit_id,
+                    "code": version.code,
+                    "name": version.name,
+                    "level": version.level,
+                }
+            )
+            following.append((key, version.parent_id, day))
+        pending = following
+    return {
+        key: {**unit.ref(), "as_of": unit.as_of.isoformat(), "parents": chains[key]}
+        for key, unit in found.items()
+    }
 
 
 async def patch(

@@ -23,7 +23,11 @@ from app.units import query as units
 
 
 def assessment_not_found(assessment_id: uuid.UUID | str) -> NotFound:
-    return NotFound(f"No assessment with id {assessment_id}.", code="assessment_not_found")
+    return NotFound(
+        f"No assessment with id {assessment_id}.",
+        code="assessment_not_found",
+        params={"id": assessment_id},
+    )
 
 
 def locked(assessment_id: uuid.UUID) -> Conflict:

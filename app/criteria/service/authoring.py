@@ -48,6 +48,7 @@ def _not_editable(head: Row) -> Conflict:
             f"{head['code']} is published and can no longer change; derive a new set or "
             "create a new version instead.",
             code="criteria_set_published",
+            params={"code": head["code"]},
         )
     return Conflict(
         f"{head['code']} is retired and can no longer change.", code="criteria_set_retired"

@@ -39,7 +39,9 @@ def etag(head: Row) -> str:
 
 
 def not_found(set_id: uuid.UUID) -> NotFound:
-    return NotFound(f"No criteria set with id {set_id}.", code="criteria_set_not_found")
+    return NotFound(
+        f"No criteria set with id {set_id}.", code="criteria_set_not_found", params={"id": set_id}
+    )
 
 
 async def head_or_404(session: AsyncSession, set_id: uuid.UUID) -> Row:
@@ -118,7 +120,8 @@ async def list_sets(
     updated_since: datetime | None = None,
     cursor: str | None = None,
     limit: int = 50,
-) -> tuple[list[dict[str, Any]], str | None]:
+    include_total: bool = False,
+) -> tuple[list[dict[str, Any]], str | None, int | None]:
     rows = await repository.list_sets(
         session,
         visible=readable(principal),
@@ -134,4 +137,18 @@ async def list_sets(
         limit=limit,
     )
     kept, next_cursor = page_from_rows(rows, limit, lambda r: (r["updated_at"], r["id"]))
-    return [summary(row, language, row) for row in kept], next_cursor
+    total = None
+    if include_total:
+        conditions = repository.set_conditions(
+            readable(principal),
+            level=level,
+            title=title,
+            year=year,
+            scope_unit_id=scope_unit_id,
+            national=national,
+            status=status,
+            code=code,
+            updated_since=updated_since,
+        )
+        total = await repository.count_sets(session, conditions)
+    return [summary(row, language, row) for row in kept], next_cursor, total

@@ -10,7 +10,14 @@ from fastapi import APIRouter, Request, Response
 from app.audit.service import AuditContextDep
 from app.core.errors import problem_responses
 from app.core.http import check_if_match, etag_for, not_modified
-from app.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, set_link_header
+from app.core.pagination import (
+    DEFAULT_LIMIT,
+    CursorQuery,
+    IncludeTotalQuery,
+    LimitQuery,
+    Page,
+    model_page_response,
+)
 from app.core.permissions import Action
 from app.core.security import Principal, require
 from app.core.types import Instant
@@ -43,19 +50,24 @@ def client_etag(client: ClientOut) -> str:
 )
 async def list_clients(
     request: Request,
-    response: Response,
     session: SessionDep,
     principal: Manager,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
     active: bool | None = None,
     updated_since: Instant | None = None,
-) -> Page[ClientOut]:
-    items, next_cursor = await accounts.list_clients(
-        session, principal, limit=limit, cursor=cursor, active=active, updated_since=updated_since
+    include_total: IncludeTotalQuery = False,
+) -> Response:
+    page = await accounts.list_clients(
+        session,
+        principal,
+        limit=limit,
+        cursor=cursor,
+        active=active,
+        updated_since=updated_since,
+        include_total=include_total,
     )
-    set_link_header(request, response, next_cursor)
-    return Page(items=items, next_cursor=next_cursor)
+    return model_page_response(request, page)
 
 
 @router.post(

@@ -10,7 +10,14 @@ from fastapi import APIRouter, Query, Request, Response
 from app.audit.service import AuditContextDep
 from app.core.errors import problem_responses
 from app.core.http import check_if_match, etag_for, not_modified
-from app.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, set_link_header
+from app.core.pagination import (
+    DEFAULT_LIMIT,
+    CursorQuery,
+    IncludeTotalQuery,
+    LimitQuery,
+    Page,
+    model_page_response,
+)
 from app.core.permissions import Action, Role
 from app.core.security import Principal, SettingsDep, require
 from app.core.types import Instant
@@ -38,7 +45,6 @@ def user_etag(user: UserOut) -> str:
 @router.get("", response_model=Page[UserOut], summary="List people", responses=READ_ERRORS)
 async def list_users(
     request: Request,
-    response: Response,
     session: SessionDep,
     principal: Manager,
     limit: LimitQuery = DEFAULT_LIMIT,
@@ -49,8 +55,9 @@ async def list_users(
     active: bool | None = None,
     role: Role | None = None,
     updated_since: Instant | None = None,
-) -> Page[UserOut]:
-    items, next_cursor = await accounts.list_users(
+    include_total: IncludeTotalQuery = False,
+) -> Response:
+    page = await accounts.list_users(
         session,
         principal,
         limit=limit,
@@ -59,9 +66,9 @@ async def list_users(
         active=active,
         role=role,
         updated_since=updated_since,
+        include_total=include_total,
     )
-    set_link_header(request, response, next_cursor)
-    return Page(items=items, next_cursor=next_cursor)
+    return model_page_response(request, page)
 
 
 @router.post(

@@ -14,7 +14,7 @@ from app.audit.service import AuditContext, record
 from app.config import Settings
 from app.core import authz
 from app.core.errors import Conflict
-from app.core.pagination import decode_updated_cursor, page_from_rows
+from app.core.pagination import Page, decode_updated_cursor, page_from_rows
 from app.core.permissions import Action, Role
 from app.core.security import CLIENT_SECRET_PREFIX, Principal, digest, new_secret
 from app.db.types import utcnow
@@ -126,19 +126,15 @@ async def list_users(
     active: bool | None = None,
     role: Role | None = None,
     updated_since: datetime | None = None,
-) -> tuple[list[UserOut], str | None]:
+    include_total: bool = False,
+) -> Page[UserOut]:
     await _require_manager(session, principal, "user")
-    rows = await repository.list_users(
-        session,
-        limit=limit,
-        after=decode_updated_cursor(cursor),
-        q=q,
-        active=active,
-        role=role,
-        updated_since=updated_since,
-    )
+    filters = repository.UserFilters(q=q, active=active, role=role, updated_since=updated_since)
+    after = decode_updated_cursor(cursor)
+    rows = await repository.list_users(session, filters, limit=limit, after=after)
     kept, next_cursor = page_from_rows(rows, limit, lambda u: (u.updated_at, u.id))
-    return await present_users(session, kept), next_cursor
+    total = await repository.count_users(session, filters) if include_total else None
+    return Page(items=await present_users(session, kept), next_cursor=next_cursor, total=total)
 
 
 async def get_user(session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> UserOut:
@@ -161,12 +157,20 @@ async def create_user(
         if existing is not None:
             if existing.username == body.username:
                 return (await present_users(session, [existing]))[0], False
-            raise Conflict(f"Another user has the id {body.id}.", code="user_id_taken")
+            raise Conflict(
+                f"Another user has the id {body.id}.", code="user_id_taken", params={"id": body.id}
+            )
         if await repository.get_client(session, body.id) is not None:
             # One id, one principal: the audit trail and grants are keyed on it alone.
-            raise Conflict(f"A client has the id {body.id}.", code="user_id_taken")
+            raise Conflict(
+                f"A client has the id {body.id}.", code="user_id_taken", params={"id": body.id}
+            )
     if await repository.get_user_by_username(session, body.username) is not None:
-        raise Conflict(f"The username {body.username} is taken.", code="username_taken")
+        raise Conflict(
+            f"The username {body.username} is taken.",
+            code="username_taken",
+            params={"username": body.username},
+        )
     check_password_policy(
         body.password, username=body.username, min_length=settings.password_min_length
     )
@@ -281,7 +285,8 @@ async def list_clients(
     cursor: str | None,
     active: bool | None = None,
     updated_since: datetime | None = None,
-) -> tuple[list[ClientOut], str | None]:
+    include_total: bool = False,
+) -> Page[ClientOut]:
     await _require_manager(session, principal, "client")
     rows = await repository.list_clients(
         session,
@@ -291,7 +296,10 @@ async def list_clients(
         updated_since=updated_since,
     )
     kept, next_cursor = page_from_rows(rows, limit, lambda c: (c.updated_at, c.id))
-    return await present_clients(session, kept), next_cursor
+    total = None
+    if include_total:
+        total = await repository.count_clients(session, active=active, updated_since=updated_since)
+    return Page(items=await present_clients(session, kept), next_cursor=next_cursor, total=total)
 
 
 async def get_client(
@@ -310,10 +318,16 @@ async def create_client(
     await _require_manager(session, principal, "client")
     if body.id is not None and await repository.get_client(session, body.id) is not None:
         # Not replayed: the secret was shown once and is not kept.
-        raise Conflict(f"A client with the id {body.id} exists.", code="client_id_taken")
+        raise Conflict(
+            f"A client with the id {body.id} exists.",
+            code="client_id_taken",
+            params={"id": body.id},
+        )
     if body.id is not None and await repository.get_user(session, body.id) is not None:
         # One id, one principal: the audit trail and grants are keyed on it alone.
-        raise Conflict(f"A user has the id {body.id}.", code="client_id_taken")
+        raise Conflict(
+            f"A user has the id {body.id}.", code="client_id_taken", params={"id": body.id}
+        )
     secret = new_secret(CLIENT_SECRET_PREFIX)
     now = utcnow()
     client = Client(

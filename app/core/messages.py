@@ -1,0 +1,568 @@
+"""The words of problem responses, in Vietnamese (the default) and English, keyed by ``code``.
+
+A raise site keeps its English ``detail`` (logs and English callers read it, unchanged) and may
+pass ``params``; the error handler renders ``title`` and ``detail`` in the caller's language
+(``Accept-Language``, the same rule as labels). Vietnamese: the code's variant named by
+``params["variant"]``, else its specific template when the raise site passed every value it
+names, else its generic sentence. English: the raise site's own sentence (the English templates
+here say the same and document the code). ``code`` never changes with the language.
+
+Every code the application can answer with has an entry: ``tests/core/test_messages.py`` collects
+the codes from the source and fails on one missing here. A code without an entry at run time is
+answered in English and reported with :class:`MissingMessageWarning` (an error under pytest).
+"""
+
+from __future__ import annotations
+
+import string
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any, Literal
+
+Language = Literal["vi", "en"]
+
+
+class MissingMessageWarning(UserWarning):
+    """A problem code without a catalogue entry, or params that do not fill its template."""
+
+
+@dataclass(frozen=True)
+class Text:
+    vi: str
+    en: str
+
+    def get(self, language: Language) -> str:
+        return self.vi if language == "vi" else self.en
+
+
+@dataclass(frozen=True)
+class Message:
+    """``generic``: a sentence that needs nothing; ``specific``: ``{named}`` parameters;
+    ``variants``: whole sentences chosen by the ``variant`` parameter (one code, several
+    causes the caller should tell apart, e.g. an expired or a revoked token)."""
+
+    generic: Text
+    specific: Text | None = None
+    variants: Mapping[str, Text] = field(default_factory=dict)
+
+
+def _m(
+    vi: str,
+    en: str,
+    vi_with: str | None = None,
+    en_with: str | None = None,
+    *,
+    variants: Mapping[str, Text] | None = None,
+) -> Message:
+    specific = Text(vi_with, en_with) if vi_with is not None and en_with is not None else None
+    return Message(Text(vi, en), specific, dict(variants or {}))
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+TITLES: dict[int, Text] = {
+    400: Text("Yêu cầu không đúng", "Bad Request"),
+    401: Text("Chưa xác thực", "Unauthorized"),
+    403: Text("Không có quyền", "Forbidden"),
+    404: Text("Không tìm thấy", "Not Found"),
+    405: Text("Phương thức không được phép", "Method Not Allowed"),
+    406: Text("Không đáp ứng được định dạng yêu cầu", "Not Acceptable"),
+    409: Text("Xung đột", "Conflict"),
+    412: Text("Điều kiện tiên quyết không thỏa mãn", "Precondition Failed"),
+    413: Text("Nội dung quá lớn", "Content Too Large"),
+    415: Text("Kiểu nội dung không được hỗ trợ", "Unsupported Media Type"),
+    422: Text("Dữ liệu không hợp lệ", "Unprocessable Content"),
+    429: Text("Quá nhiều yêu cầu", "Too Many Requests"),
+    500: Text("Lỗi máy chủ", "Internal Server Error"),
+    503: Text("Dịch vụ tạm thời không sẵn sàng", "Service Unavailable"),
+}
+
+
+def _not_found(vi_what: str, en_what: str) -> Message:
+    return _m(
+        f"Không tìm thấy {vi_what} (hoặc bạn không có quyền xem).",
+        f"No such {en_what} (or it is outside what you may see).",
+        f"Không có {vi_what} {{id}} (hoặc bạn không có quyền xem).",
+        f"There is no {en_what} {{id}}.",
+    )
+
+
+MESSAGES: dict[str, Message] = {
+    # --- the handlers and the guards of every request ---------------------------------------
+    "bad_request": _m("Yêu cầu không đúng.", "The request is not correct."),
+    "validation_error": _m(
+        "Yêu cầu không hợp lệ; xem `errors`.",
+        "The request is not valid; see `errors`.",
+        "Yêu cầu không hợp lệ: {fields}.",
+        "The request is not valid: {fields}.",
+    ),
+    "missing": _m("Thiếu một giá trị bắt buộc.", "A required value is missing."),
+    "body_unparseable": _m(
+        "Không đọc được nội dung yêu cầu.", "The body of the request cannot be parsed."
+    ),
+    "string_control": _m(
+        "Chuỗi chứa ký tự điều khiển không được phép.",
+        "A text contains control characters that are not allowed.",
+    ),
+    "string_nul": _m("Chuỗi chứa ký tự NUL.", "A text contains a NUL character."),
+    "not_found": _m(
+        "Không có tài nguyên tại địa chỉ này.",
+        "There is no resource at this address.",
+        "Không có tài nguyên tại {path}.",
+        "No resource at {path}.",
+    ),
+    "method_not_allowed": _m(
+        "Phương thức này không được phép với tài nguyên này (xem tiêu đề `Allow`).",
+        "This method is not allowed on this resource (see the `Allow` header).",
+    ),
+    "not_acceptable": _m(
+        "Không thể trả về định dạng được yêu cầu trong `Accept`.",
+        "The format asked for in `Accept` cannot be produced.",
+    ),
+    "payload_too_large": _m(
+        "Nội dung yêu cầu vượt quá giới hạn cho phép của yêu cầu này.",
+        "The request body is larger than the limit for this request.",
+    ),
+    "unsupported_media_type": _m(
+        "Kiểu nội dung (`Content-Type`) không được hỗ trợ.",
+        "The `Content-Type` is not supported.",
+    ),
+    "unknown_query_parameter": _m(
+        "Tham số truy vấn không được hỗ trợ; xem `errors`.",
+        "Unknown query parameter; see `errors`.",
+        "Tham số truy vấn không được hỗ trợ: {names}. Thao tác này nhận: {known}.",
+        "Unknown query parameter(s): {names}. This operation accepts: {known}.",
+    ),
+    "unknown_parameter": _m("Tham số không được hỗ trợ.", "Unknown parameter."),
+    "invalid_cursor": _m(
+        "Con trỏ phân trang (`cursor`) không do dịch vụ này cấp hoặc đã hết hạn.",
+        "The cursor is not one this service issued (or it has expired).",
+    ),
+    "precondition_failed": _m(
+        "Tài nguyên đã thay đổi kể từ khi bạn đọc (If-Match không khớp ETag). "
+        "Hãy đọc lại rồi thử lại.",
+        "The resource changed since you read it (If-Match does not match its ETag). "
+        "Fetch it again and retry.",
+    ),
+    "conflict": _m("Yêu cầu xung đột với trạng thái hiện tại.", "The request conflicts."),
+    "internal_error": _m(
+        "Đã xảy ra lỗi không mong muốn; lỗi đã được ghi lại cùng mã yêu cầu.",
+        "An unexpected error occurred. It has been logged with the request id.",
+    ),
+    "service_unavailable": _m(
+        "Dịch vụ tạm thời không sẵn sàng; hãy thử lại sau.",
+        "The service is unavailable for now; try again later.",
+    ),
+    "database_unavailable": _m(
+        "Hiện không kết nối được cơ sở dữ liệu; hãy thử lại sau ít phút.",
+        "The database cannot be reached right now; try again shortly.",
+    ),
+    "schema_outdated": _m(
+        "Lược đồ cơ sở dữ liệu chưa được nâng cấp: chạy `ntm db upgrade`.",
+        "The database schema is outdated: run `ntm db upgrade`.",
+    ),
+    "invalid_idempotency_key": _m(
+        "Tiêu đề `Idempotency-Key` không hợp lệ.", "The `Idempotency-Key` header is not valid."
+    ),
+    "idempotency_key_reused": _m(
+        "`Idempotency-Key` này đã được dùng cho một yêu cầu có nội dung khác.",
+        "This `Idempotency-Key` was used for a request with another body.",
+    ),
+    "idempotency_key_in_progress": _m(
+        "Một yêu cầu với `Idempotency-Key` này đang được xử lý; hãy thử lại sau.",
+        "A request with this `Idempotency-Key` is still in progress; retry shortly.",
+    ),
+    "import_file_missing": _m(
+        "Hãy gửi tệp trong trường biểu mẫu `file`.", "Send the file as the form field `file`."
+    ),
+    # --- identity -------------------------------------------------------------------------------
+    "not_authenticated": _m(
+        "Cần mã truy cập: `Authorization: Bearer <token>`.",
+        "This endpoint needs an access token: `Authorization: Bearer <token>`.",
+    ),
+    "invalid_token": _m(
+        "Mã truy cập không hợp lệ, đã hết hạn hoặc đã bị thu hồi.",
+        "The access token is not valid, has expired or was revoked.",
+        variants={
+            "expired": Text("Mã truy cập đã hết hạn.", "The access token has expired."),
+            "revoked": Text("Mã truy cập đã bị thu hồi.", "The access token has been revoked."),
+            "invalid": Text("Mã truy cập không hợp lệ.", "The access token is not valid."),
+            "scheme": Text(
+                "Hãy gửi mã dưới dạng `Authorization: Bearer <token>`.",
+                "Send the token as `Authorization: Bearer <token>`.",
+            ),
+        },
+    ),
+    "forbidden": _m(
+        "Vai trò của bạn không cho phép thao tác này ở đây.",
+        "Your roles do not allow this here.",
+        "Vai trò của bạn không cho phép `{action}` ở đây.",
+        "Your roles do not allow `{action}` here.",
+    ),
+    "invalid_request": _m(
+        "Yêu cầu cấp mã truy cập thiếu hoặc sai tham số.",
+        "The token request lacks a parameter or has a wrong one.",
+    ),
+    "invalid_grant": _m(
+        "Tên đăng nhập hoặc mật khẩu không đúng.", "The username or password is not correct."
+    ),
+    "invalid_client": _m(
+        "Không xác thực được ứng dụng khách.", "The client could not be authenticated."
+    ),
+    "unsupported_grant_type": _m(
+        "Kiểu cấp quyền không được hỗ trợ: dùng password (người dùng) hoặc client_credentials "
+        "(tích hợp).",
+        "Supported grant types: password (people) and client_credentials (integrations).",
+    ),
+    "too_many_attempts": _m(
+        "Đăng nhập sai quá nhiều lần; hãy thử lại sau.",
+        "Too many failed sign-in attempts; try again later.",
+    ),
+    "weak_password": _m(
+        "Mật khẩu quá yếu; xem `errors`.", "The password is too weak; see `errors`."
+    ),
+    "wrong_password": _m("Mật khẩu hiện tại không đúng.", "The current password is not correct."),
+    "user_id_taken": _m(
+        "Mã định danh này đã thuộc về một người dùng hoặc ứng dụng khách khác.",
+        "Another user or client has this id.",
+        "Mã định danh {id} đã thuộc về một người dùng hoặc ứng dụng khách khác.",
+        "Another user or client has the id {id}.",
+    ),
+    "client_id_taken": _m(
+        "Mã định danh này đã thuộc về một ứng dụng khách hoặc người dùng khác.",
+        "Another client or user has this id.",
+        "Mã định danh {id} đã thuộc về một ứng dụng khách hoặc người dùng khác.",
+        "Another client or user has the id {id}.",
+    ),
+    "username_taken": _m(
+        "Tên đăng nhập đã được sử dụng.",
+        "The username is taken.",
+        "Tên đăng nhập {username} đã được sử dụng.",
+        "The username {username} is taken.",
+    ),
+    "role_already_granted": _m(
+        "Vai trò này đã được giao trên phạm vi này trong một phần thời gian đó.",
+        "The role is already held over this scope for part of that time.",
+    ),
+    "last_administrator": _m(
+        "Thao tác này sẽ không còn quản trị viên hệ thống nào; hãy bổ nhiệm người khác trước.",
+        "This would leave no active system administrator; appoint another one first.",
+    ),
+    "invalid_interval": _m(
+        "Khoảng thời gian không hợp lệ: ngày kết thúc phải sau ngày bắt đầu.",
+        "The interval is not valid: it must end after it starts.",
+    ),
+    "resources_not_allowed": _m(
+        "Vai trò này không nhận danh sách tài nguyên.", "This role takes no resources."
+    ),
+    "resources_required": _m(
+        "Vai trò này cần danh sách tài nguyên.", "This role needs a list of resources."
+    ),
+    "role_not_allowed": _m(
+        "Vai trò này không thể giao cho đối tượng này.", "This role cannot be granted here."
+    ),
+    "step_not_allowed": _m(
+        "Bước này không áp dụng cho vai trò này.", "This step does not apply to the role."
+    ),
+    "unknown_resource": _m("Tài nguyên không xác định.", "Unknown resource."),
+    "user_not_found": _not_found("người dùng", "user"),
+    "client_not_found": _not_found("ứng dụng khách", "client"),
+    "access_token_not_found": _not_found("mã truy cập", "access token"),
+    "role_assignment_not_found": _not_found("phân quyền", "role assignment"),
+    "role_assignment_transition_not_allowed": _m(
+        "Phân quyền không cho phép thao tác này ở trạng thái hiện tại.",
+        "The role assignment does not allow this in its current state.",
+    ),
+    "audit_record_not_found": _not_found("bản ghi nhật ký", "audit record"),
+    "reference_dataset_not_found": _not_found("bộ dữ liệu tham chiếu", "reference dataset"),
+    # --- units ----------------------------------------------------------------------------------
+    "unit_not_found": _m(
+        "Không tìm thấy đơn vị hành chính (hoặc bạn không có quyền xem).",
+        "No such unit (or it is outside what you may see).",
+        "Không có đơn vị hành chính {id}.",
+        "No unit {id}.",
+    ),
+    "unit_event_not_found": _not_found("sự kiện thay đổi địa giới", "unit event"),
+    "unit_classification_not_found": _not_found("phân loại đơn vị", "unit classification"),
+    "classification_invalid": _m("Phân loại không hợp lệ.", "The classification is not valid."),
+    "classification_overlap": _m(
+        "Phân loại trùng thời gian với một phân loại đã có.",
+        "The classification overlaps an existing one.",
+    ),
+    "cycle_detected": _m(
+        "Đơn vị không thể là cấp trên của chính nó.", "A unit cannot be its own ancestor."
+    ),
+    "duplicate_unit": _m("Một đơn vị được nêu nhiều lần.", "A unit is named more than once."),
+    "effective_date_invalid": _m("Ngày hiệu lực không hợp lệ.", "The effective date is not valid."),
+    "effective_date_required": _m(
+        "Thay đổi tên, loại hoặc cấp trên cần ngày hiệu lực (`effective_from`).",
+        "A change of name, type or parent needs an effective date.",
+    ),
+    "event_no_change": _m("Sự kiện không thay đổi gì.", "The event changes nothing."),
+    "level_mismatch": _m("Cấp đơn vị không phù hợp.", "The unit levels do not match."),
+    "lineage_exists": _m(
+        "Quan hệ kế thừa này đã được ghi nhận.", "This lineage is already recorded."
+    ),
+    "parent_level_invalid": _m(
+        "Đơn vị cấp trên không đúng cấp.", "The parent is not at the right level."
+    ),
+    "parent_not_found": _m("Không có đơn vị cấp trên này.", "No such parent unit."),
+    "parent_not_valid": _m(
+        "Đơn vị cấp trên không tồn tại trong suốt thời gian đó.",
+        "The parent does not exist for all of that time.",
+    ),
+    "parent_required": _m("Cần có đơn vị cấp trên.", "A parent is required."),
+    "split_parts_invalid": _m(
+        "Các phần của việc chia tách không hợp lệ.", "The parts of the split are not valid."
+    ),
+    "type_level_mismatch": _m(
+        "Loại đơn vị không phù hợp với cấp.", "The unit type does not fit its level."
+    ),
+    "unit_code_conflict": _m(
+        "Mã đơn vị đã được dùng trong cùng thời gian.", "The unit code is taken at that time."
+    ),
+    "unit_event_id_conflict": _m(
+        "Mã định danh sự kiện đã tồn tại với nội dung khác.",
+        "A unit event with this id exists with other content.",
+    ),
+    "unit_has_children": _m("Đơn vị còn đơn vị trực thuộc.", "The unit still has units under it."),
+    "unit_id_conflict": _m(
+        "Mã định danh đơn vị đã tồn tại với nội dung khác.",
+        "A unit with this id exists with other content.",
+    ),
+    "unit_not_valid": _m(
+        "Đơn vị không tồn tại vào thời điểm đó.", "The unit does not exist at that time."
+    ),
+    "value_required": _m("Cần có giá trị.", "A value is required."),
+    "version_overlap": _m(
+        "Phiên bản trùng thời gian với một phiên bản đã có.",
+        "The version overlaps an existing one.",
+    ),
+    "import_unreadable": _m("Tệp không phải văn bản UTF-8.", "The file is not UTF-8 text."),
+    "import_header_invalid": _m(
+        "Dòng tiêu đề của tệp CSV thiếu cột bắt buộc; xem `errors`.",
+        "The CSV header lacks required columns; see `errors`.",
+    ),
+    "import_too_large": _m("Tệp có quá nhiều dòng.", "The file has too many rows."),
+    "import_empty": _m("Tệp không có dòng dữ liệu nào.", "The file has no rows."),
+    "import_rejected": _m(
+        "Không có gì được nhập: một số dòng bị từ chối; xem chi tiết trong phản hồi.",
+        "Nothing was imported: some rows were refused; see the response for each.",
+    ),
+    "import_job_not_found": _not_found("lượt nhập dữ liệu", "import job"),
+    "indicator_value_import_not_found": _not_found("lượt nhập dữ liệu", "import job"),
+    "import_queue_full": _m(
+        "Có quá nhiều lượt nhập đang chờ; hãy thử lại sau một phút.",
+        "Too many imports are waiting; try again in a minute.",
+    ),
+    # --- criteria -------------------------------------------------------------------------------
+    "criteria_set_not_found": _m(
+        "Không tìm thấy bộ tiêu chí (hoặc bạn không có quyền xem).",
+        "No such criteria set (or it is outside what you may see).",
+        "Không có bộ tiêu chí {id} (hoặc bạn không có quyền xem).",
+        "No criteria set with id {id}.",
+    ),
+    "criteria_set_published": _m(
+        "Bộ tiêu chí đã ban hành, không thể sửa; hãy tạo bộ dẫn xuất hoặc phiên bản mới.",
+        "The criteria set is published and can no longer change; derive a new set or "
+        "create a new version instead.",
+        "Bộ tiêu chí {code} đã ban hành, không thể sửa; hãy tạo bộ dẫn xuất hoặc phiên bản mới.",
+        "{code} is published and can no longer change; derive a new set or create a new "
+        "version instead.",
+    ),
+    "criteria_set_retired": _m(
+        "Bộ tiêu chí đã hết hiệu lực, không thể thay đổi.",
+        "The criteria set is retired and can no longer change.",
+    ),
+    "criteria_set_not_published": _m(
+        "Bộ tiêu chí chưa ban hành.", "The criteria set is not published."
+    ),
+    "criteria_set_transition_not_allowed": _m(
+        "Bộ tiêu chí không cho phép thao tác này ở trạng thái hiện tại.",
+        "The criteria set does not allow this action in its current state.",
+    ),
+    "criteria_set_exists": _m(
+        "Đã có bộ tiêu chí với mã định danh này nhưng nội dung khác.",
+        "A criteria set with this id already exists with other content.",
+    ),
+    "duplicate_criteria_set_code": _m(
+        "Mã bộ tiêu chí đã được sử dụng.", "The criteria set code is taken."
+    ),
+    "ambiguous_unit_code": _m(
+        "Nhiều đơn vị có cùng mã này; hãy nêu `unit_id`.",
+        "Several units have this code; give `unit_id`.",
+    ),
+    "scope_unit_not_found": _m(
+        "Không có đơn vị phạm vi này vào ngày đó.", "No such scope unit on that date."
+    ),
+    "scope_unit_mismatch": _m(
+        "`unit_id` và `unit_code` chỉ hai đơn vị khác nhau.",
+        "`unit_id` and `unit_code` name different units.",
+    ),
+    "scope_not_a_province": _m(
+        "Phạm vi của bộ tiêu chí là toàn quốc hoặc một tỉnh.",
+        "A set's scope is national or a province.",
+    ),
+    "derived_scope_outside_parent": _m(
+        "Phạm vi của bộ dẫn xuất phải là một tỉnh trong phạm vi bộ gốc.",
+        "A derived set's scope must be a province within its parent's scope.",
+    ),
+    "derived_set_mismatch": _m(
+        "Bộ dẫn xuất không khớp với bộ gốc.", "The derived set does not match its parent."
+    ),
+    "unknown_criteria_set": _m(
+        "Không có bộ tiêu chí với mã này.", "No criteria set has this code."
+    ),
+    "parent_not_published": _m(
+        "Bộ gốc chưa ban hành: chỉ có thể dẫn xuất từ bộ đã ban hành.",
+        "The parent is a draft: only a published set can be derived from.",
+    ),
+    "invalid_reference": _m(
+        "Bộ tiêu chí không thể dẫn xuất hoặc sửa đổi chính nó.",
+        "A set cannot derive from or amend itself.",
+    ),
+    "unknown_criterion": _m(
+        "Tiêu chí không có trong bộ tiêu chí.", "The criterion is not in the set."
+    ),
+    "indicator_not_found": _m(
+        "Chỉ tiêu không có trong bộ tiêu chí.", "The indicator is not in the set."
+    ),
+    "duplicate_indicator_code": _m("Mã chỉ tiêu bị trùng.", "An indicator code is repeated."),
+    "duplicate_condition_code": _m("Mã điều kiện bị trùng.", "A condition code is repeated."),
+    "duplicate_criterion_number": _m(
+        "Số thứ tự tiêu chí bị trùng.", "A criterion number is repeated."
+    ),
+    "duplicate_group_code": _m("Mã nhóm tiêu chí bị trùng.", "A criteria group is repeated."),
+    "duplicate_source_id": _m("Mã nguồn bị trùng.", "A source id is repeated."),
+    "duplicate_threshold": _m("Ngưỡng bị trùng.", "A threshold is repeated."),
+    "indicator_without_threshold": _m(
+        "Có chỉ tiêu chưa có ngưỡng; xem `errors`.",
+        "An indicator has no threshold; see `errors`.",
+    ),
+    "invalid_indicator": _m("Chỉ tiêu không hợp lệ.", "An indicator is not valid."),
+    "threshold_out_of_range": _m(
+        "Ngưỡng nằm ngoài khoảng cho phép.", "A threshold is out of range."
+    ),
+    "threshold_value_mismatch": _m(
+        "Giá trị ngưỡng không phù hợp với loại chỉ tiêu.",
+        "A threshold value does not fit the indicator's kind.",
+    ),
+    "title_level_mismatch": _m(
+        "Danh hiệu không phù hợp với cấp đơn vị.", "The title does not fit the unit level."
+    ),
+    "unknown_commune_group": _m("Nhóm xã không xác định.", "Unknown commune group."),
+    "unknown_criteria_group": _m("Nhóm tiêu chí không xác định.", "Unknown criteria group."),
+    "unknown_region": _m("Vùng không xác định.", "Unknown region."),
+    "unknown_source": _m("Nguồn không xác định.", "Unknown source."),
+    "unit_level_mismatch": _m(
+        "Cấp của đơn vị không phù hợp với bộ tiêu chí.",
+        "The unit's level does not fit the criteria set.",
+    ),
+    "unit_outside_scope": _m(
+        "Đơn vị nằm ngoài phạm vi của bộ tiêu chí vào ngày đó.",
+        "The unit is outside the set's scope on that date.",
+    ),
+    "year_outside_period": _m(
+        "Năm nằm ngoài thời kỳ áp dụng của bộ tiêu chí.",
+        "The year is outside the set's period.",
+    ),
+    # --- assessments ----------------------------------------------------------------------------
+    "assessment_not_found": _m(
+        "Không tìm thấy bản đánh giá (hoặc bạn không có quyền xem).",
+        "No such assessment (or it is outside what you may see).",
+        "Không có bản đánh giá {id} (hoặc bạn không có quyền xem).",
+        "No assessment with id {id}.",
+    ),
+    "assessment_conditions_not_found": _not_found("bản đánh giá", "assessment"),
+    "assessment_judgements_not_found": _not_found("bản đánh giá", "assessment"),
+    "assessment_values_not_found": _not_found("bản đánh giá", "assessment"),
+    "assessment_locked": _m(
+        "Bản đánh giá đã khóa: không thể thay đổi giá trị.",
+        "The assessment is locked: its values can no longer change.",
+    ),
+    "assessment_transition_not_allowed": _m(
+        "Bản đánh giá không cho phép chuyển trạng thái này.",
+        "The assessment cannot make this transition.",
+    ),
+    "assessment_id_conflict": _m(
+        "Đã có bản đánh giá với mã định danh này nhưng nội dung khác.",
+        "An assessment with this id exists with other values.",
+    ),
+    "assessments_not_comparable": _m(
+        "Hai bản đánh giá thuộc hai đơn vị khác nhau.",
+        "The two assessments are of different units.",
+    ),
+    "same_assessment": _m(
+        "Hãy so sánh hai bản đánh giá khác nhau.", "Compare two different assessments."
+    ),
+    "unit_not_valid_in_year": _m(
+        "Đơn vị không có phiên bản trong năm đánh giá: bản đồ hành chính đã thay đổi.",
+        "The unit has no version in the assessment's year: the map changed.",
+    ),
+    "indicator_not_in_set": _m(
+        "Chỉ tiêu không thuộc bộ tiêu chí.", "The indicator is not in the set."
+    ),
+    "criterion_not_in_set": _m(
+        "Tiêu chí không thuộc bộ tiêu chí.", "The criterion is not in the set."
+    ),
+    "condition_not_in_set": _m(
+        "Điều kiện không thuộc bộ tiêu chí.", "The condition is not in the set."
+    ),
+    "duplicate_value": _m(
+        "Một chỉ tiêu được gửi nhiều giá trị.", "An indicator is given more than one value."
+    ),
+    "invalid_values": _m(
+        "Một số giá trị bị từ chối; xem `errors`.", "Some values were refused; see `errors`."
+    ),
+    "judgement_reason_required": _m(
+        "Đánh giá theo nhận định cần nêu lý do.", "A judgement needs a reason."
+    ),
+    "reason_required": _m("Cần nêu lý do.", "A reason is required."),
+}
+
+
+def title(status: int, language: Language) -> str:
+    text = TITLES.get(status)
+    if text is not None:
+        return text.get(language)
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Error"
+    return phrase if language == "en" else f"Lỗi {status}"
+
+
+def detail(
+    code: str,
+    language: Language,
+    fallback: str,
+    params: Mapping[str, Any] | None = None,
+) -> str:
+    """The problem's ``detail`` in ``language``; ``fallback`` is the raise site's English text."""
+    message = MESSAGES.get(code)
+    if message is None:
+        if not code.startswith("http_"):
+            warnings.warn(f"no message for problem code {code!r}", MissingMessageWarning, 2)
+        return fallback
+    if language == "en":
+        # The raise site's own sentence: English answers stay exactly what they were.
+        return fallback
+    params = params or {}
+    variant = message.variants.get(str(params.get("variant")))
+    if variant is not None:
+        return variant.vi
+    if params and message.specific is not None:
+        template = message.specific.vi
+        if placeholders(template) <= params.keys():
+            return template.format_map(params)
+    if params:
+        warnings.warn(
+            f"params {sorted(params)} do not fill the message of {code!r}",
+            MissingMessageWarning,
+            2,
+        )
+    return message.generic.vi
