@@ -8,7 +8,7 @@ in OpenAPI (the suite checks every body against the document) and validate what 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import (
@@ -338,7 +338,7 @@ class ThresholdsContext(BaseModel):
     """What picked the thresholds: the date the unit is read at, its region (and why), its
     classifications and commune group, its province."""
 
-    as_of: date
+    as_of: IsoDate
     region: str | None
     region_reason: dict[str, Any] | None
     classifications: list[str]
