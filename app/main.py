@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -117,11 +117,65 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                     responses["422"] = {"description": "Validation error", **PROBLEM_SCHEMA}
         schema.get("components", {}).get("schemas", {}).pop("HTTPValidationError", None)
         schema.get("components", {}).get("schemas", {}).pop("ValidationError", None)
+        declare_common_responses(schema)
         app.openapi_schema = schema
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+# Answers any operation can give, from the middleware and handlers shared by all of them rather
+# than from the route itself. The indicator import declares its own (it streams its upload).
+_OWN_RESPONSES = {f"{API_PREFIX}/indicator-values/import"}
+_COMMON_RESPONSES: dict[str, tuple[str, Callable[[str, dict[str, Any]], bool]]] = {
+    "400": (
+        "Bad request (`invalid_idempotency_key`: an `Idempotency-Key` of 1 to 255 characters).",
+        lambda method, _operation: method == "post",
+    ),
+    "401": (
+        "No valid access token (`not_authenticated`, `invalid_token`).",
+        lambda _method, operation: bool(operation.get("security")),
+    ),
+    "403": (
+        "The caller's roles do not allow this here (`forbidden`).",
+        lambda _method, operation: bool(operation.get("security")),
+    ),
+    "409": (
+        "Conflict; for any POST, `idempotency_key_in_flight`: the first request with this "
+        "`Idempotency-Key` is still running.",
+        lambda method, _operation: method == "post",
+    ),
+    "413": (
+        "The request body is larger than the limit for its content type (`payload_too_large`).",
+        lambda _method, operation: "requestBody" in operation,
+    ),
+    "422": (
+        "Validation error; for any POST, `idempotency_key_reused`: the key was used with "
+        "another body.",
+        lambda method, _operation: method == "post",
+    ),
+    "503": (
+        "The database cannot be reached (`database_unavailable`); retry after `Retry-After`.",
+        lambda _method, _operation: True,
+    ),
+}
+
+
+def declare_common_responses(schema: dict[str, Any]) -> None:
+    """Declare, on every operation they apply to, the problem+json answers that shared layers
+    give (body limit, idempotency, authentication, database outage), keeping any description
+    the operation gives itself."""
+    for path, path_item in schema.get("paths", {}).items():
+        if not path.startswith(API_PREFIX) or path in _OWN_RESPONSES:
+            continue
+        for method, operation in path_item.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            responses = operation.setdefault("responses", {})
+            for status, (description, applies) in _COMMON_RESPONSES.items():
+                if status not in responses and applies(method, operation):
+                    responses[status] = {"description": description, **PROBLEM_SCHEMA}
 
 
 def configure(settings: Settings) -> None:

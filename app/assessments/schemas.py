@@ -366,7 +366,7 @@ class ThresholdsContext(BaseModel):
     """What picked the thresholds: the date the unit is read at, its region (and why), its
     classifications and commune group, its province."""
 
-    as_of: date
+    as_of: IsoDate
     region: str | None
     region_reason: dict[str, Any] | None
     classifications: list[str]

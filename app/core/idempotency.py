@@ -1,10 +1,12 @@
 """``Idempotency-Key`` on POST: the same key and body replay the first response (API.md).
 
-A pure-ASGI middleware: it reserves the key in its own short transaction, lets the request run,
-then stores the response (never one marked ``Cache-Control: no-store``, which carries a
-secret). The same key with another body is 422; a key whose first request is
-still running is 409. Responses of 5xx are not kept, so the client may retry them.
-Keys are scoped to the caller's credentials, so two clients cannot see each other's responses.
+A pure-ASGI middleware: it reserves the key in its own short transaction (a pending row), lets
+the request run, then stores the response (never one marked ``Cache-Control: no-store``, which
+carries a secret). The same key with another body is 422; a key whose first request is still
+running is 409 ``idempotency_key_in_flight``. Responses of 5xx are not kept, so the client may
+retry them. Keys are scoped to the principal (the user or client id the token resolves to), not
+to the token: a retry under a refreshed token replays the first response, and two principals
+never see each other's responses.
 The body is hashed as it arrives and kept on disk past 1 MiB; its size is bounded by
 ``BodyLimitMiddleware``, outside this one.
 """
@@ -21,8 +23,9 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import problem_body
+from app.core.errors import Unauthorized, problem_body
 from app.core.http import dumps
+from app.core.security import resolve_token
 from app.db.engine import Database
 from app.db.types import utcnow
 from app.models.system import IdempotencyRecord
@@ -63,18 +66,26 @@ class IdempotencyMiddleware:
         if spooled is None:
             return  # the client left before sending its body: nothing to answer
         body_file, body_hash = spooled
-        caller = headers.get("authorization", "")
-        key_scope = hashlib.sha256(caller.encode()).hexdigest()
-        query = scope.get("query_string", b"").decode("latin-1")
-        path = scope["path"] + (f"?{query}" if query else "")
         database: Database = scope["app"].state.database
-
         with body_file:
+            key_scope = await _principal_scope(scope["app"], database, headers)
+            if key_scope is None:
+                # A token that does not resolve: the route answers 401 itself, and a refusal
+                # is nothing to replay.
+                await self._run_unkeyed(scope, receive, send, body_file)
+                return
+            query = scope.get("query_string", b"").decode("latin-1")
+            path = scope["path"] + (f"?{query}" if query else "")
             existing = await _reserve(database, key_scope, key, path, body_hash)
             if existing is not None:
                 await _answer_existing(send, existing, path, body_hash)
                 return
             await self._run(scope, receive, send, body_file, (database, key_scope, key))
+
+    async def _run_unkeyed(
+        self, scope: Scope, receive: Receive, send: Send, body_file: IO[bytes]
+    ) -> None:
+        await self.app(scope, _replaying(body_file, receive), send)
 
     async def _run(
         self,
@@ -87,18 +98,7 @@ class IdempotencyMiddleware:
         """Run the request with the spooled body, keeping its response for replays."""
         database, key_scope, key = reservation
         captured: dict[str, Any] = {"status": 500, "headers": [], "body": bytearray()}
-        body_size = body_file.seek(0, 2)
-        body_file.seek(0)
-        replayed = False
-
-        async def replay_receive() -> Message:
-            nonlocal replayed
-            if not replayed:
-                chunk = body_file.read(_CHUNK)
-                more = body_file.tell() < body_size
-                replayed = not more
-                return {"type": "http.request", "body": chunk, "more_body": more}
-            return await receive()
+        replay_receive = _replaying(body_file, receive)
 
         async def capture_send(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -112,6 +112,49 @@ class IdempotencyMiddleware:
             await self.app(scope, replay_receive, capture_send)
         finally:
             await _finish(database, key_scope, key, captured)
+
+
+def _replaying(body_file: IO[bytes], receive: Receive) -> Receive:
+    """A ``receive`` that hands the spooled body to the app, then the client's own messages."""
+    body_size = body_file.seek(0, 2)
+    body_file.seek(0)
+    replayed = False
+
+    async def replay_receive() -> Message:
+        nonlocal replayed
+        if not replayed:
+            chunk = body_file.read(_CHUNK)
+            more = body_file.tell() < body_size
+            replayed = not more
+            return {"type": "http.request", "body": chunk, "more_body": more}
+        return await receive()
+
+    return replay_receive
+
+
+# Why resolve the principal here rather than move the step into a dependency after
+# authentication: the replay must stand in front of the whole route (its body parsing, its
+# dependencies and its own transaction), and a pure-ASGI middleware is the one place that sees
+# the raw body and the finished response of every POST, including responses from error handlers.
+# Resolving costs one read of the token's principal (the same read the route makes next), and a
+# full resolution means a revoked or expired token never gets a stored response replayed.
+ANONYMOUS_SCOPE = "anonymous"
+
+
+async def _principal_scope(app: Any, database: Database, headers: dict[str, str]) -> str | None:
+    """``principal:<id>`` of the caller, ``anonymous`` without a token, None for a bad token."""
+    header = headers.get("authorization")
+    if header is None:
+        return ANONYMOUS_SCOPE
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    try:
+        async with database.session(read_only=True) as session:
+            principal = await resolve_token(session, app.state.settings, token, database)
+    except Unauthorized:
+        return None
+    return f"principal:{principal.id}"
 
 
 async def _spool_body(receive: Receive) -> tuple[IO[bytes], str] | None:
@@ -209,7 +252,7 @@ async def _answer_existing(
         await _send_problem(
             send,
             409,
-            "idempotency_key_in_progress",
+            "idempotency_key_in_flight",
             "The first request with this Idempotency-Key is still being processed.",
             retry_after=True,
         )

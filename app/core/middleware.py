@@ -55,9 +55,9 @@ class RequestContextMiddleware:
             return "<unmatched>"
         if self._templates is None:
             self._templates = {
-                id(context.original_route): context.path
+                id(context.original_route): context.path_format
                 for context in iter_route_contexts(scope["app"].routes)
-                if context.path
+                if context.path_format
             }
         return self._templates.get(id(route)) or getattr(route, "path", None) or "<unmatched>"
 

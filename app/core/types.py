@@ -20,10 +20,25 @@ def _to_utc(value: datetime) -> datetime:
         raise ValueError("the instant is outside years 1 to 9999 once in UTC") from None
 
 
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})?"
+)
+
+
+def _rfc3339(value: object) -> object:
+    # pydantic reads a number, or a string of digits such as `0.5`, as seconds since 1970:
+    # `updated_since=0.5` would silently widen a sync to everything. Only the text form counts.
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _RFC3339.fullmatch(value):
+        return value
+    raise ValueError("must be an RFC 3339 date-time with its offset, e.g. 2025-07-01T00:00:00Z")
+
+
 # An RFC 3339 instant with its offset (``Z`` or ``+07:00``), normalised to UTC. A naive time is
 # refused (which zone?), and so is one that leaves the calendar when moved to UTC
 # (``0001-01-01T00:00:00+07:00``).
-Instant = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+Instant = Annotated[AwareDatetime, BeforeValidator(_rfc3339), AfterValidator(_to_utc)]
 
 
 # C0 control characters and DEL. PostgreSQL cannot store NUL at all (SQLite would, and hand it

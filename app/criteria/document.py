@@ -7,7 +7,6 @@ groups) live in ``app.criteria.validation`` so that they answer with their own s
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated, Any, Literal
 
@@ -71,7 +70,7 @@ class Period(DocModel):
 
 class LegalBasis(DocModel):
     number: Annotated[str, Field(min_length=1, max_length=100)]
-    date: dt.date | None = None
+    date: IsoDate | None = None
     issuer: ShortText | None = None
     signer: ShortText | None = None
     title: Text | None = None

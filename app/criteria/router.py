@@ -183,8 +183,10 @@ async def import_criteria_set(
     return _set_response(tree, lang, 201, _location(request, tree))
 
 
+# `:uuid`: a static sibling (`/criteria-sets/import`) is never taken for an id,
+# whatever the method (405 with `Allow`, not 422).
 @router.get(
-    "/{criteria_set_id}",
+    "/{criteria_set_id:uuid}",
     response_model=CriteriaSetOut,
     summary="A criteria set with its groups, criteria, indicators and thresholds",
     description=DRAFTS_ARE_PRIVATE,
@@ -207,7 +209,7 @@ async def get_criteria_set(
 
 
 @router.patch(
-    "/{criteria_set_id}",
+    "/{criteria_set_id:uuid}",
     response_model=CriteriaSetOut,
     summary="Edit a draft (each key given replaces that part)",
     responses=problem_responses(404, 409, 412, 422),

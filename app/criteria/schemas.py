@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, StrictBool, StrictInt, model_validator
@@ -123,7 +123,7 @@ class ScopeOut(BaseModel):
     kind: Literal["national", "province"]
     unit_id: uuid.UUID | None = None
     unit_code: str | None = None
-    as_of: date | None = None
+    as_of: IsoDate | None = None
 
 
 class MissingItem(BaseModel):
@@ -299,7 +299,7 @@ class ResolvedCondition(BaseModel):
 class ResolvedThresholds(BaseModel):
     criteria_set: SetRef
     year: int
-    as_of: date
+    as_of: IsoDate
     unit: UnitRef
     province: UnitRef | None
     region: str | None

@@ -4,7 +4,7 @@ client secret digest; a secret or token appears once, in the response that creat
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
@@ -64,8 +64,8 @@ class RoleAssignmentOut(BaseModel):
     unit_id: uuid.UUID | None
     unit_code: str | None = None
     unit_name: str | None = None
-    valid_from: date | None
-    valid_to: date | None
+    valid_from: IsoDate | None
+    valid_to: IsoDate | None
     step: str | None
     resources: dict[str, Access] | None
     granted_by: uuid.UUID | None

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -88,7 +89,10 @@ class Assessment(IdMixin, TimestampMixin, ActorMixin, Base):
         CheckConstraint(_in("kind", AssessmentKind), name="kind"),
         CheckConstraint(_in("status", AssessmentStatus), name="status"),
         Index(None, "unit_id", "year"),
-        Index(None, "criteria_set_id", "year", "kind", "unit_id"),
+        # The natural key (API.md): one assessment per unit, set, year and kind. A second one
+        # made imports for the unit ambiguous and the template blank; its index also serves the
+        # lookups by set and year that the old non-unique index served.
+        UniqueConstraint("criteria_set_id", "year", "kind", "unit_id"),
         Index(None, "updated_at", "id"),
     )
 

@@ -238,8 +238,10 @@ async def _upload(request: Request) -> bytes:
         return await asyncio.to_thread(upload.path.read_bytes)
 
 
+# `:uuid`: a static sibling (`/units/tree, /units/import`) is never taken for an id,
+# whatever the method (405 with `Allow`, not 422).
 @router.get(
-    "/units/{unit_id}",
+    "/units/{unit_id:uuid}",
     response_model=UnitDetail,
     summary="A unit as it was on a date",
     openapi_extra=PUBLIC,
@@ -258,7 +260,7 @@ async def get_unit(
 
 
 @router.patch(
-    "/units/{unit_id}",
+    "/units/{unit_id:uuid}",
     response_model=UnitDetail,
     summary="Change name, type, parent or code from a date (a new version)",
     responses=problem_responses(404, 412, 422),

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.core.pagination import TOTAL_DESCRIPTION
-from app.core.types import StrictBool
+from app.core.types import IsoDate, StrictBool
 from app.models.enums import ClassificationKind, UnitEventKind, UnitLevel, UnitType
 
 Name = Annotated[str, Field(min_length=1, max_length=300)]
@@ -25,7 +24,7 @@ class LegalBasis(BaseModel):
     """The document a dated fact rests on, e.g. Resolution 202/2025/QH15."""
 
     number: str | None = Field(None, max_length=100, examples=["202/2025/QH15"])
-    date: dt.date | None = Field(None, examples=["2025-06-12"])
+    date: IsoDate | None = Field(None, examples=["2025-06-12"])
     issuer: str | None = Field(None, max_length=300, examples=["Quốc hội"])
     title: str | None = Field(None, max_length=2000)
 
@@ -34,7 +33,7 @@ class RequiredLegalBasis(Strict):
     """For events: number, date and issuer are required."""
 
     number: str = Field(min_length=1, max_length=100, examples=["1656/NQ-UBTVQH15"])
-    date: dt.date
+    date: IsoDate
     issuer: str = Field(min_length=1, max_length=300, examples=["Ủy ban Thường vụ Quốc hội"])
     title: str | None = Field(None, max_length=2000)
 
@@ -59,10 +58,10 @@ class UnitItem(BaseModel):
     name: str
     type: UnitType
     parent_id: uuid.UUID | None
-    valid_from: date | None = Field(
+    valid_from: IsoDate | None = Field(
         description="First day of this version; null: since before the records."
     )
-    valid_to: date | None = Field(
+    valid_to: IsoDate | None = Field(
         description="First day it no longer applies (exclusive); null: open."
     )
     updated_at: datetime
@@ -72,14 +71,14 @@ class Classification(BaseModel):
     id: uuid.UUID
     kind: ClassificationKind
     value: str
-    valid_from: date | None
-    valid_to: date | None
+    valid_from: IsoDate | None
+    valid_to: IsoDate | None
     legal_basis: LegalBasis | None
     note: str | None
 
 
 class UnitDetail(UnitItem):
-    as_of: date = Field(description="The date the version shown is valid on.")
+    as_of: IsoDate = Field(description="The date the version shown is valid on.")
     version_id: uuid.UUID
     source_key: str | None = Field(description="Key in the bundled national dataset, if from it.")
     created_at: datetime
@@ -99,8 +98,8 @@ class AncestorList(BaseModel):
 
 class Version(BaseModel):
     id: uuid.UUID
-    valid_from: date | None
-    valid_to: date | None
+    valid_from: IsoDate | None
+    valid_to: IsoDate | None
     level: UnitLevel
     code: str
     name: str
@@ -129,13 +128,13 @@ class TreeNode(BaseModel):
     code: str
     name: str
     type: UnitType
-    valid_from: date | None
-    valid_to: date | None
+    valid_from: IsoDate | None
+    valid_to: IsoDate | None
     children: list[TreeNode] = Field(default_factory=list)
 
 
 class Tree(BaseModel):
-    as_of: date
+    as_of: IsoDate
     depth: int
     count: int = Field(description="Nodes in the response.")
     items: list[TreeNode]
@@ -144,13 +143,13 @@ class Tree(BaseModel):
 class EventRef(BaseModel):
     id: uuid.UUID
     kind: UnitEventKind
-    effective_date: date
+    effective_date: IsoDate
     legal_basis: LegalBasis | None
 
 
 class LineageUnit(UnitRef):
-    valid_from: date | None
-    valid_to: date | None
+    valid_from: IsoDate | None
+    valid_to: IsoDate | None
 
 
 class LineageEntry(BaseModel):
@@ -161,7 +160,7 @@ class LineageEntry(BaseModel):
         description="The unit it is linked to, one step closer to the subject."
     )
     depth: int = Field(description="1 for a direct predecessor or successor.")
-    effective_date: date
+    effective_date: IsoDate
     partly: bool = Field(description="Only part of the predecessor went to the successor.")
     event: EventRef | None
 
@@ -182,19 +181,19 @@ class UnitCreate(Strict):
     code: Code
     name: Name
     parent_id: uuid.UUID | None = None
-    valid_from: date | None = Field(
+    valid_from: IsoDate | None = Field(
         None,
         description="Default: the first day of the parent's version valid today (a new village "
         "exists as long as its commune in its current form); today for a unit without parent.",
     )
-    valid_to: date | None = None
+    valid_to: IsoDate | None = None
     note: str | None = Field(None, max_length=2000)
 
 
 class UnitPatch(Strict):
     """Changes of name, type, parent or code make a new version from ``effective_date``."""
 
-    effective_date: date | None = Field(None, description="Required when anything changes.")
+    effective_date: IsoDate | None = Field(None, description="Required when anything changes.")
     name: Name | None = None
     type: UnitType | None = None
     parent_id: uuid.UUID | None = None
@@ -234,7 +233,7 @@ class Target(Strict):
 
 class EventBase(Strict):
     id: uuid.UUID | None = Field(None, description="Client-chosen id; replaying it is harmless.")
-    effective_date: date = Field(description="First day the new map applies.")
+    effective_date: IsoDate = Field(description="First day the new map applies.")
     legal_basis: RequiredLegalBasis
     note: str | None = Field(None, max_length=2000)
 
@@ -314,7 +313,7 @@ class LinkOut(BaseModel):
 class UnitEventOut(BaseModel):
     id: uuid.UUID
     kind: UnitEventKind
-    effective_date: date
+    effective_date: IsoDate
     legal_basis: LegalBasis | None
     note: str | None
     created_unit_ids: list[uuid.UUID]
@@ -327,8 +326,8 @@ class UnitEventOut(BaseModel):
 class ClassificationAssign(Strict):
     kind: ClassificationKind
     value: str = Field(min_length=1, max_length=64)
-    valid_from: date
-    valid_to: date | None = Field(None, description="Default: open, or the end of the unit.")
+    valid_from: IsoDate
+    valid_to: IsoDate | None = Field(None, description="Default: open, or the end of the unit.")
     legal_basis: LegalBasis | None = None
     note: str | None = Field(None, max_length=2000)
 

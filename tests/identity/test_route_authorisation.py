@@ -40,7 +40,7 @@ def api_routes() -> list[tuple[str, str, APIRoute]]:
     found = []
     # Included routers are nested since FastAPI 0.1xx: iter_route_contexts flattens them.
     for context in iter_route_contexts(app.routes):
-        route, path = context.original_route, context.path
+        route, path = context.original_route, context.path_format
         if isinstance(route, APIRoute) and path and path.startswith("/api/v1/"):
             found += [(method, path, route) for method in sorted(context.methods or ())]
     return found

@@ -9,8 +9,10 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import RowMapping, Select, Table, and_, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.errors import Conflict
 from app.core.pagination import count_matching
 from app.db.chunking import chunks
 from app.db.locking import for_update
@@ -43,13 +45,59 @@ async def get_many(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[RowM
     return rows
 
 
+_NATURAL_KEY = "uq_assessments_criteria_set_id_year_kind_unit_id"
+
+
+def natural_key_taken(existing_id: uuid.UUID) -> Conflict:
+    """409 naming the assessment that holds the unit, criteria set, year and kind."""
+    return Conflict(
+        f"Assessment {existing_id} already exists for this unit, criteria set, year and kind.",
+        code="assessment_exists",
+        headers={"Location": f"/api/v1/assessments/{existing_id}"},
+        extra={"existing_id": str(existing_id)},
+    )
+
+
+async def find_by_natural_key(
+    session: AsyncSession, unit_id: uuid.UUID, criteria_set_id: uuid.UUID, year: int, kind: str
+) -> uuid.UUID | None:
+    return cast(
+        uuid.UUID | None,
+        await session.scalar(
+            select(ASSESSMENTS.c.id).where(
+                ASSESSMENTS.c.unit_id == unit_id,
+                ASSESSMENTS.c.criteria_set_id == criteria_set_id,
+                ASSESSMENTS.c.year == year,
+                ASSESSMENTS.c.kind == kind,
+            )
+        ),
+    )
+
+
 async def insert_one(session: AsyncSession, row: Mapping[Any, Any]) -> None:
-    await session.execute(insert(ASSESSMENTS), [dict(row)])
+    await insert_many(session, [row])
 
 
 async def insert_many(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
-    for part in chunks(list(rows), 2000):
-        await session.execute(insert(ASSESSMENTS), [dict(row) for row in part])
+    """Every creation path (the API, bulk imports) goes through here, so a concurrent writer
+    that took a natural key first gives 409 ``assessment_exists``, never a 500: the callers
+    check beforehand, and the savepoint keeps the transaction usable on PostgreSQL."""
+    try:
+        async with session.begin_nested():
+            for part in chunks(list(rows), 2000):
+                await session.execute(insert(ASSESSMENTS), [dict(row) for row in part])
+    except IntegrityError as exc:
+        # PostgreSQL names the constraint; SQLite lists its columns.
+        message = str(exc.orig)
+        if _NATURAL_KEY not in message and "assessments.criteria_set_id" not in message:
+            raise
+        for row in rows:
+            existing = await find_by_natural_key(
+                session, row["unit_id"], row["criteria_set_id"], row["year"], row["kind"]
+            )
+            if existing is not None and existing != row["id"]:
+                raise natural_key_taken(existing) from exc
+        raise
 
 
 async def update_one(

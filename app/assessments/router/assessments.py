@@ -145,8 +145,10 @@ async def compare_assessments(
     return FastJSONResponse(present.comparison(result, lang), headers=VARY_LANGUAGE)
 
 
+# `:uuid`: a static sibling (`/assessments/compare`) is never taken for an id,
+# whatever the method (405 with `Allow`, not 422).
 @router.get(
-    "/assessments/{assessment_id}",
+    "/assessments/{assessment_id:uuid}",
     response_model=AssessmentDetail,
     summary="An assessment with its values and evaluation summary",
     responses={**NOT_MODIFIED, **problem_responses(404)},
@@ -163,7 +165,7 @@ async def get_assessment(
 
 
 @router.patch(
-    "/assessments/{assessment_id}",
+    "/assessments/{assessment_id:uuid}",
     response_model=Assessment,
     summary="Change the status (draft → submitted → locked) or the note",
     responses=problem_responses(404, 409, 412, 422),

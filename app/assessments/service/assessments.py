@@ -170,6 +170,11 @@ async def create(
                 code="assessment_id_conflict",
             )
     await _check_subject(session, body)
+    existing_id = await repo.find_by_natural_key(
+        session, body.unit_id, body.criteria_set_id, body.year, body.kind.value
+    )
+    if existing_id is not None:
+        raise repo.natural_key_taken(existing_id)
     now = utcnow()
     new_id = body.id or uuid.uuid4()
     row: dict[str, Any] = {
