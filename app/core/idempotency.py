@@ -23,7 +23,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import Unauthorized, problem_body
+from app.core.errors import Unauthorized, problem_body, raw_problem_headers, scope_language
 from app.core.http import dumps
 from app.core.security import resolve_token
 from app.db.engine import Database
@@ -55,6 +55,7 @@ class IdempotencyMiddleware:
             return
         if not key or len(key) > MAX_KEY_LENGTH:
             await _send_problem(
+                scope,
                 send,
                 400,
                 "invalid_idempotency_key",
@@ -78,7 +79,7 @@ class IdempotencyMiddleware:
             path = scope["path"] + (f"?{query}" if query else "")
             existing = await _reserve(database, key_scope, key, path, body_hash)
             if existing is not None:
-                await _answer_existing(send, existing, path, body_hash)
+                await _answer_existing(scope, send, existing, path, body_hash)
                 return
             await self._run(scope, receive, send, body_file, (database, key_scope, key))
 
@@ -238,10 +239,11 @@ def _carries_secret(headers: list[tuple[bytes, bytes]]) -> bool:
 
 
 async def _answer_existing(
-    send: Send, record: IdempotencyRecord, path: str, body_hash: str
+    scope: Scope, send: Send, record: IdempotencyRecord, path: str, body_hash: str
 ) -> None:
     if record.path != path or record.body_hash != body_hash:
         await _send_problem(
+            scope,
             send,
             422,
             "idempotency_key_reused",
@@ -250,6 +252,7 @@ async def _answer_existing(
         return
     if record.status is None:
         await _send_problem(
+            scope,
             send,
             409,
             "idempotency_key_in_flight",
@@ -268,13 +271,17 @@ async def _answer_existing(
 
 
 async def _send_problem(
-    send: Send, status: int, code: str, detail: str, *, retry_after: bool = False
+    scope: Scope,
+    send: Send,
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    retry_after: bool = False,
 ) -> None:
-    body = dumps(problem_body(status, code, detail))
-    headers = [
-        (b"content-type", b"application/problem+json"),
-        (b"content-length", str(len(body)).encode()),
-    ]
+    language = scope_language(scope)
+    body = dumps(problem_body(status, code, detail, language=language))
+    headers = raw_problem_headers(language, len(body))
     if retry_after:
         headers.append((b"retry-after", b"1"))
     await send({"type": "http.response.start", "status": status, "headers": headers})

@@ -172,7 +172,7 @@ MESSAGES: dict[str, Message] = {
         "`Idempotency-Key` này đã được dùng cho một yêu cầu có nội dung khác.",
         "This `Idempotency-Key` was used for a request with another body.",
     ),
-    "idempotency_key_in_progress": _m(
+    "idempotency_key_in_flight": _m(
         "Một yêu cầu với `Idempotency-Key` này đang được xử lý; hãy thử lại sau.",
         "A request with this `Idempotency-Key` is still in progress; retry shortly.",
     ),
@@ -476,6 +476,13 @@ MESSAGES: dict[str, Message] = {
         "No such assessment (or it is outside what you may see).",
         "Không có bản đánh giá {id} (hoặc bạn không có quyền xem).",
         "No assessment with id {id}.",
+    ),
+    "assessment_exists": _m(
+        "Đã có bản đánh giá cho đơn vị, bộ tiêu chí, năm và loại này (xem `existing_id`).",
+        "An assessment already exists for this unit, criteria set, year and kind "
+        "(see `existing_id`).",
+        "Đã có bản đánh giá {existing_id} cho đơn vị, bộ tiêu chí, năm và loại này.",
+        "Assessment {existing_id} already exists for this unit, criteria set, year and kind.",
     ),
     "assessment_conditions_not_found": _not_found("bản đánh giá", "assessment"),
     "assessment_judgements_not_found": _not_found("bản đánh giá", "assessment"),

@@ -53,6 +53,7 @@ def natural_key_taken(existing_id: uuid.UUID) -> Conflict:
     return Conflict(
         f"Assessment {existing_id} already exists for this unit, criteria set, year and kind.",
         code="assessment_exists",
+        params={"existing_id": str(existing_id)},
         headers={"Location": f"/api/v1/assessments/{existing_id}"},
         extra={"existing_id": str(existing_id)},
     )
