@@ -26,7 +26,7 @@ CODE_ARGUMENTS: dict[str, tuple[int, ...]] = {
     "_duplicates": (1,),
     "problem_body": (1,),
     "problem_response": (1,),
-    "_send_problem": (2,),
+    "_send_problem": (3,),
 }
 # ``x.add(code, loc, msg)`` collectors whose first item's code becomes the problem's code.
 VIOLATION_COLLECTORS = frozenset({"violations", "out"})
