@@ -270,3 +270,17 @@ async def test_a_job_whose_every_row_was_refused_fails(
     assert job["summary"]["rejected"] == 2
     assert job["summary"]["rejections"][0]["code"] == "unit_not_found"
     assert await counts(session) == (0, 0, 0)
+
+
+def test_a_csv_is_held_to_the_same_row_and_column_limits(tmp_path: Path) -> None:
+    path = tmp_path / "values.csv"
+    path.write_text(",".join(f"c{n}" for n in range(300)) + "\n1\n", encoding="utf-8")
+    with pytest.raises(parsing.FileProblem) as wide:
+        parsing.estimate_rows(path, "csv", parsing.Limits())
+    assert wide.value.code == parsing.TOO_LARGE
+    assert "300 columns" in wide.value.message
+    path.write_text("unit_code,year,indicator_code,value\n" + "07450,2023,1.1,1\n" * 11)
+    assert parsing.estimate_rows(path, "csv", parsing.Limits(max_rows=11)) == 12
+    with pytest.raises(parsing.FileProblem) as long:
+        parsing.estimate_rows(path, "csv", parsing.Limits(max_rows=10))
+    assert "11 rows" in long.value.message

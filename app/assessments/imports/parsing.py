@@ -141,8 +141,15 @@ def estimate_rows(path: Path, fmt: Format, limits: Limits | None = None) -> int 
         size = check_xlsx(path, limits)
         return size.rows * max(1, size.columns - 3)
     lines = count_lines(path)
-    if fmt == "csv" and lines > limits.max_rows + 1:
-        raise _too_many("rows", lines - 1, limits.max_rows)
+    if fmt == "csv":
+        if lines > limits.max_rows + 1:
+            raise _too_many("rows", lines - 1, limits.max_rows)
+        with path.open("rb") as handle:
+            header = handle.readline(1 << 20)
+        # The delimiter is the header's most frequent one, as the reader decides.
+        width = max(header.count(b","), header.count(b";"), header.count(b"\t")) + 1
+        if width > limits.max_columns:
+            raise _too_many("columns", width, limits.max_columns)
     return lines
 
 
