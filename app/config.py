@@ -66,6 +66,15 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(default=1.0, gt=0)
     job_stale_seconds: int = Field(default=60, ge=5)
     job_max_attempts: int = Field(default=3, ge=1)
+    # Limits of one import, checked before any work (issue 10: a 1.8 KB sheet declaring
+    # A1:XFD1048576, or a 1 MB zip expanding to 300 MiB, must not occupy a worker).
+    job_max_seconds: int = Field(default=1800, ge=1)
+    import_max_rows: int = Field(default=2_000_000, ge=1)
+    import_max_columns: int = Field(default=200, ge=1)
+    import_max_cells: int = Field(default=20_000_000, ge=1)
+    import_max_xlsx_bytes: int = Field(default=256 * 1024 * 1024, ge=1024)
+    import_max_shared_strings_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+    import_max_xlsx_ratio: int = Field(default=200, ge=2)
 
     @field_validator("database_url")
     @classmethod

@@ -12,7 +12,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.utils import get_openapi
 
 from app.config import Settings, get_settings
-from app.core.errors import PROBLEM_SCHEMA, install_error_handlers
+from app.core.errors import PROBLEM_MEDIA_TYPE, PROBLEM_SCHEMA, install_error_handlers
 from app.core.idempotency import IdempotencyMiddleware
 from app.core.input import BodyLimitMiddleware, InputGuardMiddleware
 from app.core.logging import configure_logging
@@ -113,7 +113,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         for path_item in schema.get("paths", {}).values():
             for operation in path_item.values():
                 responses = operation.get("responses", {})
-                if "422" in responses:
+                declared = responses.get("422", {}).get("content", {})
+                if "422" in responses and PROBLEM_MEDIA_TYPE not in declared:
+                    # FastAPI's default (HTTPValidationError) is not what we answer; an operation
+                    # that declared its own problem body (the imports' ImportRejected) keeps it.
                     responses["422"] = {"description": "Validation error", **PROBLEM_SCHEMA}
         schema.get("components", {}).get("schemas", {}).pop("HTTPValidationError", None)
         schema.get("components", {}).get("schemas", {}).pop("ValidationError", None)

@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from app.core.pagination import TOTAL_DESCRIPTION
+from app.core.problem import FieldError
 from app.core.types import IsoDate
 from app.models.enums import (
     AssessmentKind,
@@ -501,8 +502,24 @@ class ImportSummary(BaseModel):
     rejected: int
     assessments_created: int
     assessments_touched: int
-    errors: list[RejectionGroup]
+    rejections: list[RejectionGroup] = Field(
+        description="The refused rows, grouped by the reason's code (most frequent first)."
+    )
     duration_ms: float | None = None
+
+
+class ImportRejected(ImportSummary):
+    """422 ``import_rejected``: a problem (RFC 9457) that also carries the import's summary. Its
+    ``errors`` are the first refused rows as field errors (``loc``: ``body``, the row, the field);
+    ``rejections`` has them all, grouped."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    instance: str | None = None
+    errors: list[FieldError]
 
 
 class ImportJob(BaseModel):

@@ -152,6 +152,10 @@ async def create_criteria_set(
     response_model=CriteriaSetOut,
     status_code=201,
     summary="Import a document (as exported) as a new draft",
+    description="Status (the rule of every import): a dry run answers 200 with the checks' "
+    "summary; a real run 201 with the new draft (it always creates one: a code that exists "
+    "answers 409); a document that fails a check answers 422 in both modes, with the same "
+    "errors.",
     responses={
         200: {"model": ImportCheck, "description": "dry_run: every check passed"},
         **problem_responses(409, 413, 422),

@@ -164,14 +164,12 @@ async def _resolve_parents(
                 communes.get(row.parent_text.zfill(5)) if row.parent_text.isdigit() else None
             )
             if parent_id is None:
-                errors.add(
-                    row.line, "parent", "parent_not_found", f"no commune {row.parent_text} on {on}."
-                )
+                errors.add(row.line, "parent", "parent_not_found", _no_commune(row.parent_text, on))
                 continue
         else:
             found = refs.get(parent_id)
             if found is None:
-                errors.add(row.line, "parent", "parent_not_found", f"no unit {parent_id} on {on}.")
+                errors.add(row.line, "parent", "parent_not_found", _no_commune(row.parent_text, on))
                 continue
             if found["level"] != UnitLevel.COMMUNE.value:
                 errors.add(
@@ -182,6 +180,25 @@ async def _resolve_parents(
                 )
                 continue
         row.parent_id = parent_id
+
+
+async def _hide_unseen_parents(
+    session: AsyncSession, principal: Principal, rows: list[Row], on: date, errors: RowErrors
+) -> None:
+    """A commune the caller cannot see at all is refused as one that does not exist, naming
+    what the row gave (never its id): out of scope is always the same answer as absent."""
+    if principal.national:
+        return
+    roots = {grant.unit_id for grant in principal.grants if grant.unit_id is not None}
+    visible = set(await session.scalars(authz.subtree_select(roots))) if roots else set()
+    for row in rows:
+        if row.parent_id is not None and row.parent_id not in visible:
+            row.parent_id = None
+            errors.add(row.line, "parent", "parent_not_found", _no_commune(row.parent_text, on))
+
+
+def _no_commune(given: str, on: date) -> str:
+    return f"no commune {given} on {on}."
 
 
 async def _spans(session: AsyncSession, rows: list[Row], on: date, fixed_start: bool) -> None:
@@ -264,6 +281,8 @@ async def import_villages(
         raise Unprocessable("The file has no rows.", code="import_empty")
     _check_fields(rows, errors)
     await _resolve_parents(session, rows, on, errors)
+    if principal is not None:
+        await _hide_unseen_parents(session, principal, rows, on, errors)
     await _spans(session, rows, on, fixed_start=as_of is not None)
     fresh, unchanged = await _existing(session, rows, errors)
     if errors.items:
@@ -286,15 +305,18 @@ async def import_villages(
             [*{row.parent_id for row in fresh}, *unchanged.values()],
             missing=unit_not_found,
         )
-    ids = {row.line: row.unit_id or uuid.uuid4() for row in fresh}
+    # A dry run names no id of a unit it did not create (only ids the file itself gives).
+    ids: dict[int, uuid.UUID | None] = {
+        row.line: row.unit_id if dry_run else row.unit_id or uuid.uuid4() for row in fresh
+    }
     if not dry_run and fresh:
-        await _write(session, context, fresh, ids)
+        await _write(session, context, fresh, {line: i for line, i in ids.items() if i})
     return {
         "rows": len(rows),
         "created": len(fresh),
         "unchanged": len(unchanged),
         "dry_run": dry_run,
-        "unit_ids": [ids.get(row.line) or unchanged[row.line] for row in rows],
+        "unit_ids": [ids[row.line] if row.line in ids else unchanged[row.line] for row in rows],
     }
 
 

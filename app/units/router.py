@@ -45,6 +45,11 @@ from app.units.schemas import (
 )
 
 router = APIRouter(tags=["units"])
+IMPORT_STATUS_RULE = (
+    "\n\nStatus (the rule of every import): a dry run answers 200 with the summary; a real run "
+    "201 when it created a village, else 200 (a file sent again); refused rows answer 422 "
+    "`import_rejected` in both modes, with the same summary."
+)
 
 AsOf = Annotated[
     IsoDate | None,
@@ -200,7 +205,7 @@ async def unit_tree(
     response_model=ImportResult,
     status_code=201,
     summary="Import villages from CSV (all or nothing)",
-    description=imports.__doc__,
+    description=(imports.__doc__ or "") + IMPORT_STATUS_RULE,
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -216,7 +221,10 @@ async def unit_tree(
             },
         }
     },
-    responses=problem_responses(413, 422),
+    responses={
+        200: {"model": ImportResult, "description": "A dry run, or nothing was created."},
+        **problem_responses(413, 422),
+    },
 )
 async def import_units(
     request: Request,
@@ -225,12 +233,14 @@ async def import_units(
     principal: Editor,
     as_of: AsOf = None,
     dry_run: Annotated[bool, Query(description="Validate only; write nothing.")] = False,
-) -> ImportResult:
+) -> Response:
     content = await _upload(request)
     result = await imports.import_villages(session, audit, content, as_of, dry_run, principal)
     if not dry_run:
         await session.commit()
-    return ImportResult.model_validate(result)
+    body = ImportResult.model_validate(result).model_dump(mode="json")
+    created = not dry_run and result["created"] > 0
+    return FastJSONResponse(body, status_code=201 if created else 200)
 
 
 async def _upload(request: Request) -> bytes:

@@ -359,4 +359,7 @@ class ImportResult(BaseModel):
     created: int
     unchanged: int
     dry_run: bool
-    unit_ids: list[uuid.UUID] = Field(description="One per row, in file order.")
+    unit_ids: list[uuid.UUID | None] = Field(
+        description="One per row, in file order; in a dry run null for a village that would be "
+        "created (unless the row gives its `id`)."
+    )

@@ -10,6 +10,7 @@ import socket
 import uuid
 from datetime import timedelta
 
+from app.assessments.imports.parsing import Limits
 from app.assessments.imports.service import jobs as import_jobs
 from app.config import Settings
 from app.core import uploads
@@ -55,7 +56,14 @@ class Worker:
             return False
         self._in_job = True
         try:
-            await import_jobs.run(self.database, self.storage, job, self.id)
+            await import_jobs.run(
+                self.database,
+                self.storage,
+                job,
+                self.id,
+                max_seconds=self.settings.job_max_seconds,
+                limits=Limits.of(self.settings),
+            )
         finally:
             self._in_job = False
         self.jobs_run += 1

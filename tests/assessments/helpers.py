@@ -82,7 +82,7 @@ async def assessment_of(
 
 
 def errors_by_code(body: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    return {group["code"]: group["rows"] for group in body["errors"]}
+    return {group["code"]: group["rows"] for group in body["rejections"]}
 
 
 async def unit_of(client: AsyncClient, code: str, level: str = "commune") -> uuid.UUID:

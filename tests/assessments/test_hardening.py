@@ -72,7 +72,7 @@ async def test_json_files_that_cannot_be_read_are_file_problems(
         assert response.headers["content-type"] == PROBLEM
         body = response.json()
         assert body["code"] == "import_rejected"
-        assert [group["code"] for group in body["errors"]] == [code]
+        assert [group["code"] for group in body["rejections"]] == [code]
     assert await counts(session) == before
 
 
@@ -101,8 +101,8 @@ async def test_json_integers_of_any_size_are_row_problems(
     assert response.status_code == 422, response.text
     body = response.json()
     assert body["code"] == "import_rejected"
-    assert [group["code"] for group in body["errors"]] == [code]
-    assert isinstance(body["errors"][0]["rows"][0]["value"], str)
+    assert [group["code"] for group in body["rejections"]] == [code]
+    assert isinstance(body["rejections"][0]["rows"][0]["value"], str)
     assert await counts(session) == before
 
 
@@ -170,7 +170,7 @@ async def test_xlsx_with_a_damaged_sheet_is_a_file_problem(
     assert response.headers["content-type"] == PROBLEM
     body = response.json()
     assert body["code"] == "import_rejected"
-    assert [group["code"] for group in body["errors"]] == ["malformed_file"]
+    assert [group["code"] for group in body["rejections"]] == ["malformed_file"]
     assert await counts(session) == before
 
 
@@ -203,8 +203,8 @@ async def test_csv_with_a_nul_byte_after_its_head_is_refused_as_a_file(
     response = await post_csv(admin_client, criteria_set["id"], text, partial=True)
     assert response.status_code == 422, response.text
     body = response.json()
-    assert [group["code"] for group in body["errors"]] == ["file_type_mismatch"]
-    assert body["errors"][0]["rows"][0]["row"] == 2002
+    assert [group["code"] for group in body["rejections"]] == ["file_type_mismatch"]
+    assert body["rejections"][0]["rows"][0]["row"] == 2002
     assert await counts(session) == before
 
 

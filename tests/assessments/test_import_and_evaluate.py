@@ -39,7 +39,7 @@ async def test_import_then_evaluate_against_hand_computed_results(
 ) -> None:
     set_id = criteria_set["id"]
     response = await post_csv(admin_client, set_id, csv_text(CSV_ROWS))
-    assert response.status_code == 200, response.text
+    assert response.status_code == 201, response.text
     summary = response.json()
     assert summary["written"] is True
     assert summary["format"] == "csv"
@@ -51,7 +51,7 @@ async def test_import_then_evaluate_against_hand_computed_results(
         0,
     )
     assert summary["rejected"] == 0
-    assert summary["errors"] == []
+    assert summary["rejections"] == []
     assert summary["assessments_created"] == 3
     assert await counts(session) == (3, 17, 0)
 
@@ -218,7 +218,7 @@ async def test_json_and_ndjson_imports(
         content=json.dumps(rows).encode(),
         headers={"Content-Type": "application/json"},
     )
-    assert response.status_code == 200, response.text
+    assert response.status_code == 201, response.text
     assert response.json()["created"] == 17
     lines = "\n".join(json.dumps(row) for row in rows) + "\n"
     response = await admin_client.post(
@@ -235,11 +235,11 @@ async def test_partial_import_writes_the_valid_rows(
 ) -> None:
     rows = [*CSV_ROWS[:6], ("99999", 2023, "1.1", "42", "")]
     response = await post_csv(admin_client, criteria_set["id"], csv_text(rows), partial=True)
-    assert response.status_code == 200, response.text
+    assert response.status_code == 201, response.text
     body = response.json()
     assert (body["written"], body["created"], body["rejected"]) == (True, 6, 1)
-    assert body["errors"][0]["code"] == "unit_not_found"
-    assert body["errors"][0]["rows"][0]["row"] == 8
+    assert body["rejections"][0]["code"] == "unit_not_found"
+    assert body["rejections"][0]["rows"][0]["row"] == 8
     assert await counts(session) == (1, 6, 0)
 
 
@@ -280,7 +280,7 @@ async def test_a_refused_row_in_a_later_batch_rolls_back_earlier_batches(
     rows = [*CSV_ROWS, ("07450", 2023, "9.9", "1", "")]
     response = await post_csv(admin_client, criteria_set["id"], csv_text(rows))
     assert response.status_code == 422, response.text
-    assert response.json()["errors"][0]["rows"][0]["row"] == 19
+    assert response.json()["rejections"][0]["rows"][0]["row"] == 19
     assert await counts(session) == (0, 0, 0)
     partial = await post_csv(admin_client, criteria_set["id"], csv_text(rows), partial=True)
     assert partial.json()["created"] == 17
@@ -301,7 +301,7 @@ async def test_classification_picks_the_northern_column_even_among_siblings(
     )
     assert assigned.status_code in (200, 201), assigned.text
     rows = [("00379", 2023, "1.1", "50", ""), ("00382", 2023, "1.1", "50", "")]
-    assert (await post_csv(admin_client, criteria_set["id"], csv_text(rows))).status_code == 200
+    assert (await post_csv(admin_client, criteria_set["id"], csv_text(rows))).status_code == 201
     listed = await admin_client.get(
         "/api/v1/assessments",
         params={"criteria_set_id": criteria_set["id"], "include": "evaluation"},
@@ -331,7 +331,7 @@ async def test_batches_mixing_stored_and_new_assessments_count_each_row_once(
     assert first.json()["created"] == 6
     changed = [("07450", 2023, "1.1", "43", ""), *CSV_ROWS[1:]]
     response = await post_csv(admin_client, set_id, csv_text(changed))
-    assert response.status_code == 200, response.text
+    assert response.status_code == 201, response.text
     body = response.json()
     assert (body["created"], body["updated"], body["unchanged"]) == (11, 1, 5)
     assert (body["assessments_created"], body["assessments_touched"]) == (2, 3)

@@ -62,14 +62,34 @@ async def test_row_problems_are_grouped_by_code_with_rows_and_values(
     assert await counts(session) == (0, 0, 0)
 
 
-async def test_dry_run_reports_problems_with_200(
+async def test_a_dry_run_with_refused_rows_answers_422_like_the_real_run(
     admin_client: AsyncClient, session: AsyncSession, criteria_set: dict[str, Any]
 ) -> None:
     rows = [*CSV_ROWS[:3], ("99999", 2023, "1.1", "42", "")]
-    response = await post_csv(admin_client, criteria_set["id"], csv_text(rows), dry_run=True)
-    assert response.status_code == 200
-    body = response.json()
-    assert (body["created"], body["rejected"], body["written"]) == (3, 1, False)
+    bodies = {}
+    for dry_run in (True, False):
+        response = await post_csv(admin_client, criteria_set["id"], csv_text(rows), dry_run=dry_run)
+        assert response.status_code == 422, response.text
+        body = response.json()
+        assert body["code"] == "import_rejected"
+        assert (body["rejected"], body["written"], body["dry_run"]) == (1, False, dry_run)
+        assert body["errors"] == [
+            {
+                "loc": ["body", 5, "unit_code"],
+                "msg": "No commune had code 99999 in 2023.",
+                "type": "unit_not_found",
+            }
+        ]
+        bodies[dry_run] = {k: v for k, v in body.items() if k not in ("import_id", "duration_ms")}
+    assert bodies[True]["rejections"] == bodies[False]["rejections"]
+    assert bodies[True]["created"] == 3  # what the real run would have written
+    assert await counts(session) == (0, 0, 0)
+    # With `partial`, the valid rows would be written: the dry run answers 200, the real run 201.
+    dry = await post_csv(
+        admin_client, criteria_set["id"], csv_text(rows), dry_run=True, partial=True
+    )
+    assert dry.status_code == 200, dry.text
+    assert (dry.json()["created"], dry.json()["rejected"]) == (3, 1)
     assert await counts(session) == (0, 0, 0)
 
 
@@ -175,8 +195,8 @@ async def test_file_problems(
     assert response.status_code == 422, response.text
     body = response.json()
     assert body["code"] == "import_rejected"
-    assert [group["code"] for group in body["errors"]] == [code]
-    assert body["errors"][0]["rows"][0]["row"] == row
+    assert [group["code"] for group in body["rejections"]] == [code]
+    assert body["rejections"][0]["rows"][0]["row"] == row
     assert await counts(session) == (0, 0, 0)
     # partial=true does not write part of a file that cannot be read as a whole.
     again = await admin_client.post(
@@ -198,7 +218,7 @@ async def test_raw_body_json_that_is_not_an_array(
         headers={"Content-Type": "application/json"},
     )
     body = response.json()
-    assert {g["code"] for g in body["errors"]} == {"malformed_row", "missing_value"}
+    assert {g["code"] for g in body["rejections"]} == {"malformed_row", "missing_value"}
 
 
 async def test_bad_options_are_422_naming_the_field(
@@ -246,8 +266,8 @@ async def test_json_structures_where_a_scalar_belongs_are_rejected_rows(
     assert response.headers["content-type"] == PROBLEM
     body = response.json()
     assert body["code"] == "import_rejected"
-    assert body["errors"], body
-    [group] = body["errors"]
+    assert body["rejections"], body
+    [group] = body["rejections"]
     assert group["code"] == "malformed_row"
     assert [(r["row"], r["field"]) for r in group["rows"]] == [(1, field)]
     assert await counts(session) == (0, 0, 0)
@@ -274,7 +294,7 @@ async def test_an_overlong_note_is_refused_as_through_the_values_api(
     text = "unit_code,year,indicator_code,value,note\n07450,2023,1.1,50," + "x" * 5001 + "\n"
     response = await post_csv(admin_client, criteria_set["id"], text)
     assert response.status_code == 422, response.text
-    [group] = response.json()["errors"]
+    [group] = response.json()["rejections"]
     assert group["code"] == "value_out_of_range"
     assert [(r["row"], r["field"]) for r in group["rows"]] == [(2, "note")]
     assert await counts(session) == (0, 0, 0)

@@ -96,5 +96,7 @@ CASES: dict[tuple[str, str], RouteCase] = {
     ("PUT", f"{API}/assessments/{{assessment_id}}/conditions"): RouteCase(
         Kind.UNIT, WRITE, put_conditions
     ),
-    ("POST", f"{API}/indicator-values/import"): RouteCase(Kind.UNIT, WRITE, import_values),
+    ("POST", f"{API}/indicator-values/import"): RouteCase(
+        Kind.UNIT, WRITE, import_values, hidden_status=422
+    ),
 }

@@ -74,7 +74,9 @@ async def rename_event(env: Env, target: Target) -> Call:
 
 CASES: dict[tuple[str, str], RouteCase] = {
     ("POST", f"{API}/units"): RouteCase(Kind.UNIT, WRITE, create_village),
-    ("POST", f"{API}/units/import"): RouteCase(Kind.UNIT, WRITE, import_villages),
+    ("POST", f"{API}/units/import"): RouteCase(
+        Kind.UNIT, WRITE, import_villages, hidden_status=422
+    ),
     ("PATCH", f"{API}/units/{{unit_id}}"): RouteCase(Kind.UNIT, WRITE, patch_unit),
     ("POST", f"{API}/units/{{unit_id}}/classifications"): RouteCase(Kind.UNIT, WRITE, classify),
     ("POST", f"{API}/unit-classifications/bulk"): RouteCase(Kind.UNIT, WRITE, classify_in_bulk),

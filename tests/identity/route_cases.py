@@ -88,3 +88,6 @@ class RouteCase:
     # out-of-scope holder is given, e.g. "p1"/"p2" for a province's things.
     home: str = "c1"
     elsewhere: str = "c2"
+    # What the out-of-scope holder gets: 404, or for a bulk import 422 whose refused row is
+    # `*_not_found`, exactly as for a unit that does not exist (out of scope looks absent).
+    hidden_status: int = 404

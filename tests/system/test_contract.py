@@ -6,7 +6,7 @@ from typing import Any
 
 from httpx import Request, Response
 
-from tests.contract import Contract
+from tests.contract import KNOWN_DRIFT, Contract
 
 DOCUMENT: dict[str, Any] = {
     "paths": {
@@ -95,19 +95,41 @@ def test_validators_are_compiled_once_per_operation_status_and_media_type() -> N
     assert list(contract.validators) == [("GET", "/things/{thing_id}", "200", "application/json")]
 
 
-def test_a_waiver_covers_one_part_of_one_body_only() -> None:
+def test_no_waiver_is_left_and_the_import_rejection_is_checked_whole() -> None:
+    """The one waiver (the 422 ``import_rejected`` body's ``errors``) is gone: that body now
+    declares its own schema, whose ``errors`` are FieldErrors and ``rejections`` the groups."""
+    assert KNOWN_DRIFT == {}
     contract = Contract.load()
     problem = "application/problem+json"
     path = "/api/v1/indicator-values/import"
     groups = [{"code": "empty_file", "count": 1, "rows": []}]
+    summary = {
+        "import_id": "00000000-0000-0000-0000-000000000001",
+        "format": "csv",
+        "layout": None,
+        "dry_run": False,
+        "mode": "upsert",
+        "partial": False,
+        "written": False,
+        "rows": 0,
+        "created": 0,
+        "updated": 0,
+        "unchanged": 0,
+        "deleted": 0,
+        "rejected": 1,
+        "assessments_created": 0,
+        "assessments_touched": 0,
+        "rejections": groups,
+    }
     base = {"type": "about:blank", "title": "t", "status": 422, "detail": "d"}
-    waived = {**base, "code": "import_rejected", "errors": groups}
-    response = _response(path, 422, waived, problem)
-    response.request.method = "POST"
-    assert contract.problems(response) == []
-    broken = _response(path, 422, {**waived, "code": 7}, problem)
-    broken.request.method = "POST"
-    assert len(contract.problems(broken)) == 1
-    elsewhere = _response("/api/v1/assessments", 422, waived, problem)
-    elsewhere.request.method = "POST"
-    assert contract.problems(elsewhere) != []
+    fields = [{"loc": ["body", 2, "unit_code"], "msg": "m", "type": "empty_file"}]
+    good = _response(
+        path, 422, {**base, "code": "import_rejected", **summary, "errors": fields}, problem
+    )
+    good.request.method = "POST"
+    assert contract.problems(good) == []
+    old_shape = _response(
+        path, 422, {**base, "code": "import_rejected", **summary, "errors": groups}, problem
+    )
+    old_shape.request.method = "POST"
+    assert contract.problems(old_shape) != []

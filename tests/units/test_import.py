@@ -9,6 +9,7 @@ from httpx import AsyncClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.clock import today
 from app.core.permissions import Role
 from app.models.units import Unit
 from tests.conftest import PrincipalFactory
@@ -44,7 +45,7 @@ async def test_import_villages(admin_client: AsyncClient, sandbox: dict[str, str
         params={"as_of": "2026-01-01"},
         files={"file": ("villages.csv", csv, "text/csv")},
     )
-    assert again.status_code == 201, again.text
+    assert again.status_code == 200, again.text  # nothing created
     assert (again.json()["created"], again.json()["unchanged"]) == (0, 3)
     assert again.json()["unit_ids"] == body["unit_ids"]
 
@@ -89,7 +90,7 @@ async def test_dry_run_and_header_problems(
         content="code,name,type,parent_code\n07444-9,Thôn Chín,thon,07444\n".encode(),
         headers={"Content-Type": "text/csv"},
     )
-    assert dry.status_code == 201, dry.text
+    assert dry.status_code == 200, dry.text  # a dry run creates nothing
     assert (dry.json()["created"], dry.json()["dry_run"]) == (1, True)
     assert await session.scalar(select(func.count()).select_from(Unit)) == before
     header = await admin_client.post(
@@ -114,7 +115,8 @@ async def test_dry_run_and_header_problems(
 @pytest.mark.parametrize(
     ("where", "role", "status", "code"),
     [
-        ("elsewhere", Role.PROVINCE_COORDINATOR, 404, "unit_not_found"),
+        # A commune the caller cannot see is refused as one that does not exist.
+        ("elsewhere", Role.PROVINCE_COORDINATOR, 422, "import_rejected"),
         ("here", Role.VIEWER, 403, "forbidden"),
     ],
 )
@@ -129,8 +131,9 @@ async def test_a_dry_run_is_authorised_like_the_real_run(
     status: int,
     code: str,
 ) -> None:
-    """Out of the caller's scope: 404 for the dry run exactly as for the real run; visible
-    without the right: 403 for both; nothing written either way."""
+    """Out of the caller's scope: the row is refused as an absent commune (422, naming what the
+    row gave) in the dry run exactly as in the real run; visible without the right: 403 for
+    both; nothing written either way."""
     other = (await one(admin_client, "2026-01-01", code="01", level="province"))["id"]
     scope = other if where == "elsewhere" else sandbox["province"]
     caller = await make_principal((role, uuid.UUID(scope)))
@@ -145,6 +148,12 @@ async def test_a_dry_run_is_authorised_like_the_real_run(
             headers={**caller.headers, "Content-Type": "text/csv"},
         )
         assert_problem(response, status, code)
+        if where == "elsewhere":
+            [error] = response.json()["errors"]
+            assert (error["type"], error["msg"]) == (
+                "parent_not_found",
+                f"no commune {sandbox['T101']} on {today()}.",
+            )
         answers.append({k: v for k, v in response.json().items() if k != "instance"})
     assert answers[0] == answers[1]
     assert await session.scalar(select(func.count()).select_from(Unit)) == before

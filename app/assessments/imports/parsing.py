@@ -13,13 +13,16 @@ import csv
 import json
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import islice
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from app.core.spreadsheet import restore
 from app.core.types import INT64_MAX
 
 Format = str  # "csv" | "xlsx" | "json"
@@ -46,6 +49,7 @@ SCALAR_FIELDS = (UNIT_CODE, UNIT_ID, YEAR, INDICATOR_CODE, NOTE)
 META_COLUMNS = {UNIT_CODE, UNIT_ID, UNIT_NAME, YEAR, NOTE}
 XLSX_DATA_SHEET = "values"
 XLSX_META_SHEET = "meta"
+_META_ROWS = 100  # the template writes seven
 _CHUNK = 1 << 16
 
 
@@ -129,21 +133,195 @@ def count_lines(path: Path) -> int:
     return total
 
 
-def estimate_rows(path: Path, fmt: Format) -> int | None:
-    """About how many values the file holds, cheaply (decides on a background job)."""
-    if fmt != "xlsx":
-        return count_lines(path)
-    try:
-        with _workbook(path) as workbook:
-            sheet = (
-                workbook[XLSX_DATA_SHEET]
-                if XLSX_DATA_SHEET in workbook.sheetnames
-                else workbook.worksheets[0]
-            )
-            rows, columns = sheet.max_row or 0, sheet.max_column or 1
-            return int(rows) * max(1, int(columns) - 3)
-    except FileProblem:
+def estimate_rows(path: Path, fmt: Format, limits: Limits | None = None) -> int | None:
+    """About how many values the file holds, cheaply (decides on a background job); the file's
+    size limits are checked on the way (:class:`FileProblem` ``import_too_large``)."""
+    limits = limits or Limits()
+    if fmt == "xlsx":
+        size = check_xlsx(path, limits)
+        return size.rows * max(1, size.columns - 3)
+    lines = count_lines(path)
+    if fmt == "csv":
+        if lines > limits.max_rows + 1:
+            raise _too_many("rows", lines - 1, limits.max_rows)
+        with path.open("rb") as handle:
+            header = handle.readline(1 << 20)
+        # The delimiter is the header's most frequent one, as the reader decides.
+        width = max(header.count(b","), header.count(b";"), header.count(b"\t")) + 1
+        if width > limits.max_columns:
+            raise _too_many("columns", width, limits.max_columns)
+    return lines
+
+
+# --- limits of a file, checked before any work -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How big an import may be (``NTM_IMPORT_MAX_*``, see the README)."""
+
+    max_rows: int = 2_000_000
+    max_columns: int = 200
+    max_cells: int = 20_000_000
+    max_xlsx_bytes: int = 256 * 1024 * 1024
+    max_shared_strings_bytes: int = 32 * 1024 * 1024
+    max_ratio: int = 200
+
+    @classmethod
+    def of(cls, settings: Any) -> Limits:
+        return cls(
+            max_rows=settings.import_max_rows,
+            max_columns=settings.import_max_columns,
+            max_cells=settings.import_max_cells,
+            max_xlsx_bytes=settings.import_max_xlsx_bytes,
+            max_shared_strings_bytes=settings.import_max_shared_strings_bytes,
+            max_ratio=settings.import_max_xlsx_ratio,
+        )
+
+
+@dataclass(frozen=True)
+class SheetSize:
+    rows: int
+    columns: int
+    cells: int
+
+
+TOO_LARGE = "import_too_large"
+ARCHIVE_TOO_LARGE = "xlsx_too_large"
+# Below this many uncompressed bytes a member's compression ratio does not matter.
+_RATIO_FLOOR = 1 << 20
+_SCAN_KEEP = 4096
+_DIMENSION = re.compile(rb"<(?:[\w.-]+:)?dimension\b[^>]*?\sref=\"([^\"]*)\"")
+_ROW = re.compile(rb"<(?:[\w.-]+:)?row[\s>/]")
+_ROW_NUMBER = re.compile(rb"<(?:[\w.-]+:)?row\b[^>]*?\sr=\"(\d{1,12})\"")
+_CELL = re.compile(rb"<(?:[\w.-]+:)?c[\s>/]")
+_CELL_COLUMN = re.compile(rb"<(?:[\w.-]+:)?c\b[^>]*?\sr=\"([A-Za-z]{1,7})\d")
+_REFERENCE = re.compile(r"([A-Za-z]{0,7})(\d{0,12})")
+
+
+def _too_many(what: str, found: int, limit: int, declared: bool = False) -> FileProblem:
+    how = "declares" if declared else "has"
+    return FileProblem(
+        TOO_LARGE,
+        f"The file {how} {found:,} {what}; an import takes at most {limit:,}. "
+        "Split it into smaller files.",
+    )
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + ord(letter) - 64
+    return number
+
+
+def _check_size(size: SheetSize, limits: Limits, *, declared: bool) -> None:
+    if size.rows > limits.max_rows:
+        raise _too_many("rows", size.rows, limits.max_rows, declared)
+    if size.columns > limits.max_columns:
+        raise _too_many("columns", size.columns, limits.max_columns, declared)
+    if size.cells > limits.max_cells:
+        raise _too_many("cells", size.cells, limits.max_cells, declared)
+
+
+def _declared(reference: str) -> SheetSize | None:
+    """The size a ``<dimension ref="A1:XFD1048576"/>`` declares (its bottom-right corner)."""
+    corner = reference.split(":")[-1].strip()
+    found = _REFERENCE.fullmatch(corner)
+    if found is None or not found.group(1) or not found.group(2):
         return None
+    rows, columns = int(found.group(2)), _column_number(found.group(1))
+    return SheetSize(rows, columns, rows * columns)
+
+
+def _scan_sheet(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> SheetSize:
+    """The sheet's declared and actual size, from its XML read as a stream of bytes (no parsing:
+    a few regular expressions over chunks), refused as soon as a limit is passed."""
+    rows = max_row = columns = cells = 0
+    carry = b""
+    first = True
+    with archive.open(info) as member:
+        while True:
+            chunk = member.read(_CHUNK * 16)
+            final = not chunk
+            buffer = carry + chunk
+            if first:
+                first = False
+                found = _DIMENSION.search(buffer, 0, 1 << 16)
+                declared = _declared(found.group(1).decode("ascii", "replace")) if found else None
+                if declared is not None:
+                    _check_size(declared, limits, declared=True)
+            end = len(buffer) if final else max(0, len(buffer) - _SCAN_KEEP)
+            rows += len(_ROW.findall(buffer, 0, end))
+            cells += len(_CELL.findall(buffer, 0, end))
+            # Counts stop short of the chunk's end (the rest is read again with the next one);
+            # a maximum may see a tag twice, so it reads the whole buffer.
+            numbers = _ROW_NUMBER.findall(buffer)
+            if numbers:
+                max_row = max(max_row, max(map(int, numbers)))
+            letters = set(_CELL_COLUMN.findall(buffer))
+            if letters:
+                columns = max(columns, max(_column_number(x.decode()) for x in letters))
+            _check_size(SheetSize(max(rows, max_row), columns, cells), limits, declared=False)
+            if final:
+                break
+            carry = buffer[end:]
+    return SheetSize(max(rows, max_row), columns, cells)
+
+
+def check_xlsx(path: Path, limits: Limits) -> SheetSize:
+    """Refuse an XLSX that would take too much to read, before openpyxl sees it: the archive's
+    declared uncompressed sizes and each member's compression ratio (a zip bomb), then every
+    sheet's declared dimension and its actual rows, columns and cells. The size of the largest
+    sheet. ``zipfile`` never inflates a member past the size its directory declares, so the
+    declared sizes bound what reading it can cost."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise FileProblem(
+            "truncated_file", "The XLSX file is truncated or damaged (its ZIP cannot be read)."
+        ) from exc
+    with archive:
+        members = archive.infolist()
+        total = sum(info.file_size for info in members)
+        if total > limits.max_xlsx_bytes:
+            raise FileProblem(
+                ARCHIVE_TOO_LARGE,
+                f"The XLSX expands to {total:,} bytes; an import takes at most "
+                f"{limits.max_xlsx_bytes:,}.",
+            )
+        for info in members:
+            if info.file_size > _RATIO_FLOOR and info.file_size > limits.max_ratio * max(
+                1, info.compress_size
+            ):
+                ratio = info.file_size // max(1, info.compress_size)
+                raise FileProblem(
+                    ARCHIVE_TOO_LARGE,
+                    f"The XLSX part {info.filename} expands {ratio:,}"
+                    f" times ({info.file_size:,} bytes); at most {limits.max_ratio} times is "
+                    "accepted (a workbook saved by a spreadsheet program stays far below).",
+                )
+            if (
+                info.filename.lower().endswith("sharedstrings.xml")
+                and info.file_size > limits.max_shared_strings_bytes
+            ):
+                raise FileProblem(
+                    ARCHIVE_TOO_LARGE,
+                    f"The XLSX's shared strings take {info.file_size:,} bytes; at most "
+                    f"{limits.max_shared_strings_bytes:,} are accepted.",
+                )
+        largest = SheetSize(0, 0, 0)
+        try:
+            for info in members:
+                name = info.filename.lower()
+                if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                    size = _scan_sheet(archive, info, limits)
+                    largest = max(largest, size, key=lambda s: s.cells)
+        except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
+            raise FileProblem(
+                "truncated_file", "The XLSX file is truncated or damaged (a sheet cannot be read)."
+            ) from exc
+        return largest
 
 
 # --- header handling ------------------------------------------------------------------------
@@ -164,6 +342,7 @@ class Layout:
 
 
 def _layout(header: list[Any], default_year: int | None) -> Layout:
+    header = [restore(cell) for cell in header]
     names = [_normalise_header(cell) for cell in header]
     present = set(names)
     if UNIT_CODE not in present and UNIT_ID not in present:
@@ -208,7 +387,7 @@ def _rows_from_cells(
 
     def cell(name: str) -> Any:
         position = index.get(name)
-        return cells[position] if position is not None and position < size else None
+        return restore(cells[position]) if position is not None and position < size else None
 
     unit_code, unit_id, note = cell(UNIT_CODE), cell(UNIT_ID), cell(NOTE)
     year = cell(YEAR)
@@ -220,7 +399,7 @@ def _rows_from_cells(
         )
         return
     for position, code in layout.indicator_columns:
-        value = cells[position] if position < size else None
+        value = restore(cells[position]) if position < size else None
         if value is None or (isinstance(value, str) and not value.strip()):
             continue
         yield RawRow(row_no, unit_code, unit_id, year, code, value, note, code)
@@ -238,7 +417,7 @@ def _long_rows(
         if len(cells) < need:  # a short row: the cells it lacks are None
             cells = cells + [None] * (need - len(cells))  # type: ignore[list-item]
         cells.append(None)  # type: ignore[arg-type]
-        unit_code, unit_id, year, indicator, value, note = pick(cells)
+        unit_code, unit_id, year, indicator, value, note = map(restore, pick(cells))
         return RawRow(
             row_no,
             unit_code,
@@ -612,22 +791,32 @@ def xlsx_meta(path: Path) -> dict[str, str]:
     with _workbook(path) as workbook:
         if XLSX_META_SHEET not in workbook.sheetnames:
             return {}
+        sheet = workbook[XLSX_META_SHEET]
+        sheet.reset_dimensions()  # no padding to a declared width
         out: dict[str, str] = {}
-        for row in _sheet_rows(workbook[XLSX_META_SHEET]):
+        for row in islice(_sheet_rows(sheet), _META_ROWS):
             if row and row[0] is not None and len(row) > 1 and row[1] is not None:
-                out[str(row[0]).strip()] = str(row[1]).strip()
+                out[str(restore(row[0])).strip()] = str(restore(row[1])).strip()
         return out
 
 
 def iter_xlsx(
-    path: Path, default_year: int | None, info: dict[str, Any] | None = None
+    path: Path,
+    default_year: int | None,
+    info: dict[str, Any] | None = None,
+    limits: Limits | None = None,
 ) -> Iterator[RawRow]:
+    """The sheet's rows; the caller has checked the file with :func:`check_xlsx` first."""
+    limits = limits or Limits()
     with _workbook(path) as workbook:
         sheet = (
             workbook[XLSX_DATA_SHEET]
             if XLSX_DATA_SHEET in workbook.sheetnames
             else workbook.worksheets[0]
         )
+        # Each row as wide as its own last cell: a declared dimension (which may be A1:XFD…)
+        # would pad every row, empty ones too, to its width.
+        sheet.reset_dimensions()
         rows = _sheet_rows(sheet)
         header = next(rows, None)
         if header is None or _blank(list(header)):
@@ -637,6 +826,10 @@ def iter_xlsx(
             info["layout"] = "wide" if layout.wide else "long"
         any_row = False
         for row_no, cells in enumerate(rows, start=2):
+            if row_no > limits.max_rows:
+                raise _too_many("rows", row_no, limits.max_rows)
+            if not cells:
+                continue
             values = list(cells)
             if _blank(values):
                 continue
@@ -647,11 +840,15 @@ def iter_xlsx(
 
 
 def iter_rows(
-    path: Path, fmt: Format, default_year: int | None, info: dict[str, Any] | None = None
+    path: Path,
+    fmt: Format,
+    default_year: int | None,
+    info: dict[str, Any] | None = None,
+    limits: Limits | None = None,
 ) -> Iterator[RawRow]:
     """Rows of the file; ``info["layout"]`` says "long" or "wide" once the header is read."""
     if fmt == "xlsx":
-        return iter_xlsx(path, default_year, info)
+        return iter_xlsx(path, default_year, info, limits)
     if fmt == "json":
         return iter_json(path, default_year, info)
     return iter_csv(path, default_year, info)

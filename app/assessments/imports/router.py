@@ -15,9 +15,9 @@ from app.assessments.imports import parsing
 from app.assessments.imports.service import jobs as job_service
 from app.assessments.imports.service import pipeline as import_service
 from app.assessments.imports.service import template as template_service
-from app.assessments.schemas import ImportJob, ImportSummary, TemplateQuery, Year
+from app.assessments.schemas import ImportJob, ImportRejected, ImportSummary, TemplateQuery, Year
 from app.audit.service import AuditContextDep
-from app.core.errors import Unprocessable, field_error, problem_responses
+from app.core.errors import PROBLEM_MEDIA_TYPE, Unprocessable, field_error, problem_responses
 from app.core.http import FastJSONResponse
 from app.core.permissions import Action
 from app.core.security import Principal, require
@@ -31,6 +31,7 @@ from app.worker import wake_worker
 ASYNC_THRESHOLD_ROWS = 50_000
 
 router = APIRouter(tags=["indicator values"])
+REJECTED_REF = "#/components/schemas/ImportRejected"
 Reader = Annotated[Principal, require(Action.ASSESSMENTS_READ)]
 Writer = Annotated[Principal, require(Action.ASSESSMENTS_WRITE)]
 
@@ -61,11 +62,18 @@ def _options(query: dict[str, Any], fields: dict[str, Any]) -> ImportOptions:
 
 
 def _params(
-    options: ImportOptions, path: Path, media_type: str | None, filename: str | None
+    options: ImportOptions,
+    path: Path,
+    media_type: str | None,
+    filename: str | None,
+    limits: parsing.Limits,
+    checked: bool,
 ) -> import_service.ImportParams:
+    """The import's parameters; the XLSX template's ``meta`` sheet fills in what the query
+    leaves out, read only from a workbook whose size was checked (in a thread: openpyxl)."""
     declared = parsing.declared_format(media_type, filename)
     meta: dict[str, str] = {}
-    if options.criteria_set_id is None or options.kind is None:
+    if checked and (options.criteria_set_id is None or options.kind is None):
         with contextlib.suppress(parsing.FileProblem):
             if parsing.detect_format(path, declared) == "xlsx":
                 meta = parsing.xlsx_meta(path)
@@ -96,31 +104,67 @@ def _params(
         as_of=options.as_of,
         declared_format=declared,
         filename=filename,
+        limits=limits,
     )
 
 
-def _estimate(path: Path, declared: str | None) -> int | None:
+def _inspect(path: Path, declared: str | None, limits: parsing.Limits) -> tuple[int | None, bool]:
+    """(estimated values, whether the file passed its size checks), before any other work (in a
+    thread). A file over a limit is refused at once with 422; a damaged one is left to the
+    import, which reports it in its summary."""
     try:
         fmt = parsing.detect_format(path, declared)
-    except parsing.FileProblem:
-        return None
-    return parsing.estimate_rows(path, fmt)
+        return parsing.estimate_rows(path, fmt, limits), True
+    except parsing.FileProblem as problem:
+        if problem.code in (parsing.TOO_LARGE, parsing.ARCHIVE_TOO_LARGE):
+            raise Unprocessable(
+                problem.message,
+                code=problem.code,
+                errors=[field_error(["body", "file"], problem.message, problem.code)],
+            ) from None
+        return None, False
+
+
+MAX_FIELD_ERRORS = 20
+
+
+def _field_errors(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The first refused rows as Problem ``errors``: ``loc`` is body, row, field."""
+    out: list[dict[str, Any]] = []
+    for group in groups:
+        for row in group["rows"]:
+            if len(out) >= MAX_FIELD_ERRORS:
+                return out
+            where: list[str | int] = ["body"]
+            if row["row"] is not None:
+                where.append(row["row"])
+            where.append(row["field"] or row["column"] or "row")
+            out.append(field_error(where, row["message"], group["code"]))
+    return out
 
 
 def _summary_response(summary: dict[str, Any]) -> Response:
-    if summary["written"] or summary["dry_run"]:
-        return FastJSONResponse(summary)
-    codes = ", ".join(group["code"] for group in summary["errors"]) or "none"
-    advice = (
-        "every row was refused."
-        if summary.get("partial")
-        else "fix them, or send `partial=true` to write the valid rows."
-    )
-    raise Unprocessable(
-        f"Nothing was imported: {summary['rejected']} row(s) refused ({codes}); {advice}",
-        code="import_rejected",
-        extra=summary,
-    )
+    """One status rule for every import (docs/assessments.md): refused rows with nothing
+    written (or, in a dry run, nothing that would be) answer 422 with the summary; a dry run
+    otherwise 200; a real run 201 when it created something, else 200."""
+    accepted = sum(int(summary[key]) for key in ("created", "updated", "unchanged"))
+    would_write = summary["written"] or (summary["dry_run"] and summary["partial"] and accepted)
+    if summary["rejected"] and not would_write:
+        codes = ", ".join(group["code"] for group in summary["rejections"]) or "none"
+        advice = (
+            "every row was refused."
+            if summary.get("partial")
+            else "fix them, or send `partial=true` to write the valid rows."
+        )
+        nothing = "Nothing would be imported" if summary["dry_run"] else "Nothing was imported"
+        raise Unprocessable(
+            f"{nothing}: {summary['rejected']} row(s) refused ({codes}); {advice}",
+            code="import_rejected",
+            errors=_field_errors(summary["rejections"]),
+            extra=summary,
+        )
+    created = not summary["dry_run"] and (summary["created"] or summary["assessments_created"])
+    return FastJSONResponse(summary, status_code=201 if created else 200)
 
 
 IMPORT_BODY: dict[str, Any] = {
@@ -151,15 +195,27 @@ IMPORT_BODY: dict[str, Any] = {
     description="Tidy long layout: `unit_code` (or `unit_id`), `year`, `indicator_code`, "
     "`value`, optional `note`; or the wide layout of the XLSX template (one column per "
     "indicator code). Units are resolved by code within the year (or `as_of`). Assessments of "
-    "the kind are created as needed. All or nothing unless `partial=true`: when a row is "
-    "refused and nothing was written the answer is 422 `import_rejected` with the same summary. "
+    "the kind are created as needed. All or nothing unless `partial=true`. "
     "`dry_run=true` validates and counts without writing. `mode=replace` also removes the values "
-    "of the touched assessments that the file does not mention. Large files (over "
+    "of the touched assessments that the file does not mention. Status (the rule of every "
+    "import): a dry run answers 200 with the summary; a real run 201 when it created values or "
+    "assessments, else 200; when rows are refused and nothing is (or would be) written, 422 "
+    "`import_rejected` with the same summary, in both modes. A file over the size limits "
+    "(rows, columns, cells; an XLSX's uncompressed size and compression ratio) is refused "
+    "before any work with 422 `import_too_large` or `xlsx_too_large`. Large files (over "
     f"{ASYNC_THRESHOLD_ROWS:,} values, or `async=true`) run as a job: 202 with `Location`.",
     openapi_extra=IMPORT_BODY,
     responses={
+        201: {"description": "Values or assessments were created.", "model": ImportSummary},
         202: {"description": "Accepted as a job.", "model": ImportJob},
-        **problem_responses(413, 422, 503),
+        **problem_responses(400, 404, 413),
+        422: {
+            "description": "Refused rows (`import_rejected`, with the summary), a file over "
+            "the limits, or invalid options.",
+            "model": ImportRejected,
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": REJECTED_REF}}},
+        },
+        **problem_responses(503),
     },
 )
 async def import_values(
@@ -180,8 +236,12 @@ async def import_values(
 ) -> Response:
     async with receive_upload(request) as upload:
         options = _options(dict(request.query_params), upload.fields)
-        params = _params(options, upload.path, upload.media_type, upload.filename)
-        estimate = await asyncio.to_thread(_estimate, upload.path, params.declared_format)
+        limits = parsing.Limits.of(request.app.state.settings)
+        declared = parsing.declared_format(upload.media_type, upload.filename)
+        estimate, checked = await asyncio.to_thread(_inspect, upload.path, declared, limits)
+        params = await asyncio.to_thread(
+            _params, options, upload.path, upload.media_type, upload.filename, limits, checked
+        )
         as_job = options.run_async
         if as_job is None:
             as_job = estimate is not None and estimate > ASYNC_THRESHOLD_ROWS

@@ -32,7 +32,7 @@ from app.criteria.document import (
 )
 from app.criteria.service.persistence import current_flags, document_of
 from app.criteria.service.preparation import Prepared, parse_document, prepare, write
-from app.criteria.service.reading import build_tree, etag, not_found
+from app.criteria.service.reading import build_tree, etag, may_read, not_found
 from app.criteria.thresholds import unpublishable
 from app.criteria.tree import Row, Tree, export_document, indicator_document
 from app.criteria.validation import raise_if, threshold_errors
@@ -323,7 +323,9 @@ async def derive(
 ) -> tuple[Tree, bool]:
     """A province's draft specification of a published set: a copy that inherits everything."""
     parent_head = await repository.get_head(session, parent_id)
-    if parent_head is None:
+    # A draft the caller may not read does not exist for them: the same 404 as GET, never a
+    # 409 that names it.
+    if parent_head is None or not await may_read(session, principal, parent_head):
         raise not_found(parent_id)
     if parent_head["status"] != CriteriaSetStatus.PUBLISHED:
         raise Conflict(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,7 +29,9 @@ from app.criteria.thresholds import (
     when_of,
 )
 from app.criteria.tree import Row, Tree, label, legal_basis, names
+from app.db.intervals import Period
 from app.models.enums import ClassificationKind, UnitLevel
+from app.units import query as units_query
 
 KINDS = [kind.value for kind in ClassificationKind]
 TRUE = {"true", "1", "yes"}
@@ -150,6 +152,25 @@ async def resolve_for(
     return await _resolve(session, tree, unit_id, year, as_of, language)
 
 
+async def _unit_missing(
+    session: AsyncSession, unit_id: uuid.UUID, year: int, when: date, as_of: date | None
+) -> NotFound:
+    """404 that says how to ask instead: a unit that existed during the year but not on the
+    day read (a commune merged away on 1 July 2025 is gone on 31 December) resolves with
+    ``as_of`` set to a day it existed."""
+    message = f"No unit {unit_id} existed on {when.isoformat()}."
+    versions = await units_query.versions_during(session, [unit_id], Period.year(year))
+    if versions:
+        last = max(versions, key=lambda version: version.valid_from)
+        day = min(last.valid_to - timedelta(days=1), date(year, 12, 31))
+        given = "" if as_of is not None else " (`as_of` defaults to 31 December of `year`)"
+        message += (
+            f" It existed during {year} until {day.isoformat()}{given}: "
+            f"send `as_of={day.isoformat()}` to read it on a day it existed."
+        )
+    return NotFound(message, code="unit_not_found")
+
+
 async def _resolve(
     session: AsyncSession,
     tree: Tree,
@@ -162,10 +183,7 @@ async def _resolve(
     when = as_of or date(year, 12, 31)
     chain = await unit_chain(session, unit_id, when)
     if not chain:
-        raise NotFound(
-            f"No unit {unit_id} existed on {when.isoformat()}.",
-            code="unit_not_found",
-        )
+        raise await _unit_missing(session, unit_id, year, when, as_of)
     unit = chain[0]
     if unit["level"] != tree.head["level"]:
         raise Unprocessable(

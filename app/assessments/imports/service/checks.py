@@ -23,6 +23,7 @@ from app.assessments.imports import parsing
 from app.assessments.imports.parsing import HOLDS_NUL, NESTED, NOT_AN_OBJECT
 from app.assessments.imports.repository.staging import Record
 from app.assessments.repository import assessments as repo
+from app.core.spreadsheet import trim
 from app.db.intervals import Period
 from app.models.assessments import AssessmentStatus, Judgement
 from app.units import query as units_query
@@ -78,7 +79,8 @@ def text_of(value: Any) -> str | None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = str(value).strip()
+    # A leading tab or CR is kept: "\t=1+1" must not become the formula "=1+1".
+    text = trim(str(value))
     return text or None
 
 
@@ -150,6 +152,16 @@ class RowChecker:
         self.used: set[uuid.UUID] = set()
         # The assessments that received a value, in the order of their first one.
         self.used_targets: dict[uuid.UUID, Target] = {}
+        # The units the caller can see at all (None: every unit). A unit outside them is
+        # refused exactly as one that does not exist: same code, same message, and nothing
+        # about its assessments (issue 10: out of scope is always the same 404).
+        self.visible: set[uuid.UUID] | None = None
+
+    def _seen(self, versions: list[Any]) -> list[Any]:
+        visible = self.visible
+        if visible is None:
+            return versions
+        return [version for version in versions if version.unit_id in visible]
 
     # --- normalising raw spellings (cached) -------------------------------------------------
 
@@ -210,14 +222,15 @@ class RowChecker:
             versions = await units_query.versions_with_codes(
                 self.session, wanted, self._period(year), level=level
             )
+        versions = self._seen(versions)
         for version in versions:
             found.setdefault(version.code, set()).add(version.unit_id)
         spellings = {v: code for code in set(wanted) - set(found) for v in code_spellings(code)}
         other: dict[str, str] = {}
         if spellings:
             level_of_spelling: dict[str, str] = {}
-            for version in await units_query.versions_with_codes(
-                self.session, spellings, self._period(year)
+            for version in self._seen(
+                await units_query.versions_with_codes(self.session, spellings, self._period(year))
             ):
                 level_of_spelling.setdefault(version.code, version.level)
             for spelling, other_level in level_of_spelling.items():
@@ -253,8 +266,8 @@ class RowChecker:
     async def _resolve_ids(self, year: int, wanted: dict[uuid.UUID, list[Any]]) -> None:
         levels = {
             version.unit_id: version.level
-            for version in await units_query.versions_during(
-                self.session, wanted, self._period(year)
+            for version in self._seen(
+                await units_query.versions_during(self.session, wanted, self._period(year))
             )
         }
         for unit_id, raws in wanted.items():
@@ -300,7 +313,8 @@ class RowChecker:
             elif listed[0]["status"] == AssessmentStatus.LOCKED:
                 self.targets[key] = (
                     "assessment_locked",
-                    f"Assessment {listed[0]['id']} is locked: its values can no longer change.",
+                    f"The {self.kind} assessment of this unit for {key[1]} is locked: its "
+                    "values can no longer change.",
                 )
             else:
                 self.targets[key] = Target(listed[0]["id"], False, *key)

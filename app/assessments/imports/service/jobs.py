@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 import uuid
@@ -46,6 +47,7 @@ PROGRESS_EVERY_SECONDS = 1.0
 # Accepted jobs not yet finished, over all callers and per caller: beyond, 503 import_queue_full.
 MAX_PENDING = 8
 MAX_PENDING_PER_PRINCIPAL = 4
+DEFAULT_MAX_SECONDS = 1800.0
 
 
 def upload_key(job_id: uuid.UUID) -> str:
@@ -267,11 +269,33 @@ def _json_safe(summary: dict[str, Any]) -> dict[str, Any]:
     return {**summary, "import_id": str(summary["import_id"])}
 
 
-async def run(database: Database, storage: FileStorage, job: ClaimedJob, worker_id: str) -> None:
+async def run(
+    database: Database,
+    storage: FileStorage,
+    job: ClaimedJob,
+    worker_id: str,
+    *,
+    max_seconds: float = DEFAULT_MAX_SECONDS,
+    limits: parsing.Limits | None = None,
+) -> None:
     """Run a claimed job to its end. Cancelled (the worker shuts down), it goes back to the
-    queue; any other way out, it ends ``succeeded`` or ``failed`` and its upload is removed."""
+    queue; any other way out, it ends ``succeeded`` or ``failed`` and its upload is removed.
+    Past ``max_seconds`` (``NTM_JOB_MAX_SECONDS``) it is stopped, its transaction rolled back,
+    and it fails with ``import_timeout``: one file cannot hold the queue."""
+    if limits is not None:
+        job = dataclasses.replace(job, params=dataclasses.replace(job.params, limits=limits))
     try:
-        outcome = await _import(database, storage, job, worker_id)
+        async with asyncio.timeout(max_seconds):
+            outcome = await _import(database, storage, job, worker_id)
+    except TimeoutError:
+        logger.warning("import job %s passed its %s s limit", job.id, max_seconds)
+        outcome = _failed(
+            {
+                "code": "import_timeout",
+                "detail": f"The import did not finish within {max_seconds:g} seconds "
+                "(NTM_JOB_MAX_SECONDS); nothing was written. Split the file.",
+            }
+        )
     except asyncio.CancelledError:
         # Shutting down: another worker (or this one, after the restart) takes it from the top;
         # the import's own transaction was rolled back.
@@ -338,9 +362,19 @@ async def _import(
             principal=principal,
         )
         await session.commit()
-    return {
+    outcome: dict[str, Any] = {
         "status": ImportJobStatus.SUCCEEDED.value,
         "rows_processed": summary["rows"],
         "summary": _json_safe(summary),
         "finished_at": utcnow(),
     }
+    if summary["rejected"] and not summary["written"]:
+        # The rule of the synchronous import (422 import_rejected): nothing written because
+        # rows were refused is a failure, with the summary that says which.
+        outcome["status"] = ImportJobStatus.FAILED.value
+        outcome["error"] = {
+            "code": "import_rejected",
+            "status": 422,
+            "detail": f"Nothing was imported: {summary['rejected']} row(s) refused.",
+        }
+    return outcome

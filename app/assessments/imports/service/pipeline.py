@@ -14,7 +14,7 @@ import contextlib
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from itertools import islice
 from pathlib import Path
@@ -52,6 +52,7 @@ class ImportParams:
     as_of: date | None = None
     declared_format: str | None = None
     filename: str | None = None
+    limits: parsing.Limits = field(default_factory=parsing.Limits)
 
     def public(self) -> dict[str, Any]:
         return {
@@ -113,7 +114,7 @@ class Importer:
             "rejected": 0,
             "assessments_created": 0,
             "assessments_touched": 0,
-            "errors": [],
+            "rejections": [],
         }
 
     def _writing(self) -> bool:
@@ -131,20 +132,20 @@ class Importer:
         stage = Stage(dialect, keep_notes=True, remember_keys=params.mode == "replace")
         self.stage = stage
         await stage.create(self.session)
+        self.checker.visible = await self._visible()
         savepoint = await self.session.begin_nested()
         try:
-            fmt = parsing.detect_format(path, params.declared_format)
+            # Never on the event loop: the checks read the whole file, openpyxl parses it.
+            fmt, default_year = await asyncio.to_thread(self._open, path)
             summary["format"] = fmt
-            default_year = params.year
-            if fmt == "xlsx" and default_year is None:
-                default_year = year_of(parsing.xlsx_meta(path).get("year"))
             info: dict[str, Any] = {}
-            rows = parsing.iter_rows(path, fmt, default_year, info)
+            rows = parsing.iter_rows(path, fmt, default_year, info, params.limits)
             while True:
                 # Read and check the next batch in a thread while the database writes the last.
                 batch, records = await asyncio.to_thread(self._read, rows, info)
                 if not batch:
                     break
+                self._check_limits(batch)
                 if summary["layout"] is None:
                     summary["layout"] = info.get("layout")
                 self.rows += len(batch)
@@ -166,7 +167,7 @@ class Importer:
         summary.update(self.counts)
         summary["rows"] = self.rows
         summary["rejected"] = self.rejections.total
-        summary["errors"] = self.rejections.as_list()
+        summary["rejections"] = self.rejections.as_list()
         summary["assessments_touched"] = len(self.checker.used)
         accepted = sum(int(summary.get(key) or 0) for key in ("created", "updated", "unchanged"))
         refused_all = accepted == 0 and self.rejections.total > 0
@@ -186,6 +187,41 @@ class Importer:
         await stage.drop(self.session)
         summary["duration_ms"] = round((time.perf_counter() - started) * 1e3, 1)
         return summary
+
+    async def _visible(self) -> set[uuid.UUID] | None:
+        """The units the caller can see at all (through any grant); None: all of them."""
+        principal = self.principal
+        if principal is None or principal.national:
+            return None
+        roots = {grant.unit_id for grant in principal.grants if grant.unit_id is not None}
+        if not roots:
+            return set()
+        return set(await self.session.scalars(authz.subtree_select(roots)))
+
+    def _open(self, path: Path) -> tuple[str, int | None]:
+        """The file's format and default year, its size limits checked (in a thread)."""
+        params = self.params
+        fmt = parsing.detect_format(path, params.declared_format)
+        parsing.estimate_rows(path, fmt, params.limits)
+        default_year = params.year
+        if fmt == "xlsx" and default_year is None:
+            default_year = year_of(parsing.xlsx_meta(path).get("year"))
+        return fmt, default_year
+
+    def _check_limits(self, batch: list[parsing.RawRow]) -> None:
+        """A file whose size could not be told in advance (JSON) still stops at the limits."""
+        limits = self.params.limits
+        last = batch[-1].row
+        if last > limits.max_rows:
+            raise parsing.FileProblem(
+                parsing.TOO_LARGE,
+                f"The file has more than {limits.max_rows:,} rows; split it into smaller files.",
+            )
+        if self.rows > limits.max_cells:
+            raise parsing.FileProblem(
+                parsing.TOO_LARGE,
+                f"The file has more than {limits.max_cells:,} values; split it into smaller files.",
+            )
 
     async def _settle(self, *, suppress: bool = False) -> None:
         """Wait for the batch being merged (its counts are added when it is done)."""

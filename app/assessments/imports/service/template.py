@@ -3,7 +3,9 @@
 It is the wide layout the import reads back unchanged: the first sheet (``values``) has
 ``unit_code``, ``unit_name``, ``year`` and the indicator codes; the current values of existing
 assessments of the kind are filled in, so that importing the untouched file changes nothing.
-The ``meta`` sheet names the set, kind and year; ``indicators`` explains each column.
+The ``meta`` sheet names the set, kind and year; ``indicators`` explains each column. Every text
+cell (unit names, indicator names and codes of derived sets) is written as neutralised text
+(``app.core.spreadsheet``): the import removes that apostrophe again, so the file round-trips.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from app.core import authz
 from app.core.http import timestamp
 from app.core.permissions import Action
 from app.core.security import Principal
+from app.core.spreadsheet import xlsx_row
 from app.db.types import utcnow
 from app.units.service import tree
 
@@ -91,14 +94,24 @@ async def build(
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(parsing.XLSX_DATA_SHEET)
     codes = [indicator.code for indicator in spec.indicators]
-    sheet.append([parsing.UNIT_CODE, parsing.UNIT_NAME, parsing.YEAR, *codes])
+    sheet.append(xlsx_row(sheet, [parsing.UNIT_CODE, parsing.UNIT_NAME, parsing.YEAR, *codes]))
     for node in units:
         held = values.get(single.get(node["id"], uuid.UUID(int=0)), {})
         sheet.append(
-            [node["code"], node["name"], query.year, *(held.get(i.id) for i in spec.indicators)]
+            xlsx_row(
+                sheet,
+                [
+                    node["code"],
+                    node["name"],
+                    query.year,
+                    *(held.get(i.id) for i in spec.indicators),
+                ],
+            )
         )
     legend = workbook.create_sheet("indicators")
-    legend.append(["code", "criterion", "name", "kind", "unit", "comparator", "accepts"])
+    legend.append(
+        xlsx_row(legend, ["code", "criterion", "name", "kind", "unit", "comparator", "accepts"])
+    )
     numbers = {c.id: c.number for c in spec.criteria}
     for indicator in spec.indicators:
         accepts = {
@@ -107,15 +120,18 @@ async def build(
             "judgement": "met / basically_met / not_met (đạt / cơ bản đạt / chưa đạt)",
         }.get(indicator.kind, "")
         legend.append(
-            [
-                indicator.code,
-                numbers.get(indicator.criterion_id),
-                indicator.name,
-                indicator.kind,
-                indicator.unit,
-                indicator.comparator,
-                accepts,
-            ]
+            xlsx_row(
+                legend,
+                [
+                    indicator.code,
+                    numbers.get(indicator.criterion_id),
+                    indicator.name,
+                    indicator.kind,
+                    indicator.unit,
+                    indicator.comparator,
+                    accepts,
+                ],
+            )
         )
     meta = workbook.create_sheet(parsing.XLSX_META_SHEET)
     for key, value in (
@@ -127,7 +143,7 @@ async def build(
         ("as_of", as_of.isoformat()),
         ("generated_at", timestamp(utcnow())),
     ):
-        meta.append([key, value])
+        meta.append(xlsx_row(meta, [key, value]))
     buffer = io.BytesIO()
     workbook.save(buffer)
     name = f"{spec.code}-{root.code}-{query.year}.xlsx"
