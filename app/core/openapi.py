@@ -358,7 +358,14 @@ _ERROR_CLASSES = {
     "Unprocessable": 422,
     "ServiceUnavailable": 503,
 }
-_RAISE = re.compile(r"\b(" + "|".join(_ERROR_CLASSES) + r")\(")
+_DEFAULT_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    409: "conflict",
+    429: "too_many_requests",
+}
+_RAISE = re.compile(r"\b(" + "|".join([*_ERROR_CLASSES, "ProblemError"]) + r")\(")
+_STATUS = re.compile(r"\bstatus=(\d{3})\b")
 _CODE = re.compile(r"""\bcode=["']([a-z0-9_]+)["']""")
 _APP = Path(__file__).resolve().parent.parent
 _TAG_FEATURE = {
@@ -375,7 +382,10 @@ _COMMON_CODES = {
     401: ["not_authenticated", "invalid_token"],
     403: ["forbidden"],
     412: ["precondition_failed"],
+    413: ["payload_too_large"],
+    415: ["unsupported_media_type"],
     422: ["validation_error", "unknown_query_parameter"],
+    503: ["database_unavailable", "service_unavailable"],
 }
 
 
@@ -392,9 +402,17 @@ def _feature_codes(feature: str) -> dict[int, tuple[str, ...]]:
         for match in _CODE.finditer(text):
             window = text[max(0, match.start() - 600) : match.start()]
             raises = list(_RAISE.finditer(window))
-            if raises:
-                status = _ERROR_CLASSES[raises[-1].group(1)]
-                found.setdefault(status, set()).add(match.group(1))
+            if not raises:
+                continue
+            kind = raises[-1].group(1)
+            if kind == "ProblemError":
+                status_match = _STATUS.search(text, match.end(), match.end() + 300)
+                if status_match is None:
+                    continue
+                status = int(status_match.group(1))
+            else:
+                status = _ERROR_CLASSES[kind]
+            found.setdefault(status, set()).add(match.group(1))
     return {status: tuple(sorted(codes)) for status, codes in found.items()}
 
 
@@ -432,6 +450,11 @@ def _declare_problems(path: str, method: str, operation: dict[str, Any]) -> None
             listed = sorted({*listed, "invalid_cursor"})
         if method == "post" and number == 422:
             listed = sorted({*listed, "idempotency_key_reused"})
+        if not listed:
+            # No specific code raised for it: the typed error's default code.
+            listed = [
+                _DEFAULT_CODES.get(number, HTTPStatus(number).phrase.lower().replace(" ", "_"))
+            ]
         if listed:
             response["x-problem-codes"] = listed
             if "`code`" not in response.get("description", ""):
