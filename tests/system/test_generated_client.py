@@ -122,7 +122,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str,
     )
     client_id = re.search(r"client_id:\s+(\S+)", created)
     client_secret = re.search(r"client_secret:\s+(\S+)", created)
-    assert client_id and client_secret, created
+    assert client_id, created
+    assert client_secret, created
     port = _free_port()
     log = (folder / "serve.log").open("w")
     process = subprocess.Popen(
@@ -235,7 +236,8 @@ def _round_trip(
     sets = criteria_sets_list.sync(
         client=api, level=models.UnitLevel.COMMUNE, year=2025, status="published"
     )
-    assert isinstance(sets, models.CriteriaSetPage) and sets.items
+    assert isinstance(sets, models.CriteriaSetPage)
+    assert sets.items
     detail = criteria_sets_get.sync(sets.items[0].id, client=api)
     assert isinstance(detail, models.CriteriaSetOut)
     indicator = next(
@@ -245,7 +247,8 @@ def _round_trip(
         if i.kind == models.IndicatorKind.BOOLEAN
     )
     communes = units_list.sync(client=api, level=models.UnitLevel.COMMUNE, limit=1)
-    assert isinstance(communes, models.UnitList) and communes.items
+    assert isinstance(communes, models.UnitList)
+    assert communes.items
 
     # Created twice under one Idempotency-Key: one assessment, the second answer a replay.
     body = models.AssessmentCreate(
