@@ -260,7 +260,7 @@ _IDEMPOTENCY_KEY = {
     "description": "Makes a retry safe: the same key and body within 24 h replay the first "
     "answer; the same key with another body is 422 `idempotency_key_reused`; while the first "
     "request is still running, 409 `idempotency_key_in_progress`. Scoped to the caller.",
-    "schema": {"type": "string", "maxLength": 255},
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
     "example": "5f0c2b1e-7a43-4c1e-9a55-2d6f1c9b8e10",
 }
 _AUDIT_NOTE = {
