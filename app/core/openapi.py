@@ -122,6 +122,14 @@ def _rename_components(schema: dict[str, Any]) -> None:
             node["title"] = renames[title]
 
 
+# Inline vocabularies named after where they appear, where that name would not say what they are.
+_ENUM_NAMES = {
+    "ApplicabilityRuleIfClassification": "ApplicabilityClassification",
+    "ResolvedIndicatorMissingCode": "ThresholdMissingReason",
+    "ScopeOutKind": "CriteriaScopeKind",
+}
+
+
 @cache
 def _domain_enums() -> dict[frozenset[str], tuple[str, str]]:
     found: dict[frozenset[str], tuple[str, str]] = {}
@@ -146,6 +154,7 @@ def _hoist_enums(schema: dict[str, Any]) -> None:
             return by_values[values]
         known = _domain_enums().get(values)
         name = known[0] if known and known[0] not in components else _pascal(context)
+        name = _ENUM_NAMES.get(name, name)
         candidate, n = name, 2
         while candidate in components:
             candidate, n = f"{name}{n}", n + 1
