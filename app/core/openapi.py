@@ -278,7 +278,7 @@ _AUDIT_NOTE = {
     "required": False,
     "description": "Why the change is made; kept with the audit record of this write.",
     "schema": {"type": "string", "maxLength": 500},
-    "example": "Số liệu theo báo cáo quý 3 của UBND xã",
+    "example": "Figures from the commune report of Q3",
 }
 _IF_MATCH = {
     "name": "If-Match",
@@ -560,6 +560,8 @@ def _add_examples(operation: dict[str, Any], components: dict[str, Any]) -> None
         if media_type == "text/csv" and schema.get("type") == "string":
             # A file's bytes, whatever its encoding: generated clients send it as a file.
             schema.setdefault("format", "binary")
+        if schema.get("format") == "binary":
+            continue  # raw file bytes: an example would be an empty file
         if "example" in media or "examples" in media:
             continue
         media["example"] = _example(schema, components)
