@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements-dev.lock pyproject.toml | c
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-sqlite test-postgres lint format typecheck openapi lock bench fuzz clean
+.PHONY: install run test test-sqlite test-postgres lint format typecheck openapi lock bench fuzz clients clean
 
 install: $(STAMP)
 
@@ -58,5 +58,11 @@ bench: install
 fuzz: install
 	$(BIN)/python scripts/fuzz.py
 
+# Python (openapi-python-client) and TypeScript (openapi-typescript) clients from the committed
+# document, into build/clients/: zero generator warnings, then mypy --strict and tsc --noEmit.
+clients: install
+	cd clients && npm ci --no-audit --no-fund --loglevel=error
+	$(BIN)/python scripts/clients.py
+
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf clients/node_modules build/clients $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -17,6 +17,7 @@ from app.core.idempotency import IdempotencyMiddleware
 from app.core.input import BodyLimitMiddleware, InputGuardMiddleware
 from app.core.logging import configure_logging
 from app.core.middleware import Metrics, RequestContextMiddleware
+from app.core.openapi import operation_id, refine
 from app.core.problem import Problem
 from app.core.query import reject_unknown_query_parameters
 from app.db.engine import Database, build_engine
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         dependencies=[Depends(reject_unknown_query_parameters)],
         docs_url=None,  # served from local assets by install_docs
         redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.database = database or Database(build_engine(settings))
@@ -121,6 +123,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         schema.get("components", {}).get("schemas", {}).pop("HTTPValidationError", None)
         schema.get("components", {}).get("schemas", {}).pop("ValidationError", None)
         declare_common_responses(schema)
+        refine(schema)
         app.openapi_schema = schema
         return schema
 
