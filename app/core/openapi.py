@@ -276,8 +276,9 @@ _AUDIT_NOTE = {
     "name": "Audit-Note",
     "in": "header",
     "required": False,
-    "description": "Why the change is made; kept with the audit record of this write.",
-    "schema": {"type": "string", "maxLength": 500},
+    "description": "Why the change is made; kept (URL-decoded, cut to its first 2000 characters) "
+    "with the audit record of this write.",
+    "schema": {"type": "string"},
     "example": "Figures from the commune report of Q3",
 }
 _IF_MATCH = {
