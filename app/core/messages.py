@@ -285,6 +285,14 @@ MESSAGES: dict[str, Message] = {
         "No such unit (or it is outside what you may see).",
         "Không có đơn vị hành chính {id}.",
         "No unit {id}.",
+        variants={
+            "existed_during_year": Text(
+                "Đơn vị {id} không tồn tại vào ngày {when}; trong năm {year} đơn vị tồn tại đến "
+                "ngày {day}: gửi `as_of={day}` để đọc vào một ngày đơn vị còn tồn tại.",
+                "No unit {id} existed on {when}. It existed during {year} until {day}: send "
+                "`as_of={day}` to read it on a day it existed.",
+            ),
+        },
     ),
     "unit_event_not_found": _not_found("sự kiện thay đổi địa giới", "unit event"),
     "unit_classification_not_found": _not_found("phân loại đơn vị", "unit classification"),
@@ -347,7 +355,14 @@ MESSAGES: dict[str, Message] = {
         "Dòng tiêu đề của tệp CSV thiếu cột bắt buộc; xem `errors`.",
         "The CSV header lacks required columns; see `errors`.",
     ),
-    "import_too_large": _m("Tệp có quá nhiều dòng.", "The file has too many rows."),
+    "import_too_large": _m(
+        "Tệp vượt quá giới hạn của một lần nhập (số dòng, số cột hoặc số ô).",
+        "The file is over the limits of one import (rows, columns or cells).",
+    ),
+    "xlsx_too_large": _m(
+        "Tệp XLSX khi giải nén vượt quá giới hạn (dung lượng hoặc tỉ lệ nén): không đọc tệp này.",
+        "The XLSX file expands past the limits (size or compression ratio): it is not read.",
+    ),
     "import_empty": _m("Tệp không có dòng dữ liệu nào.", "The file has no rows."),
     "import_rejected": _m(
         "Không có gì được nhập: một số dòng bị từ chối; xem chi tiết trong phản hồi.",
@@ -561,6 +576,9 @@ def detail(
     params = params or {}
     variant = message.variants.get(str(params.get("variant")))
     if variant is not None:
+        # A variant may name values too, when the raise site passed them all.
+        if placeholders(variant.vi) <= params.keys():
+            return variant.vi.format_map(params)
         return variant.vi
     if params and message.specific is not None:
         template = message.specific.vi

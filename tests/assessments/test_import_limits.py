@@ -91,6 +91,8 @@ async def _refused(
         IMPORT,
         params={"criteria_set_id": set_id, **params},
         files={"file": ("values.xlsx", content, XLSX)},
+        # The English detail is the raise site's own sentence, with the figures checked here.
+        headers={"Accept-Language": "en"},
     )
     elapsed = time.perf_counter() - started
     assert response.status_code == 422, response.text

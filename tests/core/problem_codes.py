@@ -30,6 +30,9 @@ CODE_ARGUMENTS: dict[str, tuple[int, ...]] = {
 }
 # ``x.add(code, loc, msg)`` collectors whose first item's code becomes the problem's code.
 VIOLATION_COLLECTORS = frozenset({"violations", "out"})
+# Codes held in module constants that reach the problem handler (the import router re-raises
+# these FileProblem codes of app.assessments.imports.parsing as 422 problems).
+CONSTANT_CODES = frozenset({"import_too_large", "xlsx_too_large"})
 # Codes the handlers of app/core/errors.py and the ASGI guards produce, and the class defaults.
 HANDLER_CODES = frozenset(
     {
@@ -144,4 +147,4 @@ def problem_codes() -> set[str]:
     assert suffixes == {"_not_found", "_transition_not_allowed"}, suffixes
     built = {entity + "_not_found" for entity in entities}
     built |= {entity + "_transition_not_allowed" for entity in lifecycles}
-    return codes | built | HANDLER_CODES
+    return codes | built | HANDLER_CODES | CONSTANT_CODES

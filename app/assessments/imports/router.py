@@ -213,7 +213,17 @@ IMPORT_BODY: dict[str, Any] = {
             "description": "Refused rows (`import_rejected`, with the summary), a file over "
             "the limits, or invalid options.",
             "model": ImportRejected,
-            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": REJECTED_REF}}},
+            # Refused rows carry the summary; other 422s (limits, options) are plain problems.
+            "content": {
+                PROBLEM_MEDIA_TYPE: {
+                    "schema": {
+                        "anyOf": [
+                            {"$ref": REJECTED_REF},
+                            {"$ref": "#/components/schemas/Problem"},
+                        ]
+                    }
+                }
+            },
         },
         **problem_responses(503),
     },

@@ -159,6 +159,7 @@ async def _unit_missing(
     day read (a commune merged away on 1 July 2025 is gone on 31 December) resolves with
     ``as_of`` set to a day it existed."""
     message = f"No unit {unit_id} existed on {when.isoformat()}."
+    params: dict[str, str] = {"id": str(unit_id)}
     versions = await units_query.versions_during(session, [unit_id], Period.year(year))
     if versions:
         last = max(versions, key=lambda version: version.valid_from)
@@ -168,7 +169,13 @@ async def _unit_missing(
             f" It existed during {year} until {day.isoformat()}{given}: "
             f"send `as_of={day.isoformat()}` to read it on a day it existed."
         )
-    return NotFound(message, code="unit_not_found")
+        params.update(
+            variant="existed_during_year",
+            when=when.isoformat(),
+            year=str(year),
+            day=day.isoformat(),
+        )
+    return NotFound(message, code="unit_not_found", params=params)
 
 
 async def _resolve(
