@@ -274,7 +274,8 @@ async def run_backend(name: str, url: str, work: Path, csv_path: Path | None) ->
                         params={"criteria_set_id": set_id, "async": "false"},
                         files={"file": ("values.csv", handle, "text/csv")},
                     )
-                if response.status_code != 200:
+                # 201 when the run created values, 200 when nothing changed (the import rule).
+                if response.status_code not in (200, 201):
                     raise RuntimeError(response.text[:2000])
                 return dict(response.json())
 
