@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -91,71 +92,54 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+@dataclass(frozen=True)
+class ItemFilters:
+    """What a unit list is filtered on, in the repository's terms (codes already spelled out)."""
+
+    on: date
+    level: str | None = None
+    parent_id: uuid.UUID | None = None
+    code_forms: Sequence[tuple[str | None, str]] | None = None
+    search: tuple[str, Sequence[tuple[str | None, str]]] | None = None
+    classifications: Sequence[tuple[str, str]] = ()
+    updated_since: datetime | None = None
+
+
 async def list_items(
-    session: AsyncSession,
-    *,
-    on: date,
-    level: str | None,
-    parent_id: uuid.UUID | None,
-    code_forms: Sequence[tuple[str | None, str]] | None,
-    search: tuple[str, Sequence[tuple[str | None, str]]] | None,
-    classifications: Sequence[tuple[str, str]],
-    updated_since: datetime | None,
-    after: Sequence[Any] | None,
-    limit: int,
+    session: AsyncSession, filters: ItemFilters, *, after: Sequence[Any] | None, limit: int
 ) -> Sequence[RowMapping]:
-    """Units valid on ``on``. Order: ``(updated_at, id)`` when syncing; else by level, code and
-    id, with exact code matches of a search first. ``after`` is the keyset of the last row seen."""
-    statement, order = _filtered(
-        on, level, parent_id, code_forms, search, classifications, updated_since
-    )
+    """Units valid on ``filters.on``. Order: ``(updated_at, id)`` when syncing; else by level,
+    code and id, with exact code matches of a search first. ``after`` is the keyset of the last
+    row seen."""
+    statement, order = _filtered(filters)
     if after is not None:
         statement = statement.where(keyset_after(order, after))
     return await fetch_mappings(session, statement.order_by(*order).limit(limit))
 
 
-async def count_items(
-    session: AsyncSession,
-    *,
-    on: date,
-    level: str | None,
-    parent_id: uuid.UUID | None,
-    code_forms: Sequence[tuple[str | None, str]] | None,
-    search: tuple[str, Sequence[tuple[str | None, str]]] | None,
-    classifications: Sequence[tuple[str, str]],
-    updated_since: datetime | None,
-) -> int:
+async def count_items(session: AsyncSession, filters: ItemFilters) -> int:
     """How many units :func:`list_items` would list over all its pages."""
-    statement, _ = _filtered(
-        on, level, parent_id, code_forms, search, classifications, updated_since
-    )
+    statement, _ = _filtered(filters)
     return await count_matching(session, statement)
 
 
-def _filtered(
-    on: date,
-    level: str | None,
-    parent_id: uuid.UUID | None,
-    code_forms: Sequence[tuple[str | None, str]] | None,
-    search: tuple[str, Sequence[tuple[str | None, str]]] | None,
-    classifications: Sequence[tuple[str, str]],
-    updated_since: datetime | None,
-) -> tuple[Select[Any], list[ColumnElement[Any]]]:
+def _filtered(filters: ItemFilters) -> tuple[Select[Any], list[ColumnElement[Any]]]:
+    on = filters.on
     statement = items_at(on)
-    if level is not None:
-        statement = statement.where(VERSIONS.c.level == level)
-    if parent_id is not None:
-        statement = statement.where(VERSIONS.c.parent_id == parent_id)
-    if code_forms is not None:
-        statement = statement.where(code_condition(code_forms))
-    for kind, value in classifications:
+    if filters.level is not None:
+        statement = statement.where(VERSIONS.c.level == filters.level)
+    if filters.parent_id is not None:
+        statement = statement.where(VERSIONS.c.parent_id == filters.parent_id)
+    if filters.code_forms is not None:
+        statement = statement.where(code_condition(filters.code_forms))
+    for kind, value in filters.classifications:
         statement = statement.where(classification_exists(kind, value, on))
     order: list[ColumnElement[Any]]
-    if updated_since is not None:
-        statement = statement.where(UNITS.c.updated_at >= updated_since)
+    if filters.updated_since is not None:
+        statement = statement.where(UNITS.c.updated_at >= filters.updated_since)
         order = [UNITS.c.updated_at, VERSIONS.c.unit_id]
-    elif search is not None:
-        folded, forms = search
+    elif filters.search is not None:
+        folded, forms = filters.search
         code_match = code_condition(forms)
         statement = statement.where(
             or_(VERSIONS.c.name_folded.like(_like_pattern(folded), escape="\\"), code_match)
