@@ -59,6 +59,19 @@ async def get_head(session: AsyncSession, set_id: uuid.UUID) -> Row | None:
     return dict(row) if row is not None else None
 
 
+async def head_with_map_token(session: AsyncSession, set_id: uuid.UUID) -> tuple[Row, str] | None:
+    """The set's head row and the map's current token, read in one statement (one snapshot):
+    what threshold resolution keeps is valid while both are unchanged."""
+    result = await session.execute(
+        select(_SET, units.map_token_select().label("map_token")).where(_SET.c.id == set_id)
+    )
+    row = result.mappings().first()
+    if row is None:
+        return None
+    head = dict(row)
+    return head, str(head.pop("map_token"))
+
+
 async def lock_head(session: AsyncSession, set_id: uuid.UUID) -> Row | None:
     """The set's row, locked for the rest of the transaction on PostgreSQL (no-op on SQLite)."""
     result = await session.execute(for_update(select(_SET).where(_SET.c.id == set_id)))

@@ -11,7 +11,17 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, IdMixin, TimestampMixin
@@ -120,3 +130,21 @@ class UnitLink(IdMixin, Base):
         Index(None, "predecessor_id", "successor_id", unique=True),
         Index(None, "successor_id"),
     )
+
+
+class MapRevision(Base):
+    """One row: the state of the map, changed by the database itself on every write.
+
+    Triggers (migration 0014) on ``units``, ``unit_versions``, ``unit_classifications`` and
+    ``unit_links`` bump ``revision`` and draw a new random ``token`` in the same transaction as
+    any change, whoever makes it. A reader that sees the same ``token`` sees the same map: what
+    was computed from the map (threshold resolution) can be kept under the token it was read
+    with, in any process. A rolled-back change's token is never seen again.
+    """
+
+    __tablename__ = "map_revision"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    revision: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    token: Mapped[str] = mapped_column(String(36))

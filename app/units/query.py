@@ -12,7 +12,7 @@ A code means nothing without a date (codes are reused: province 24 is Bắc Gian
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.chunking import chunks
 from app.db.intervals import Period, overlapping, valid_on
-from app.models.units import Unit, UnitClassification, UnitLink, UnitVersion
+from app.models.units import MapRevision, Unit, UnitClassification, UnitLink, UnitVersion
 from app.units.text import code_spellings as code_spellings  # re-exported: how users type codes
 from app.units.text import padded as padded  # re-exported (``7444`` is commune ``07444``)
 
@@ -30,6 +30,7 @@ UNITS = cast(Table, Unit.__table__)
 VERSIONS = cast(Table, UnitVersion.__table__)
 CLASSIFICATIONS = cast(Table, UnitClassification.__table__)
 LINKS = cast(Table, UnitLink.__table__)
+MAP_REVISION = cast(Table, MapRevision.__table__)
 
 # Provinces, districts, communes, villages: deeper chains mean a cycle in bad data.
 MAX_DEPTH = 8
@@ -258,27 +259,131 @@ def ancestors_select(unit_id: uuid.UUID, day: date) -> Select[tuple[uuid.UUID]]:
     return select(chain.c.unit_id)
 
 
+def _chains(unit_ids: Sequence[uuid.UUID], day: date) -> Any:
+    """CTE: each unit (``origin``) and its ancestors as they were on ``day``, with the columns of
+    :class:`DatedUnit` carried through the recursion (each step one index look-up by id; no join
+    of the whole versions table at the end)."""
+    first = select(
+        VERSIONS.c.unit_id.label("origin"),
+        *_DATED_UNIT_COLUMNS,
+        literal(0).label("depth"),
+    ).where(VERSIONS.c.unit_id.in_(list(unit_ids)), valid_on(VERSIONS, day))
+    chain = first.cte("chain", recursive=True)
+    step = VERSIONS.alias("step_version")
+    return chain.union_all(
+        select(
+            chain.c.origin,
+            *(step.c[column.name] for column in _DATED_UNIT_COLUMNS),
+            chain.c.depth + 1,
+        )
+        .join(chain, step.c.unit_id == chain.c.parent_id)
+        .where(valid_on(step, day), chain.c.depth < MAX_DEPTH)
+    )
+
+
+def _dated_unit(row: Any) -> DatedUnit:
+    return DatedUnit(
+        row.unit_id,
+        row.level,
+        row.code,
+        row.name,
+        row.type,
+        row.parent_id,
+        row.valid_from,
+        row.valid_to,
+    )
+
+
 async def chain_on(session: AsyncSession, unit_id: uuid.UUID, day: date) -> list[DatedUnit]:
     """The unit and its ancestors as they were on ``day``, nearest first, in one statement;
     empty if the unit did not exist then."""
-    chain = (
-        select(VERSIONS.c.unit_id, literal(0).label("depth"))
-        .where(VERSIONS.c.unit_id == unit_id, valid_on(VERSIONS, day))
-        .cte("chain", recursive=True)
+    chain = _chains([unit_id], day)
+    statement = select(chain).order_by(chain.c.depth)
+    return [_dated_unit(row) for row in (await session.execute(statement)).all()]
+
+
+def map_token_select() -> Any:
+    """Scalar subquery: the map's current token (``map_revision``). Another feature puts it in
+    the statement that reads its own rows, so that what it keeps per map state is keyed by a
+    token read in the same snapshot as the rest."""
+    return select(MAP_REVISION.c.token).where(MAP_REVISION.c.id == 1).scalar_subquery()
+
+
+async def map_token(session: AsyncSession) -> str:
+    """The map's current token; every committed change of the map draws a new one."""
+    return str(await session.scalar(select(MAP_REVISION.c.token).where(MAP_REVISION.c.id == 1)))
+
+
+def _one(tokens: set[str]) -> str | None:
+    """The token every part of a read saw, if they all saw the same one ("": no token read)."""
+    return next(iter(tokens)) or None if len(tokens) == 1 else None
+
+
+@dataclass(frozen=True, slots=True)
+class Ancestry:
+    """Units with their ancestors and the classifications along those chains on one day, and the
+    map token they were read with (None when the read took several statements that did not all
+    see the same map: keep nothing computed from it)."""
+
+    day: date
+    token: str | None
+    chains: Mapping[uuid.UUID, tuple[DatedUnit, ...]]  # nearest first; absent: did not exist
+    classifications: Mapping[uuid.UUID, tuple[DatedClassification, ...]]
+
+
+async def ancestry_on(
+    session: AsyncSession,
+    unit_ids: Iterable[uuid.UUID],
+    day: date,
+    *,
+    kinds: Sequence[str] | None = None,
+) -> Ancestry:
+    """Each unit's chain of ancestors on ``day`` and the classifications valid that day of every
+    unit in those chains (of ``kinds`` if given), with the map token: one statement for up to
+    ``CHUNK`` units, chains, classifications and token read together."""
+    chains: dict[uuid.UUID, list[DatedUnit]] = {}
+    found: dict[uuid.UUID, dict[tuple[str, date], DatedClassification]] = {}
+    tokens: set[str] = set()
+    for part in chunks(sorted(set(unit_ids))):
+        chain = _chains(part, day)
+        conditions = [CLASSIFICATIONS.c.unit_id == chain.c.unit_id, valid_on(CLASSIFICATIONS, day)]
+        if kinds is not None:
+            conditions.append(CLASSIFICATIONS.c.kind.in_(list(kinds)))
+        statement = (
+            select(
+                chain,
+                *(column.label(f"c_{column.name}") for column in _CLASSIFICATION_COLUMNS[1:]),
+                map_token_select().label("map_token"),
+            )
+            .select_from(chain.outerjoin(CLASSIFICATIONS, and_(*conditions)))
+            .order_by(chain.c.origin, chain.c.depth)
+        )
+        rows = (await session.execute(statement)).all()
+        if not rows:
+            tokens.add("")  # no token was read with this part: keep nothing computed from it
+        for row in rows:
+            tokens.add(row.map_token)
+            units = chains.setdefault(row.origin, [])
+            if not units or units[-1].unit_id != row.unit_id:
+                units.append(_dated_unit(row))
+            if row.c_kind is not None:
+                found.setdefault(row.unit_id, {})[(row.c_kind, row.c_valid_from)] = (
+                    DatedClassification(
+                        row.unit_id,
+                        row.c_kind,
+                        row.c_value,
+                        row.c_valid_from,
+                        row.c_valid_to,
+                        row.c_legal_basis_number,
+                        row.c_legal_basis_date,
+                    )
+                )
+    return Ancestry(
+        day=day,
+        token=_one(tokens),
+        chains={origin: tuple(units) for origin, units in chains.items()},
+        classifications={unit_id: tuple(entries.values()) for unit_id, entries in found.items()},
     )
-    step = VERSIONS.alias("step_version")
-    chain = chain.union_all(
-        select(step.c.parent_id, chain.c.depth + 1)
-        .join(chain, step.c.unit_id == chain.c.unit_id)
-        .where(valid_on(step, day), step.c.parent_id.is_not(None), chain.c.depth < MAX_DEPTH)
-    )
-    statement = (
-        select(*_DATED_UNIT_COLUMNS)
-        .join(chain, chain.c.unit_id == VERSIONS.c.unit_id)
-        .where(valid_on(VERSIONS, day))
-        .order_by(chain.c.depth)
-    )
-    return await _dated_units(session, statement)
 
 
 async def units_in_subtree(

@@ -31,16 +31,13 @@ from app.assessments.service.common import UnitInYear
 from app.core.errors import ProblemError, Unprocessable, field_error
 from app.core.http import Language
 from app.criteria.service.reading import get_tree
-from app.criteria.service.resolution import resolve
-from app.db.intervals import holds_on
+from app.criteria.service.resolution import resolve_many
 from app.models.enums import (
-    ClassificationKind,
     CriteriaSetStatus,
     IndicatorKind,
     PrerequisiteKind,
     ResolutionStatus,
 )
-from app.units import query as units
 
 _CACHE_SIZE = 64
 _specs: OrderedDict[tuple[uuid.UUID, int, datetime, str], SetSpec] = OrderedDict()
@@ -240,17 +237,14 @@ class Thresholds:
     context: ThresholdContext
 
 
-async def thresholds_for(
+async def _resolve_many(
     session: AsyncSession,
     spec: SetSpec,
-    unit_id: uuid.UUID,
-    year: int,
-    as_of: date,
-    loc: tuple[str, ...] = ("query",),
-) -> Thresholds:
-    """Each indicator's threshold for the unit that year, and what picked them (region, …)."""
+    wanted: list[tuple[uuid.UUID, int, date]],
+    loc: tuple[str, ...],
+) -> list[dict[str, Any]]:
     try:
-        resolved = await resolve(session, spec.id, unit_id, year, as_of, "vi")
+        return await resolve_many(session, spec.id, wanted, "vi")
     except ProblemError as exc:
         # The criteria feature names its query parameters; name the caller's fields instead.
         if isinstance(exc, Unprocessable) and loc != ("query",):
@@ -261,13 +255,38 @@ async def thresholds_for(
                 errors=[field_error([*loc, field], exc.detail, exc.code)],
             ) from exc
         raise
+
+
+# The engine's thresholds for one indicator list of the criteria feature (shared by every unit
+# with the same subject, and kept by it per set version and subject), converted once. Keyed by
+# the identity of the spec and the list; both are held by the entry, so an id cannot be reused
+# while its entry lives.
+_CONVERTED_SIZE = 1_024
+_converted: OrderedDict[tuple[int, int], tuple[SetSpec, list[Any], dict[uuid.UUID, Threshold]]] = (
+    OrderedDict()
+)
+
+
+def _by_indicator(spec: SetSpec, indicators: list[Any]) -> Mapping[uuid.UUID, Threshold]:
+    key = (id(spec), id(indicators))
+    found = _converted.get(key)
+    if found is not None and found[0] is spec and found[1] is indicators:
+        _converted.move_to_end(key)
+        return found[2]
     by_code = {indicator.code: indicator.id for indicator in spec.indicators}
     out: dict[uuid.UUID, Threshold] = {}
-    for item in resolved["indicators"]:
+    for item in indicators:
         indicator_id = by_code.get(item["code"])
         threshold = _threshold(item)
         if indicator_id is not None and threshold is not None:
             out[indicator_id] = threshold
+    _converted[key] = (spec, indicators, out)
+    while len(_converted) > _CONVERTED_SIZE:
+        _converted.popitem(last=False)
+    return out
+
+
+def _thresholds(spec: SetSpec, resolved: Mapping[str, Any]) -> Thresholds:
     context = ThresholdContext(
         as_of=resolved["as_of"],
         region=resolved["region"],
@@ -276,42 +295,37 @@ async def thresholds_for(
         commune_group=resolved["commune_group"],
         province=resolved["province"],
     )
-    return Thresholds(out, context)
+    return Thresholds(_by_indicator(spec, resolved["indicators"]), context)
 
 
-SubjectKey = tuple[uuid.UUID, int, date, uuid.UUID | None, frozenset[tuple[str, str]]]
+async def thresholds_for(
+    session: AsyncSession,
+    spec: SetSpec,
+    unit_id: uuid.UUID,
+    year: int,
+    as_of: date,
+    loc: tuple[str, ...] = ("query",),
+) -> Thresholds:
+    """Each indicator's threshold for the unit that year, and what picked them (region, …)."""
+    (resolved,) = await _resolve_many(session, spec, [(unit_id, year, as_of)], loc)
+    return _thresholds(spec, resolved)
 
 
 async def thresholds_for_many(
     session: AsyncSession, items: list[tuple[Any, SetSpec, UnitInYear, int]]
 ) -> dict[Any, Thresholds]:
-    """Thresholds for many (key, set, unit, year) at once, e.g. every commune of a province.
-
-    The criteria feature resolves one unit at a time (five queries). What it reads to do so is
-    the unit's chain of parents and the classifications along it, so units with the same parent
-    and the same classifications of their own get the same answer: each such group is resolved
-    once, through the criteria feature, for its first unit. A unit carrying its own NTM region
-    is resolved alone (the reason names it). Swap for a batch call of the criteria feature when
-    it offers one.
-    """
-    own: dict[uuid.UUID, list[units.DatedClassification]] = {}
-    for entry in await units.classifications(session, [unit.id for _, _, unit, _ in items]):
-        own.setdefault(entry.unit_id, []).append(entry)
-    cache: dict[SubjectKey, Thresholds] = {}
+    """Thresholds for many (key, set, unit, year) at once, e.g. every commune of a province:
+    one batch call of the criteria feature per set (which reads what it has not already
+    resolved under the current map in one statement per day)."""
+    by_set: dict[uuid.UUID, list[tuple[Any, SetSpec, UnitInYear, int]]] = {}
+    for item in items:
+        by_set.setdefault(item[1].id, []).append(item)
     out: dict[Any, Thresholds] = {}
-    for key, spec, unit, year in items:
-        held = frozenset(
-            (str(entry.kind), str(entry.value))
-            for entry in own.get(unit.id, [])
-            if holds_on(entry.valid_from, entry.valid_to, unit.as_of)
+    for group in by_set.values():
+        spec = group[0][1]
+        resolved = await _resolve_many(
+            session, spec, [(unit.id, year, unit.as_of) for _, _, unit, year in group], ("query",)
         )
-        alone = any(kind == ClassificationKind.NTM_REGION for kind, _ in held)
-        group: SubjectKey = (spec.id, year, unit.as_of, unit.parent_id, held)
-        if alone or group not in cache:
-            resolved = await thresholds_for(session, spec, unit.id, year, unit.as_of)
-            if alone:
-                out[key] = resolved
-                continue
-            cache[group] = resolved
-        out[key] = cache[group]
+        for (key, _, _, _), one in zip(group, resolved, strict=True):
+            out[key] = _thresholds(spec, one)
     return out

@@ -3,14 +3,27 @@
 The unit is taken as of ``as_of`` (default: the last day of the year): its province by walking
 the parents of its versions, the NTM region of the nearest unit that has one (provinces carry it),
 its own especially-difficult and safe-zone classifications and its commune group.
+
+Resolved once, then kept (published and retired sets only, whose content never changes under a
+given ``version``): a resolution is kept per process under (set id, version, ``updated_at``,
+unit, year, day, language, **map token**), where the map token is the one
+``app.units.query.ancestry_on`` read in the same statement as the chain and classifications it
+was computed from. A later read uses it only if the set's head row and the current map token,
+read together in one statement, give the same key: every committed change of units, versions,
+classifications or links draws a new token (database triggers, migration 0014), so a change is
+seen by the very next resolution in every process, and nothing depends on time. The indicator
+list depends only on the set and the unit's :class:`Subject` (region, year, group,
+classifications), so it is built once per subject and shared by the units that have it. What
+``resolve`` returns is shared with the cache: read it, never change it.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from datetime import date, timedelta
-from typing import Any
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,7 +31,7 @@ from app.core.errors import NotFound, Unprocessable, field_error
 from app.core.http import Language
 from app.core.security import Principal
 from app.criteria import repository
-from app.criteria.service.reading import build_tree, get_tree, readable_head
+from app.criteria.service.reading import build_tree, may_read, not_found
 from app.criteria.thresholds import (
     Subject,
     basis_of,
@@ -30,16 +43,53 @@ from app.criteria.thresholds import (
 )
 from app.criteria.tree import Row, Tree, label, legal_basis, names
 from app.db.intervals import Period
-from app.models.enums import ClassificationKind, UnitLevel
+from app.models.enums import ClassificationKind, CriteriaSetStatus, UnitLevel
 from app.units import query as units_query
 
 KINDS = [kind.value for kind in ClassificationKind]
 TRUE = {"true", "1", "yes"}
 
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+# (set id, version, updated_at): names a published or retired set's content.
+TreeKey = tuple[uuid.UUID, int, datetime]
+# One unit's resolution: the set, unit, year, day, language and the map token it was read with.
+ResolutionKey = tuple[TreeKey, uuid.UUID, int, date, Language, str]
 
-async def unit_chain(session: AsyncSession, unit_id: uuid.UUID, when: date) -> list[Row]:
-    """The unit and its ancestors as of ``when``, nearest first."""
-    return await repository.unit_chain(session, unit_id, when)
+
+class _Lru(OrderedDict[K, V]):
+    """A bounded mapping that forgets the least recently used entry first."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def get_fresh(self, key: K) -> V | None:
+        found = self.get(key)
+        if found is not None:
+            self.move_to_end(key)
+        return found
+
+    def keep(self, key: K, value: V) -> V:
+        self[key] = value
+        while len(self) > self.size:
+            self.popitem(last=False)
+        return value
+
+
+# Every commune of the country fits (about 10,000 before 2025), each entry a few small dicts
+# (the indicator list is shared per subject).
+_resolutions: _Lru[ResolutionKey, dict[str, Any]] = _Lru(16_384)
+_indicator_lists: _Lru[tuple[TreeKey, Subject, Language], list[dict[str, Any]]] = _Lru(1_024)
+_condition_lists: _Lru[tuple[TreeKey, Language], list[dict[str, Any]]] = _Lru(256)
+
+
+def _tree_key(tree: Tree) -> TreeKey | None:
+    """The key of a set whose content cannot change under it; None for a draft."""
+    head = tree.head
+    if head["status"] == CriteriaSetStatus.DRAFT:
+        return None
+    return (head["id"], head["version"], head["updated_at"])
 
 
 def _unit(row: Row | None) -> dict[str, Any] | None:
@@ -135,7 +185,25 @@ async def resolve(
     language: Language,
 ) -> dict[str, Any]:
     """Resolution for another feature (assessments), which reads only published sets."""
-    return await _resolve(session, await get_tree(session, set_id), unit_id, year, as_of, language)
+    return (await resolve_many(session, set_id, [(unit_id, year, as_of)], language))[0]
+
+
+async def resolve_many(
+    session: AsyncSession,
+    set_id: uuid.UUID,
+    wanted: Sequence[tuple[uuid.UUID, int, date | None]],
+    language: Language,
+) -> list[dict[str, Any]]:
+    """Resolutions of several (unit, year, ``as_of``) under one set, in order: the set's head
+    row and the map token in one statement, then every unit not already resolved under that
+    token with one statement per day (chains and classifications together). The first
+    (unit, year) that cannot be resolved raises, as ``resolve`` would for it alone."""
+    found = await repository.head_with_map_token(session, set_id)
+    if found is None:
+        raise not_found(set_id)
+    head, token = found
+    tree = await build_tree(session, head)
+    return await _resolve_all(session, tree, token, wanted, language)
 
 
 async def resolve_for(
@@ -148,8 +216,14 @@ async def resolve_for(
     language: Language,
 ) -> dict[str, Any]:
     """``GET …/thresholds``: 404 for a draft the caller may not read (see ``reading``)."""
-    tree = await build_tree(session, await readable_head(session, principal, set_id))
-    return await _resolve(session, tree, unit_id, year, as_of, language)
+    found = await repository.head_with_map_token(session, set_id)
+    if found is None:
+        raise not_found(set_id)
+    head, token = found
+    if not await may_read(session, principal, head):
+        raise not_found(set_id)
+    tree = await build_tree(session, head)
+    return (await _resolve_all(session, tree, token, [(unit_id, year, as_of)], language))[0]
 
 
 async def _unit_missing(
@@ -178,19 +252,68 @@ async def _unit_missing(
     return NotFound(message, code="unit_not_found", params=params)
 
 
-async def _resolve(
+async def _resolve_all(
     session: AsyncSession,
     tree: Tree,
-    unit_id: uuid.UUID,
+    token: str,
+    wanted: Sequence[tuple[uuid.UUID, int, date | None]],
+    language: Language,
+) -> list[dict[str, Any]]:
+    tree_key = _tree_key(tree)
+    out: list[dict[str, Any] | None] = []
+    missing: dict[date, set[uuid.UUID]] = {}
+    for unit_id, year, as_of in wanted:
+        when = as_of or date(year, 12, 31)
+        kept = None
+        if tree_key is not None:
+            kept = _resolutions.get_fresh((tree_key, unit_id, year, when, language, token))
+        out.append(kept)
+        if kept is None:
+            missing.setdefault(when, set()).add(unit_id)
+    if not missing:
+        return [item for item in out if item is not None]
+    read = {
+        when: await units_query.ancestry_on(session, unit_ids, when, kinds=KINDS)
+        for when, unit_ids in missing.items()
+    }
+    done: list[dict[str, Any]] = []
+    for (unit_id, year, as_of), kept in zip(wanted, out, strict=True):
+        if kept is not None:
+            done.append(kept)
+            continue
+        _check_period(tree, year)
+        when = as_of or date(year, 12, 31)
+        ancestry = read[when]
+        chain = ancestry.chains.get(unit_id)
+        if not chain:
+            raise await _unit_missing(session, unit_id, year, when, as_of)
+        resolved = _resolve(tree, tree_key, chain, ancestry, year, when, language)
+        if tree_key is not None and ancestry.token is not None:
+            _resolutions.keep((tree_key, unit_id, year, when, language, ancestry.token), resolved)
+        done.append(resolved)
+    return done
+
+
+def _chain_row(version: units_query.DatedUnit) -> Row:
+    return {
+        "unit_id": version.unit_id,
+        "level": version.level,
+        "code": version.code,
+        "name": version.name,
+        "parent_id": version.parent_id,
+    }
+
+
+def _resolve(
+    tree: Tree,
+    tree_key: TreeKey | None,
+    versions: Sequence[units_query.DatedUnit],
+    ancestry: units_query.Ancestry,
     year: int,
-    as_of: date | None,
+    when: date,
     language: Language,
 ) -> dict[str, Any]:
-    _check_period(tree, year)
-    when = as_of or date(year, 12, 31)
-    chain = await unit_chain(session, unit_id, when)
-    if not chain:
-        raise await _unit_missing(session, unit_id, year, when, as_of)
+    chain = [_chain_row(version) for version in versions]
     unit = chain[0]
     if unit["level"] != tree.head["level"]:
         raise Unprocessable(
@@ -209,10 +332,15 @@ async def _resolve(
         )
 
     found: dict[uuid.UUID, dict[str, Row]] = {}
-    for entry in await repository.classifications_at(
-        session, [row["unit_id"] for row in chain], KINDS, when
-    ):
-        found.setdefault(entry["unit_id"], {})[entry["kind"]] = entry
+    for row in chain:
+        for entry in ancestry.classifications.get(row["unit_id"], ()):
+            found.setdefault(entry.unit_id, {})[entry.kind] = {
+                "unit_id": entry.unit_id,
+                "kind": entry.kind,
+                "value": entry.value,
+                "legal_basis_number": entry.legal_basis_number,
+                "legal_basis_date": entry.legal_basis_date,
+            }
     mine = found.get(unit["unit_id"], {})
     flags = {
         kind
@@ -230,11 +358,44 @@ async def _resolve(
         commune_group=commune_group,
         classifications=frozenset(str(kind) for kind in flags),
     )
+    return {
+        "criteria_set": {"id": str(tree.head["id"]), "code": tree.head["code"]},
+        "year": year,
+        "as_of": when.isoformat(),
+        "unit": _unit(unit),
+        "province": _unit(province),
+        "region": region,
+        "region_reason": region_reason,
+        "classifications": sorted(str(kind) for kind in flags),
+        "commune_group": commune_group,
+        "indicators": _indicators(tree, tree_key, subject, language),
+        "conditions": _conditions(tree, tree_key, language),
+    }
 
-    indicators = []
-    for criterion in tree.criteria:
-        for indicator in criterion["indicators"]:
-            indicators.append(_resolve_indicator(tree, criterion, indicator, subject, language))
+
+def _indicators(
+    tree: Tree, tree_key: TreeKey | None, subject: Subject, language: Language
+) -> list[dict[str, Any]]:
+    """Every indicator's threshold for a subject: built once per (set, subject, language)."""
+    key = (tree_key, subject, language) if tree_key is not None else None
+    if key is not None:
+        kept = _indicator_lists.get_fresh(key)
+        if kept is not None:
+            return kept
+    indicators = [
+        _resolve_indicator(tree, criterion, indicator, subject, language)
+        for criterion in tree.criteria
+        for indicator in criterion["indicators"]
+    ]
+    return _indicator_lists.keep(key, indicators) if key is not None else indicators
+
+
+def _conditions(tree: Tree, tree_key: TreeKey | None, language: Language) -> list[dict[str, Any]]:
+    key = (tree_key, language) if tree_key is not None else None
+    if key is not None:
+        kept = _condition_lists.get_fresh(key)
+        if kept is not None:
+            return kept
     conditions = [
         {
             "code": c["code"],
@@ -249,19 +410,7 @@ async def _resolve(
         }
         for c in tree.head["conditions"]
     ]
-    return {
-        "criteria_set": {"id": str(tree.head["id"]), "code": tree.head["code"]},
-        "year": year,
-        "as_of": when.isoformat(),
-        "unit": _unit(unit),
-        "province": _unit(province),
-        "region": region,
-        "region_reason": region_reason,
-        "classifications": sorted(str(kind) for kind in flags),
-        "commune_group": commune_group,
-        "indicators": indicators,
-        "conditions": conditions,
-    }
+    return _condition_lists.keep(key, conditions) if key is not None else conditions
 
 
 def _condition_status(condition: dict[str, Any]) -> str:
