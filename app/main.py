@@ -19,6 +19,7 @@ from app.core.logging import configure_logging
 from app.core.middleware import Metrics, RequestContextMiddleware
 from app.core.openapi import operation_id, refine
 from app.core.problem import Problem
+from app.core.query import prepare as prepare_query_check
 from app.core.query import reject_unknown_query_parameters
 from app.db.engine import Database, build_engine
 from app.routers import api_router, root_router
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        prepare_query_check(app)  # builds the OpenAPI document once, before the first request
         worker = None
         if settings.runs_worker_in_process:
             worker = Worker(app.state.database, settings, app.state.storage)

@@ -42,6 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from app.assessments.service import evaluation
 from app.config import Settings
 from app.core.permissions import Role
+from app.core.query import prepare as prepare_query_check
 from app.core.security import PrincipalKind, issue_access_token
 from app.db import migrate
 from app.db.engine import Database, build_engine
@@ -250,6 +251,9 @@ async def run_backend(name: str, url: str, work: Path, csv_path: Path | None) ->
         out["seed_s"] = time.perf_counter() - started
         headers = await admin_headers(database, settings)
         app = create_app(settings, database=database)
+        # What a started server does in its lifespan (httpx's ASGI transport runs none): the
+        # query-parameter check's table, from the OpenAPI document, is made before any request.
+        prepare_query_check(app)
         transport = ASGITransport(app=app)
         async with AsyncClient(
             transport=transport, base_url="http://bench", headers=headers, timeout=600

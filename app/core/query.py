@@ -1,10 +1,14 @@
 """Unknown query parameters answer 422 naming them (API.md: a typo such as ``province_id=`` must
 never silently widen a list). What an operation knows is what the OpenAPI document declares for
-it, so the contract and the check cannot drift apart."""
+it, so the contract and the check cannot drift apart.
+
+Building the document takes about a second, so the table is made when the application starts
+(``prepare``, from its lifespan), not by the first request that carries a query parameter.
+"""
 
 from __future__ import annotations
 
-from fastapi import Request
+from fastapi import FastAPI, Request
 from fastapi.routing import iter_route_contexts
 
 from app.core.errors import Unprocessable, field_error
@@ -12,13 +16,22 @@ from app.core.errors import Unprocessable, field_error
 _Table = dict[tuple[int, str], frozenset[str] | None]
 
 
+def prepare(app: FastAPI) -> None:
+    """Make the table now (at startup) rather than on the first request that needs it."""
+    _of(app)
+
+
 def _table(request: Request) -> _Table:
-    state = request.app.state
+    return _of(request.app)
+
+
+def _of(app: FastAPI) -> _Table:
+    state = app.state
     table: _Table | None = getattr(state, "query_table", None)
     if table is None:
-        paths = request.app.openapi().get("paths", {})
+        paths = app.openapi().get("paths", {})
         table = {}
-        for context in iter_route_contexts(request.app.routes):
+        for context in iter_route_contexts(app.routes):
             item = paths.get(context.path)
             for method in context.methods or ():
                 operation = item.get(method.lower()) if item else None
