@@ -364,7 +364,7 @@ async def ancestry_on(
         for row in rows:
             tokens.add(row.map_token)
             units = chains.setdefault(row.origin, [])
-            if not units or units[-1].unit_id != row.unit_id:
+            if len(units) == row.depth:  # a unit's first row (one per classification)
                 units.append(_dated_unit(row))
             if row.c_kind is not None:
                 found.setdefault(row.unit_id, {})[(row.c_kind, row.c_valid_from)] = (
@@ -382,7 +382,10 @@ async def ancestry_on(
         day=day,
         token=_one(tokens),
         chains={origin: tuple(units) for origin, units in chains.items()},
-        classifications={unit_id: tuple(entries.values()) for unit_id, entries in found.items()},
+        classifications={
+            unit_id: tuple(sorted(entries.values(), key=lambda entry: entry.valid_from))
+            for unit_id, entries in found.items()
+        },
     )
 
 
