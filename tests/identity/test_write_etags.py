@@ -7,13 +7,23 @@ personal access token have their own GET, and their creation answers their ETag.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 
+import pytest
 from httpx import AsyncClient
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from app.audit.service import AuditContext
+from app.config import Settings
+from app.core.errors import PreconditionFailed
+from app.db.engine import Database
+from app.identity.schemas import UserUpdate
+from app.identity.service import accounts
 from app.models.identity import Client, User
+from app.models.system import AuditRecord, OutboxEvent
 from tests.conftest import TestPrincipal
 from tests.identity.conftest import Tree
 from tests.identity.helpers import assert_problem, create_user, login
@@ -21,6 +31,7 @@ from tests.identity.helpers import assert_problem, create_user, login
 USERS = "/api/v1/users"
 CLIENTS = "/api/v1/clients"
 PASSWORD = "Correct-horse-7"
+CONTEXT = AuditContext.system("concurrency-test")
 
 
 async def _user_revision(session: AsyncSession, user_id: str) -> int:
@@ -237,3 +248,65 @@ async def test_another_persons_token_and_role_are_absent(
         f"{USERS}/{owner['id']}/roles/{granted.json()['id']}", headers=owner_headers
     )
     assert refused.status_code == 403
+
+
+async def test_one_of_two_concurrent_if_match_user_updates_wins(
+    engine: AsyncEngine, settings: Settings, test_password_hash: str
+) -> None:
+    """Two administrators read the same ETag and write: the second waits on the row lock
+    (PostgreSQL; SQLite serialises writers) and then fails If-Match against the first's write."""
+    database = Database(engine)
+    user_id = uuid.uuid4()
+    async with database.session() as session:
+        session.add(
+            User(
+                id=user_id,
+                username=f"race-{user_id.hex[:8]}",
+                display_name="Race",
+                password_hash=test_password_hash,
+            )
+        )
+        await session.commit()
+    async with database.session() as session:
+        user = await session.get(User, user_id)
+        assert user is not None
+        etag = accounts.user_etag(user)
+
+    def rename(name: str) -> Callable[[AsyncSession], Awaitable[object]]:
+        def run(session: AsyncSession) -> Awaitable[object]:
+            body = UserUpdate(display_name=name)
+            return accounts.update_user(session, settings, None, CONTEXT, user_id, body, etag)
+
+        return run
+
+    try:
+        async with database.sessionmaker() as first, database.sessionmaker() as second:
+            await rename("first")(first)
+            if database.dialect == "postgresql":
+                racing = asyncio.create_task(rename("second")(second))
+                await asyncio.sleep(0.5)
+                assert not racing.done(), "the second writer must wait on the row lock"
+                await first.commit()
+                with pytest.raises(PreconditionFailed):
+                    await racing
+            else:
+                await first.commit()
+                with pytest.raises(PreconditionFailed):
+                    await rename("second")(second)
+            await second.rollback()
+        async with database.session() as session:
+            stored = await session.get(User, user_id)
+            assert stored is not None
+            assert (stored.display_name, stored.revision) == ("first", 2)
+            audited = await session.scalar(
+                select(func.count())
+                .select_from(AuditRecord)
+                .where(AuditRecord.entity_id == str(user_id))
+            )
+            assert audited == 1
+    finally:
+        async with database.session() as session:
+            await session.execute(delete(AuditRecord).where(AuditRecord.entity_id == str(user_id)))
+            await session.execute(delete(OutboxEvent).where(OutboxEvent.entity_id == str(user_id)))
+            await session.execute(delete(User).where(User.id == user_id))
+            await session.commit()
