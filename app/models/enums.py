@@ -8,7 +8,7 @@ from enum import StrEnum
 class UnitLevel(StrEnum):
     """Level of an administrative unit (cấp hành chính): ``province`` (tỉnh, thành phố trực thuộc
     trung ương), ``district`` (huyện, quận, thị xã, thành phố thuộc tỉnh; abolished from 01/07/2025
-    by Resolution 202/2025/QH15), ``commune`` (xã, phường, thị trấn, đặc khu), ``village`` (thôn,
+    by the 2025 reform), ``commune`` (xã, phường, thị trấn, đặc khu), ``village`` (thôn,
     bản, ấp, tổ dân phố: not in the national code list)."""
 
     PROVINCE = "province"
@@ -100,7 +100,10 @@ class UnitEventKind(StrEnum):
 
 
 class ClassificationKind(StrEnum):
-    """Dated classifications of a unit that pick thresholds (DOMAIN.md §7)."""
+    """Dated classifications of a unit that pick thresholds: ``ntm_region`` (the 7 regions of
+    318/QĐ-TTg, provinces), ``especially_difficult`` (xã/thôn đặc biệt khó khăn: region III
+    communes of 861/QĐ-TTg, villages of 612/QĐ-UBDT), ``safe_zone`` (xã an toàn khu),
+    ``commune_group`` (nhóm xã 1–3 of 51/2025/QĐ-TTg), ``urbanity`` (rural or urban)."""
 
     NTM_REGION = "ntm_region"  # 7 regions of 318/QĐ-TTg, for provinces (2021-2025)
     ESPECIALLY_DIFFICULT = "especially_difficult"  # commune or village; value "true"/"false"

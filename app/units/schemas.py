@@ -89,7 +89,7 @@ class UnitItem(BaseModel):
 
 
 class Classification(BaseModel):
-    """A dated classification of a unit that picks which thresholds apply to it (DOMAIN.md §7):
+    """A dated classification of a unit that picks which thresholds apply to it:
     `ntm_region` (vùng, one of 7 regions of 318/QĐ-TTg, provinces), `especially_difficult`
     (xã/thôn đặc biệt khó khăn, "true"/"false"), `safe_zone` (xã an toàn khu, "true"/"false"),
     `commune_group` (nhóm xã 1, 2 or 3 of 51/2025/QĐ-TTg) or `urbanity` ("rural"/"urban").
