@@ -72,6 +72,17 @@ _COMPONENT_NAMES = {
     "app__units__schemas__LegalBasis": "LegalBasis",
     "app__criteria__document__LegalBasis": "CriteriaLegalBasis",
 }
+_PAGE_DESCRIPTION = (
+    "One page of a list, in a stable order. Ask for the next page with `cursor=<next_cursor>` "
+    '(the same filters), or follow the `Link: <…>; rel="next"` header; the last page has '
+    "`next_cursor` null."
+)
+_FORM_DESCRIPTIONS = {
+    "AuthTokenForm": "The form of `POST /auth/token` (`application/x-www-form-urlencoded`): "
+    "the OAuth2 password grant (RFC 6749 §4.3) or client-credentials grant (§4.4).",
+    "AuthRevokeForm": "The form of `POST /auth/revoke` (`application/x-www-form-urlencoded`, "
+    "RFC 7009 §2.1).",
+}
 _QUALIFIED = re.compile(r"^app__(?P<feature>[a-z_]+?)__(?:[a-z_]+__)*(?P<name>[A-Za-z0-9]+)$")
 _PAGE = re.compile(r"^Page_(?P<item>[A-Za-z0-9]+)_$")
 
@@ -109,9 +120,16 @@ def _rename_components(schema: dict[str, Any]) -> None:
     if clash or len(set(renames.values())) != len(renames):
         raise RuntimeError(f"OpenAPI component names would collide: {sorted(clash)}")
     schema["components"]["schemas"] = {renames.get(k, k): v for k, v in components.items()}
-    for new in renames.values():
+    for old, new in renames.items():
         # Generators name classes by ``title`` when there is one: it must be the new name too.
-        schema["components"]["schemas"][new]["title"] = new
+        component = schema["components"]["schemas"][new]
+        component["title"] = new
+        # FastAPI's own models (a route's form, a page of a generic list) have no docstring.
+        if not component.get("description"):
+            if _PAGE.match(old):
+                component["description"] = _PAGE_DESCRIPTION
+            elif new in _FORM_DESCRIPTIONS:
+                component["description"] = _FORM_DESCRIPTIONS[new]
     prefix = "#/components/schemas/"
     for node in _walk(schema):
         ref = node.get("$ref")
@@ -208,6 +226,7 @@ IF_MATCH = frozenset(
         "users_deactivate",
         "clients_update",
         "units_update",
+        "units_classifications_create",
         "criteria_sets_update",
         "criteria_sets_publish",
         "criteria_sets_retire",
@@ -223,8 +242,13 @@ IF_MATCH = frozenset(
 IF_NONE_MATCH = frozenset(
     {
         "users_get",
+        "users_roles_get",
         "clients_get",
+        "clients_roles_get",
+        "me_tokens_get",
         "units_get",
+        "units_classifications_get",
+        "unit_events_get",
         "criteria_sets_get",
         "criteria_sets_thresholds_get",
         "criteria_sets_export_get",
@@ -233,11 +257,19 @@ IF_NONE_MATCH = frozenset(
         "assessments_gaps_get",
     }
 )
-# Writes whose success carries the resource's new ETag (besides every If-Match write).
+# Writes whose success carries the resource's new ETag (besides every If-Match write). Every
+# write answering 200/201 is here or in IF_MATCH, except the few that change no one resource
+# (tests/system/test_openapi_contract.py lists them with the reason).
 ETAG_WRITES = frozenset(
     {
         "users_create",
+        "users_roles_create",
+        "clients_create",
+        "clients_secret_rotate",
+        "clients_roles_create",
+        "me_tokens_create",
         "units_create",
+        "unit_events_create",
         "criteria_sets_create",
         "criteria_sets_import",
         "criteria_sets_derive",

@@ -46,8 +46,15 @@ TOTAL_DESCRIPTION = "How many items match the filters over all pages; only with 
 
 
 class Page(BaseModel, Generic[T]):
-    items: list[T]
-    next_cursor: str | None = None
+    """One page of a list, in a stable order. Ask for the next page with ``cursor=<next_cursor>``
+    (the same filters), or follow the ``Link: <…>; rel="next"`` header; the last page has
+    ``next_cursor`` null."""
+
+    items: list[T] = Field(description="This page's items (at most `limit`).")
+    next_cursor: str | None = Field(
+        default=None,
+        description="Opaque: pass it back as `cursor` for the next page; null on the last page.",
+    )
     total: int | None = Field(default=None, description=TOTAL_DESCRIPTION)
 
 

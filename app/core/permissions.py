@@ -11,6 +11,14 @@ from enum import StrEnum
 
 
 class Role(StrEnum):
+    """A role a person or client holds over a unit's subtree (or nationally): ``system_admin``
+    (every action, accounts included), ``province_coordinator`` (reads; writes the map, criteria,
+    assessments, dossiers and plans; reviews; reads the audit trail), ``district_officer`` and
+    ``commune_officer`` (reads; enter their units' assessments and dossiers), ``appraiser``
+    (reviews and appraises, at the assignment's ``step``), ``decision_maker`` (decides
+    recognitions), ``viewer`` (reads), ``integration_client`` (a system, narrowed per resource).
+    The full table is in docs/identity.md."""
+
     SYSTEM_ADMIN = "system_admin"
     PROVINCE_COORDINATOR = "province_coordinator"
     DISTRICT_OFFICER = "district_officer"
@@ -22,6 +30,9 @@ class Role(StrEnum):
 
 
 class Action(StrEnum):
+    """What a request does, as ``<resource>:<verb>``: a role allows a fixed set of actions, and the
+    scope of the assignment (a unit's subtree, or national) decides where (docs/identity.md)."""
+
     UNITS_READ = "units:read"
     UNITS_WRITE = "units:write"
     CRITERIA_READ = "criteria:read"

@@ -53,6 +53,9 @@ PUBLIC: Final[dict[str, Any]] = {"x-public": True}
 
 
 class PrincipalKind(StrEnum):
+    """Who calls: ``user`` (a person signed in with a password), ``client`` (an integration
+    client, OAuth2 client credentials), ``token`` (a person through a personal access token)."""
+
     USER = "user"
     CLIENT = "client"
     # A person acting through one of their personal access tokens.

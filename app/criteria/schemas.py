@@ -79,16 +79,27 @@ class CriteriaSetPatch(DocModel):
 class DeriveRequest(DocModel):
     """A province's specification: the province by id, or by code as of a date."""
 
-    id: uuid.UUID | None = None
-    code: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._-]+$")
+    id: uuid.UUID | None = Field(default=None, description="Id of the new set; null: a new one.")
+    code: str = Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9._-]+$",
+        description="Unique key of the province's set.",
+    )
     name: Name
-    legal_basis: LegalBasis
-    unit_id: uuid.UUID | None = None
-    unit_code: str | None = Field(default=None, min_length=1, max_length=20)
+    legal_basis: LegalBasis = Field(
+        description="The province's decision (e.g. a QĐ-UBND) that specifies the national set."
+    )
+    unit_id: uuid.UUID | None = Field(default=None, description="The province; or `unit_code`.")
+    unit_code: str | None = Field(
+        default=None, min_length=1, max_length=20, description="The province's code on `as_of`."
+    )
     as_of: IsoDate | None = Field(
         default=None, description="Date the province code is read at (default: period start)."
     )
-    period: Period | None = None
+    period: Period | None = Field(
+        default=None, description="Within the parent's period; default: the parent's."
+    )
 
     @model_validator(mode="after")
     def _province(self) -> DeriveRequest:
@@ -98,47 +109,78 @@ class DeriveRequest(DocModel):
 
 
 class IndicatorCreate(IndicatorDocument):
+    """A new indicator (chỉ tiêu) added to a draft set, under the criterion numbered
+    `criterion`."""
+
     criterion: StrictInt = Field(ge=1, description="Number of the criterion it belongs to.")
 
 
 class ThresholdsReplace(DocModel):
-    thresholds: list[Threshold] = Field(max_length=500)
+    """The whole list of an indicator's thresholds in a draft set, replacing the current one."""
+
+    thresholds: list[Threshold] = Field(
+        max_length=500, description="An empty list removes every threshold."
+    )
 
 
 # --- responses --------------------------------------------------------------------------------
 
 
 class Names(BaseModel):
-    vi: str
-    en: str | None = None
+    """A label in both languages: Vietnamese (`vi`) and English (`en`, null when not
+    translated)."""
+
+    vi: str = Field(description="Vietnamese (the official label).")
+    en: str | None = Field(default=None, description="English; null: not translated.")
 
 
 class SetRef(BaseModel):
+    """A criteria set named by its id, code and version (the version counts its writes)."""
+
     id: uuid.UUID
     code: str | None = None
-    version: int | None = None
+    version: int | None = Field(
+        default=None, description="Its version (a derived set: the parent's version it copied)."
+    )
 
 
 class ScopeOut(BaseModel):
+    """Where a set applies: the whole country, or one province (by id, and by its code as of
+    the date it was resolved at: province codes are reused after the 2025 reform)."""
+
     kind: Literal["national", "province"]
-    unit_id: uuid.UUID | None = None
-    unit_code: str | None = None
-    as_of: IsoDate | None = None
+    unit_id: uuid.UUID | None = Field(default=None, description="The province; null: national.")
+    unit_code: str | None = Field(default=None, description="The province's code on `as_of`.")
+    as_of: IsoDate | None = Field(default=None, description="The date the code was read at.")
 
 
 class MissingItem(BaseModel):
     """Something the set does not say yet and a province or an administrator must specify."""
 
-    kind: Literal["criterion", "indicator", "condition", "prerequisite"]
-    reason: str
-    criterion: int | None = None
-    code: str | None = None
-    prerequisite: str | None = None
-    regions: list[str] | None = None
-    commune_groups: list[int] | None = None
+    kind: Literal["criterion", "indicator", "condition", "prerequisite"] = Field(
+        description="What lacks something."
+    )
+    reason: str = Field(
+        description="Why: `left_to_province` (the province must set it), `threshold_not_found`, "
+        "`indicators_not_found` (a criterion without indicators), `regions_not_covered`, "
+        "`commune_groups_not_covered`."
+    )
+    criterion: int | None = Field(default=None, description="The criterion's number.")
+    code: str | None = Field(default=None, description="The indicator's or condition's code.")
+    prerequisite: str | None = Field(default=None, description="The prerequisite's kind.")
+    regions: list[str] | None = Field(
+        default=None, description="Regions without a threshold (for region-dependent ones)."
+    )
+    commune_groups: list[int] | None = Field(
+        default=None, description="Commune groups without a threshold (2026–2030 sets)."
+    )
 
 
 class CriteriaSetSummary(BaseModel):
+    """A criteria set (bộ tiêu chí) without its criteria: the title it leads to, for which
+    level and period, its legal basis, and how complete it is. Labels are in the caller's
+    language."""
+
     id: uuid.UUID
     code: str
     name: str = Field(description="In the language of Accept-Language where present.")
@@ -149,44 +191,62 @@ class CriteriaSetSummary(BaseModel):
     legal_basis: LegalBasis
     scope: ScopeOut
     status: Status
-    version: int
-    derived_from: SetRef | None
-    amends: SetRef | None
+    version: int = Field(description="Goes up with every write of the set.")
+    derived_from: SetRef | None = Field(
+        description="The published set this province's set was derived from; null: not derived."
+    )
+    amends: SetRef | None = Field(
+        description="The set this one amends (e.g. by 211/QĐ-TTg of 2024); null: none."
+    )
     declared_complete: bool = Field(description="The document says it lists the whole legal text.")
     complete: bool = Field(description="Declared complete and nothing missing.")
-    missing: list[MissingItem]
-    criteria_count: int | None
-    indicator_count: int | None
+    missing: list[MissingItem] = Field(
+        description="What the set does not say yet (thresholds left to the province, …)."
+    )
+    criteria_count: int | None = Field(description="null: not counted in this answer.")
+    indicator_count: int | None = Field(description="null: not counted in this answer.")
     bundled: bool = Field(
         description="Loaded from the reference documents shipped with the service."
     )
     created_at: datetime
     updated_at: datetime
-    published_at: datetime | None
-    retired_at: datetime | None
+    published_at: datetime | None = Field(description="null: still a draft.")
+    retired_at: datetime | None = Field(description="null: not retired.")
 
 
 class ThresholdOut(BaseModel):
-    value: bool | int | float
-    when: dict[str, Any]
-    source: str | None
+    """One value of an indicator's threshold and where it applies (`when`), as the set gives
+    it."""
+
+    value: bool | int | float = Field(description="In the indicator's `unit`, or true/false.")
+    when: dict[str, Any] = Field(
+        description="Where it applies: any of `region`, `year`, `commune_group`, "
+        "`classification`; `{}`: every unit."
+    )
+    source: str | None = Field(description="A `sources[].id` of the set.")
     confidence: Confidence | None
     note: str | None
     legal_basis: LegalBasis | None
-    province_override: bool
+    province_override: bool = Field(description="Set by the province in its derived set.")
 
 
 class IndicatorOut(BaseModel):
+    """An indicator (chỉ tiêu) of a criterion: how it is measured, and its thresholds."""
+
     id: uuid.UUID
     code: str
     name: str
     names: Names
     kind: IndicatorKind
-    unit: str | None
-    comparator: Comparator | None
-    value_min: int | float | None
-    value_max: int | float | None
-    left_to_province: bool
+    unit: str | None = Field(description="Unit of measure, e.g. `%`, `km`, `million VND`.")
+    comparator: Comparator | None = Field(
+        description="`ge`: met when the value is ≥ the threshold; `le`: ≤; `eq`: =."
+    )
+    value_min: int | float | None = Field(description="Smallest value accepted; null: none.")
+    value_max: int | float | None = Field(description="Largest value accepted; null: none.")
+    left_to_province: bool = Field(
+        description="The national set leaves the threshold to each province."
+    )
     source: str | None
     confidence: Confidence | None
     note: str | None
@@ -196,12 +256,17 @@ class IndicatorOut(BaseModel):
 
 
 class CriterionOut(BaseModel):
+    """A criterion (tiêu chí) of a set with its indicators."""
+
     id: uuid.UUID
-    number: int
-    group: str | None
+    number: int = Field(description="Its number in the decision, e.g. 1–19.")
+    group: str | None = Field(description="Code of its group.")
     name: str
     names: Names
-    rule: dict[str, Any]
+    rule: dict[str, Any] = Field(
+        description='How its indicators combine: `{"kind": "all"}`, `any`, '
+        "`at_least` with `k`, or `judgement` (assessed as a whole by the appraiser)."
+    )
     source: str | None
     confidence: Confidence | None
     note: str | None
@@ -209,6 +274,8 @@ class CriterionOut(BaseModel):
 
 
 class GroupOut(BaseModel):
+    """A group of criteria (nhóm tiêu chí), e.g. Socio-economic infrastructure."""
+
     code: str
     name: str
     names: Names
@@ -216,16 +283,32 @@ class GroupOut(BaseModel):
 
 
 class CriteriaSetOut(CriteriaSetSummary):
-    applicability_rules: list[dict[str, Any]]
-    sources: list[dict[str, Any]]
+    """A whole criteria set: the summary and its groups, criteria, indicators, thresholds,
+    recognition conditions, title prerequisites and revocation rule. `version` goes up with
+    every write; the ETag names it."""
+
+    applicability_rules: list[dict[str, Any]] = Field(
+        description="Which region column a classified unit reads, e.g. especially difficult "
+        "communes use TDMNPB (318/QĐ-TTg)."
+    )
+    sources: list[dict[str, Any]] = Field(description="Documents the set's facts cite.")
     groups: list[GroupOut]
     criteria: list[CriterionOut]
-    conditions: list[dict[str, Any]]
-    prerequisites: list[dict[str, Any]]
-    revocation: dict[str, Any] | None
+    conditions: list[dict[str, Any]] = Field(
+        description="Recognition conditions besides the criteria (18/2022/QĐ-TTg art. 4)."
+    )
+    prerequisites: list[dict[str, Any]] = Field(
+        description="What the title requires besides the criteria (e.g. an earlier title)."
+    )
+    revocation: dict[str, Any] | None = Field(
+        description="When a recognition is revoked (thu hồi); null: not stated."
+    )
 
 
 class CriteriaSetPage(BaseModel):
+    """One page of criteria sets (summaries). Ask for the next page with
+    `cursor=<next_cursor>`; null on the last page."""
+
     items: list[CriteriaSetSummary]
     next_cursor: str | None = None
     total: int | None = Field(default=None, description=TOTAL_DESCRIPTION)
@@ -234,15 +317,17 @@ class CriteriaSetPage(BaseModel):
 class ImportCheck(BaseModel):
     """The outcome of ``dry_run=true``: the document passed every check."""
 
-    valid: bool
-    code: str
+    valid: bool = Field(description="Always true: an invalid document answers 422.")
+    code: str = Field(description="The set's code.")
     criteria_count: int
     indicator_count: int
-    complete: bool
-    missing: list[MissingItem]
+    complete: bool = Field(description="Declared complete and nothing missing.")
+    missing: list[MissingItem] = Field(description="What the set does not say yet.")
 
 
 class UnitRef(BaseModel):
+    """A unit named by its id, code, name and level as of the date the thresholds are read at."""
+
     id: uuid.UUID
     code: str
     name: str
@@ -250,6 +335,9 @@ class UnitRef(BaseModel):
 
 
 class ThresholdReason(BaseModel):
+    """Why a threshold value applies to the unit: which row of the set matched (`basis`,
+    `matched`) and the legal text behind it."""
+
     basis: Literal[
         "province_override",
         "classification",
@@ -259,23 +347,26 @@ class ThresholdReason(BaseModel):
         "commune_group",
         "default",
     ]
-    matched: dict[str, Any]
-    province_override: bool
+    matched: dict[str, Any] = Field(description="The dimensions of the row that matched.")
+    province_override: bool = Field(description="The province's own value.")
     legal_basis: LegalBasis | None
-    source: dict[str, Any] | None
+    source: dict[str, Any] | None = Field(description="The set's source the value cites.")
     confidence: Confidence | None
     note: str | None
-    detail: str
+    detail: str = Field(description="The reason as a sentence, in the caller's language.")
 
 
 class ResolvedIndicator(BaseModel):
-    criterion: int
+    """The threshold of one indicator that applies to the unit in the year, or why none does
+    (`missing`)."""
+
+    criterion: int = Field(description="Number of its criterion.")
     code: str
     name: str
     kind: IndicatorKind
     unit: str | None
     comparator: Comparator | None
-    value: bool | int | float | None
+    value: bool | int | float | None = Field(description="The threshold; null: none applies.")
     status: ResolutionStatus
     reason: ThresholdReason | None
     missing: str | None = Field(description='Why no value applies, e.g. "left to the province".')
@@ -285,26 +376,42 @@ class ResolvedIndicator(BaseModel):
 
 
 class ResolvedCondition(BaseModel):
+    """The threshold of one recognition condition (e.g. residents' satisfaction) for the unit
+    in the year."""
+
     code: str
     name: str
     kind: str
     unit: str | None
     comparator: str | None
-    value: bool | int | float | None
+    value: bool | int | float | None = Field(description="The threshold; null: none applies.")
     status: ResolutionStatus
-    left_to_province: bool
+    left_to_province: bool = Field(description="The rate is for the province to set.")
     source: dict[str, Any] | None
 
 
 class ResolvedThresholds(BaseModel):
+    """Every threshold of a set that applies to one unit in one year, with what picked them:
+    the unit's province, region, classifications and commune group on `as_of`."""
+
     criteria_set: SetRef
-    year: int
-    as_of: IsoDate
+    year: int = Field(
+        description="The year the thresholds are for (income thresholds vary by year)."
+    )
+    as_of: IsoDate = Field(description="The date the unit and its classifications are read at.")
     unit: UnitRef
-    province: UnitRef | None
-    region: str | None
-    region_reason: dict[str, Any]
-    classifications: list[str]
-    commune_group: int | None
+    province: UnitRef | None = Field(description="The unit's province on `as_of`.")
+    region: str | None = Field(
+        description="The region column read (one of the 7 of 318/QĐ-TTg); null: not classified."
+    )
+    region_reason: dict[str, Any] = Field(
+        description="Why that region: the province's classification, or an applicability rule."
+    )
+    classifications: list[str] = Field(
+        description="The unit's classifications that pick thresholds (e.g. `especially_difficult`)."
+    )
+    commune_group: int | None = Field(
+        description="Nhóm xã 1, 2 or 3 (51/2025/QĐ-TTg); null: not classified."
+    )
     indicators: list[ResolvedIndicator]
     conditions: list[ResolvedCondition]

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.pagination import count_matching
 from app.core.permissions import Role
 from app.db.intervals import valid_on
+from app.db.locking import for_update
 from app.models.identity import (
     Client,
     LoginFailure,
@@ -28,6 +29,12 @@ from app.units import query as units
 
 async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
     return await session.get(User, user_id)
+
+
+async def lock_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    """The person ``FOR UPDATE`` (the write pattern's first step), fresh from the database."""
+    statement = for_update(select(User).where(User.id == user_id))
+    return await session.scalar(statement.execution_options(populate_existing=True))
 
 
 async def get_user_by_username(session: AsyncSession, username: str) -> User | None:
@@ -100,6 +107,12 @@ async def all_clients(session: AsyncSession) -> Sequence[Client]:
 
 async def get_client(session: AsyncSession, client_id: uuid.UUID) -> Client | None:
     return await session.get(Client, client_id)
+
+
+async def lock_client(session: AsyncSession, client_id: uuid.UUID) -> Client | None:
+    """The client ``FOR UPDATE`` (the write pattern's first step), fresh from the database."""
+    statement = for_update(select(Client).where(Client.id == client_id))
+    return await session.scalar(statement.execution_options(populate_existing=True))
 
 
 def _clients_select(active: bool | None, updated_since: datetime | None) -> Select[Client]:

@@ -32,14 +32,17 @@ class Input(BaseModel):
 
 
 class TokenResponse(BaseModel):
-    """RFC 6749 §5.1."""
+    """An access token (RFC 6749 §5.1): send it as `Authorization: Bearer <access_token>`."""
 
-    access_token: str
+    access_token: str = Field(description="A signed JWT; opaque to clients.")
     token_type: Literal["bearer"] = "bearer"  # noqa: S105
-    expires_in: int
+    expires_in: int = Field(description="Seconds until it expires; then ask for a new one.")
 
 
 class RoleAssignmentCreate(Input):
+    """A role to grant: over a unit's subtree (`unit_id`) or nationally (null), for a period
+    `[valid_from, valid_to)` or from today on."""
+
     role: Role
     unit_id: uuid.UUID | None = Field(
         default=None, description="The unit whose subtree the role covers; null: national."
@@ -59,32 +62,53 @@ class RoleAssignmentCreate(Input):
 
 
 class RoleAssignmentOut(BaseModel):
+    """A role a person or client holds over a unit's subtree (or nationally) for a period.
+    Revoked assignments stay as history (`revoked_at` set, `active` false)."""
+
     id: uuid.UUID
     role: Role
-    unit_id: uuid.UUID | None
-    unit_code: str | None = None
-    unit_name: str | None = None
-    valid_from: IsoDate | None
-    valid_to: IsoDate | None
-    step: str | None
-    resources: dict[str, Access] | None
-    granted_by: uuid.UUID | None
+    unit_id: uuid.UUID | None = Field(
+        description="The unit whose subtree it covers; null: national."
+    )
+    unit_code: str | None = Field(
+        default=None, description="The unit's official code today; null: national or ended unit."
+    )
+    unit_name: str | None = Field(default=None, description="The unit's name today.")
+    valid_from: IsoDate | None = Field(description="First day it holds; null: from the beginning.")
+    valid_to: IsoDate | None = Field(description="Day it ends (excluded); null: open-ended.")
+    step: str | None = Field(description="Appraisers: the procedure step they act at.")
+    resources: dict[str, Access] | None = Field(
+        description="Integration clients: `read` or `write` per resource; null for people."
+    )
+    granted_by: uuid.UUID | None = Field(
+        description="Who granted it; null: the command line (`ntm users grant`)."
+    )
     granted_at: datetime
-    revoked_at: datetime | None
-    active: bool
+    revoked_at: datetime | None = Field(description="When it was revoked; null: not revoked.")
+    active: bool = Field(description="Holds today: not revoked and today within its period.")
 
 
 class UserCreate(Input):
-    id: uuid.UUID | None = None
-    username: Username
+    """A new person. Sending the same `id` and `username` again answers the existing person
+    (200) instead of creating another."""
+
+    id: uuid.UUID | None = Field(
+        default=None, description="Chosen by the caller to make a retry safe; null: a new one."
+    )
+    username: Username = Field(description="Letters, digits and `._@-`; stored lower-case.")
     display_name: Name
     email: EmailStr | None = None
-    password: Password
-    active: StrictBool = True
-    roles: list[RoleAssignmentCreate] = Field(default_factory=list, max_length=50)
+    password: Password = Field(description="The initial password; the password policy applies.")
+    active: StrictBool = Field(default=True, description="false: the person cannot sign in.")
+    roles: list[RoleAssignmentCreate] = Field(
+        default_factory=list, max_length=50, description="Roles granted with the person."
+    )
 
 
 class UserUpdate(Input):
+    """Changes to a person: only the fields sent change. A new `password` also ends every
+    access token issued before."""
+
     display_name: Name | None = None
     email: EmailStr | None = None
     active: StrictBool | None = None
@@ -94,95 +118,139 @@ class UserUpdate(Input):
 
 
 class UserOut(BaseModel):
+    """A person who signs in with a username and password. Never carries the password or its
+    hash."""
+
     id: uuid.UUID
     username: str
     display_name: str
     email: str | None
-    active: bool
+    active: bool = Field(description="false: cannot sign in; earlier tokens stop working.")
     password_changed_at: datetime
-    last_login_at: datetime | None
+    last_login_at: datetime | None = Field(description="Last password sign-in; null: never.")
     created_at: datetime
     updated_at: datetime
-    roles: list[RoleAssignmentOut]
+    roles: list[RoleAssignmentOut] = Field(description="Roles not revoked (current and future).")
 
 
 class ClientCreate(Input):
-    id: uuid.UUID | None = None
+    """A new integration client (another system calling the API with OAuth2 client
+    credentials)."""
+
+    id: uuid.UUID | None = Field(
+        default=None, description="The OAuth2 `client_id` to use; null: a new one."
+    )
     name: Name
-    active: StrictBool = True
-    roles: list[RoleAssignmentCreate] = Field(default_factory=list, max_length=50)
+    active: StrictBool = Field(default=True, description="false: gets no token.")
+    roles: list[RoleAssignmentCreate] = Field(
+        default_factory=list,
+        max_length=50,
+        description="`integration_client` assignments, each with its `resources`.",
+    )
 
 
 class ClientUpdate(Input):
+    """Changes to an integration client: only the fields sent change. `active: false` stops its
+    tokens at once."""
+
     name: Name | None = None
     active: StrictBool | None = None
 
 
 class ClientOut(BaseModel):
+    """An integration client. Its `id` is the OAuth2 `client_id`; the secret is never shown
+    again after creation or rotation."""
+
     id: uuid.UUID
     client_id: str = Field(description="The OAuth2 client id (the same as `id`).")
     name: str
-    active: bool
-    secret_rotated_at: datetime
-    last_login_at: datetime | None
+    active: bool = Field(description="false: gets no token; its tokens stop working.")
+    secret_rotated_at: datetime = Field(description="When the current secret was issued.")
+    last_login_at: datetime | None = Field(description="Last token obtained; null: never.")
     created_at: datetime
     updated_at: datetime
-    roles: list[RoleAssignmentOut]
+    roles: list[RoleAssignmentOut] = Field(description="Roles not revoked (current and future).")
 
 
 class ClientCreated(ClientOut):
+    """The new integration client with its secret, shown in this response only."""
+
     client_secret: str = Field(description="Shown once: store it now.")
 
 
 class ClientSecret(BaseModel):
-    client_id: str
+    """A client's new secret, shown in this response only; the previous one stops working at
+    once."""
+
+    client_id: str = Field(description="The OAuth2 client id (the client's `id`).")
     client_secret: str = Field(description="Shown once: store it now.")
     secret_rotated_at: datetime
 
 
 class PasswordChange(Input):
+    """The caller's current password and the new one. The policy: at least
+    `NTM_PASSWORD_MIN_LENGTH` characters (10 by default), two kinds of characters (lower case,
+    upper case, digits, symbols), not containing the username; 422 `weak_password` lists each
+    unmet rule."""
+
     current_password: Password
-    new_password: Password
+    new_password: Password = Field(description="Must differ from the current one.")
 
 
 class AccessTokenCreate(Input):
-    name: Name
-    expires_in_days: int = Field(default=90, ge=1, le=366)
+    """A new personal access token for a reporting tool: a name, a lifetime and whether it may
+    only read."""
+
+    name: Name = Field(description="What the token is for, to recognise it in the list.")
+    expires_in_days: int = Field(default=90, ge=1, le=366, description="Lifetime in days.")
     read_only: StrictBool = Field(default=True, description="Reporting tools only need to read.")
 
 
 class AccessTokenOut(BaseModel):
+    """A personal access token (`Authorization: Bearer ntm_pat_…`) as listed: never the token
+    itself."""
+
     id: uuid.UUID
     name: str
     prefix: str = Field(description="The first characters of the token, to recognise it.")
-    read_only: bool
+    read_only: bool = Field(description="true: the token may only read, whatever the roles.")
     expires_at: datetime
-    revoked_at: datetime | None
-    last_used_at: datetime | None
+    revoked_at: datetime | None = Field(description="When it was revoked; null: not revoked.")
+    last_used_at: datetime | None = Field(
+        description="Last request made with it, to within 5 minutes; null: never used."
+    )
     created_at: datetime
 
 
 class AccessTokenCreated(AccessTokenOut):
+    """The new personal access token with the token itself, shown in this response only."""
+
     token: str = Field(description="Shown once: store it now.")
 
 
 class Permission(BaseModel):
+    """Where the caller may perform one action: nationally, or in the subtrees of the listed
+    units (as of today)."""
+
     action: Action
-    national: bool
-    unit_ids: list[uuid.UUID]
+    national: bool = Field(description="true: everywhere in the country.")
+    unit_ids: list[uuid.UUID] = Field(description="Roots of the subtrees where it is allowed.")
 
 
 class Me(BaseModel):
-    id: uuid.UUID
+    """The caller: a person (with or without a personal access token) or an integration client,
+    with its roles and the actions it may perform where."""
+
+    id: uuid.UUID = Field(description="The person's or the client's id.")
     kind: PrincipalKind
-    name: str
-    username: str | None = None
-    display_name: str | None = None
-    email: str | None = None
-    client_id: str | None = None
+    name: str = Field(description="The username, or the client's name.")
+    username: str | None = Field(default=None, description="People only.")
+    display_name: str | None = Field(default=None, description="People only.")
+    email: str | None = Field(default=None, description="People only.")
+    client_id: str | None = Field(default=None, description="Integration clients only.")
     token: AccessTokenOut | None = Field(
         default=None, description="The personal access token in use, if any."
     )
-    read_only: bool
+    read_only: bool = Field(description="true: signed in with a read-only personal access token.")
     roles: list[RoleAssignmentOut]
-    permissions: list[Permission]
+    permissions: list[Permission] = Field(description="Each action allowed, and where.")

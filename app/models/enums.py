@@ -6,6 +6,11 @@ from enum import StrEnum
 
 
 class UnitLevel(StrEnum):
+    """Level of an administrative unit (cấp hành chính): ``province`` (tỉnh, thành phố trực thuộc
+    trung ương), ``district`` (huyện, quận, thị xã, thành phố thuộc tỉnh; abolished from 01/07/2025
+    by the 2025 reform), ``commune`` (xã, phường, thị trấn, đặc khu), ``village`` (thôn,
+    bản, ấp, tổ dân phố: not in the national code list)."""
+
     PROVINCE = "province"
     DISTRICT = "district"
     COMMUNE = "commune"
@@ -80,6 +85,11 @@ TYPE_LEVEL: dict[UnitType, UnitLevel] = {
 
 
 class UnitEventKind(StrEnum):
+    """Kind of a dated change of the map: ``establish`` (a new unit), ``dissolve`` (a unit ends),
+    ``merge`` (several units into one, sáp nhập), ``split`` (one unit into several, chia tách),
+    ``rename`` (đổi tên), ``reclassify`` (a new type, e.g. xã → phường), ``transfer`` (units move
+    to another parent)."""
+
     ESTABLISH = "establish"
     DISSOLVE = "dissolve"
     MERGE = "merge"
@@ -90,7 +100,10 @@ class UnitEventKind(StrEnum):
 
 
 class ClassificationKind(StrEnum):
-    """Dated classifications of a unit that pick thresholds (DOMAIN.md §7)."""
+    """Dated classifications of a unit that pick thresholds: ``ntm_region`` (the 7 regions of
+    318/QĐ-TTg, provinces), ``especially_difficult`` (xã/thôn đặc biệt khó khăn: region III
+    communes of 861/QĐ-TTg, villages of 612/QĐ-UBDT), ``safe_zone`` (xã an toàn khu),
+    ``commune_group`` (nhóm xã 1–3 of 51/2025/QĐ-TTg), ``urbanity`` (rural or urban)."""
 
     NTM_REGION = "ntm_region"  # 7 regions of 318/QĐ-TTg, for provinces (2021-2025)
     ESPECIALLY_DIFFICULT = "especially_difficult"  # commune or village; value "true"/"false"
@@ -112,6 +125,12 @@ class Region(StrEnum):
 
 
 class Title(StrEnum):
+    """A title a unit is recognised with (danh hiệu, công nhận đạt chuẩn): NTM commune (xã đạt
+    chuẩn nông thôn mới), advanced (nâng cao), model (kiểu mẫu) and modern (hiện đại, pilot of
+    51/2025/QĐ-TTg) NTM commune; NTM and advanced NTM district; town or provincial city and
+    province completing the NTM task (hoàn thành nhiệm vụ xây dựng NTM); NTM, model and smart
+    (thông minh) village (provincial sets)."""
+
     NTM_COMMUNE = "ntm_commune"
     ADVANCED_NTM_COMMUNE = "advanced_ntm_commune"
     MODEL_NTM_COMMUNE = "model_ntm_commune"
@@ -156,6 +175,10 @@ class CriteriaSetAction(StrEnum):
 
 
 class IndicatorKind(StrEnum):
+    """How an indicator is assessed: ``number`` (a measured value compared with a threshold:
+    percent, count, money, area), ``boolean`` (a yes/no fact), ``judgement`` (an appraiser's
+    assessment: met, basically met or not met; no threshold)."""
+
     NUMBER = "number"
     BOOLEAN = "boolean"
     JUDGEMENT = "judgement"  # assessed by a reviewer: met, basically met or not met
@@ -195,6 +218,10 @@ class ResolutionStatus(StrEnum):
 
 
 class Confidence(StrEnum):
+    """How sure the platform is of a bundled legal fact (a threshold, a name, a grouping): ``high``
+    (read in the legal text), ``medium`` (from official reports or practice), ``low`` (to be
+    checked). Facts entered by a province carry the confidence it gives them."""
+
     HIGH = "high"
     MEDIUM = "medium"
     LOW = "low"
@@ -204,6 +231,11 @@ class Confidence(StrEnum):
 
 
 class AssessmentKind(StrEnum):
+    """Who assesses, at which step of the recognition procedure (18/2022/QĐ-TTg):
+    ``self_assessment`` (tự đánh giá, by the commune People's Committee), ``review`` (thẩm tra, by
+    the district until 30/06/2025), ``appraisal`` (thẩm định, by the provincial appraisal council),
+    ``annual_review`` (rà soát hằng năm, the yearly check of a recognised unit)."""
+
     SELF_ASSESSMENT = "self_assessment"  # tự đánh giá (commune People's Committee)
     REVIEW = "review"  # thẩm tra (district, until 30/06/2025)
     APPRAISAL = "appraisal"  # thẩm định (provincial appraisal council)
@@ -211,18 +243,28 @@ class AssessmentKind(StrEnum):
 
 
 class AssessmentStatus(StrEnum):
+    """Where an assessment stands: ``draft`` (values may change), ``submitted`` (sent for the
+    next step; only a reviewer changes it), ``locked`` (final; nothing changes)."""
+
     DRAFT = "draft"
     SUBMITTED = "submitted"
     LOCKED = "locked"
 
 
 class Judgement(StrEnum):
+    """An appraiser's judgement of a criterion or indicator, the three tiers of the reports:
+    ``met`` (đạt), ``basically_met`` (cơ bản đạt), ``not_met`` (chưa đạt)."""
+
     MET = "met"  # đạt
     BASICALLY_MET = "basically_met"  # cơ bản đạt
     NOT_MET = "not_met"  # chưa đạt
 
 
 class IndicatorStatus(StrEnum):
+    """An indicator's result: ``met`` (đạt), ``basically_met`` (cơ bản đạt, judgements only),
+    ``not_met`` (chưa đạt), ``missing`` (no value entered yet), ``undetermined`` (a value but no
+    threshold applies to the unit, e.g. one the province has not set)."""
+
     MET = "met"
     BASICALLY_MET = "basically_met"
     NOT_MET = "not_met"
@@ -231,6 +273,10 @@ class IndicatorStatus(StrEnum):
 
 
 class CriterionStatus(StrEnum):
+    """A criterion's result (tiêu chí): ``met`` (đạt), ``basically_met`` (cơ bản đạt),
+    ``not_met`` (chưa đạt), ``undetermined`` (some indicator is missing or has no threshold, so
+    the criterion cannot be decided yet)."""
+
     MET = "met"
     BASICALLY_MET = "basically_met"
     NOT_MET = "not_met"
@@ -238,6 +284,10 @@ class CriterionStatus(StrEnum):
 
 
 class ConditionStatus(StrEnum):
+    """A recognition condition's result (18/2022/QĐ-TTg art. 4, e.g. residents' satisfaction):
+    ``met``, ``not_met``, ``missing`` (no value entered), ``unverified`` (no threshold applies:
+    the rate is for the province to set)."""
+
     MET = "met"
     NOT_MET = "not_met"
     MISSING = "missing"
@@ -245,6 +295,9 @@ class ConditionStatus(StrEnum):
 
 
 class PrerequisiteStatus(StrEnum):
+    """A title prerequisite's result (e.g. the model title requires the advanced one): ``met``,
+    ``not_met``, ``unverified`` (the platform cannot check it from its data)."""
+
     MET = "met"
     NOT_MET = "not_met"
     UNVERIFIED = "unverified"
@@ -256,6 +309,9 @@ class ValueChange(StrEnum):
 
 
 class ImportJobStatus(StrEnum):
+    """State of a background import: ``queued``, ``running``, ``succeeded``, ``failed`` (the
+    error says why; nothing was written), ``cancelled``."""
+
     QUEUED = "queued"
     RUNNING = "running"
     SUCCEEDED = "succeeded"

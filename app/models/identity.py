@@ -35,6 +35,9 @@ class User(IdMixin, TimestampMixin, Base):
     # Raised when the password changes or is reset: access tokens carry the value they were
     # issued under, and an older one no longer authenticates.
     token_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Raised by every write of the person (fields, password, role assignments): with the id, it
+    # names the version an ETag stands for (app.identity.service.accounts.user_etag).
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class Client(IdMixin, TimestampMixin, Base):
@@ -47,6 +50,8 @@ class Client(IdMixin, TimestampMixin, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     secret_rotated_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Raised by every write of the client (fields, secret, role assignments).
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class PersonalAccessToken(IdMixin, Base):

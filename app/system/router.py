@@ -6,7 +6,7 @@ import asyncio
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.core.errors import ServiceUnavailable, is_database_unavailable, problem_responses
 from app.db import migrate
@@ -18,13 +18,17 @@ READY_TIMEOUT_SECONDS = 5.0
 
 
 class Health(BaseModel):
-    status: str
+    """The process answers (liveness); says nothing of the database."""
+
+    status: str = Field(description="Always `ok`.")
 
 
 class Readiness(BaseModel):
-    status: str
-    database: str
-    schema_revision: str
+    """The service can serve: the database answers and its schema is at the latest migration."""
+
+    status: str = Field(description="`ok`.")
+    database: str = Field(description="The database in use: `sqlite` or `postgresql`.")
+    schema_revision: str = Field(description="The Alembic revision the database is at.")
 
 
 @router.get("/healthz", response_model=Health, summary="The process is alive")

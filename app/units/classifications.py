@@ -17,11 +17,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import AuditContext, entry, record_many
+from app.core.http import require_match
 from app.db.types import utcnow
 from app.models.enums import AuditAction, ClassificationKind, Region, UnitLevel
 from app.units import repository as repo
 from app.units.errors import Loc, Violations, unit_not_found
 from app.units.schemas import ClassificationAssign
+from app.units.service import current_etag
 from app.units.temporal import OPEN_END
 
 YES_NO = ("true", "false")
@@ -74,13 +76,19 @@ async def assign(
     items: Sequence[tuple[uuid.UUID, ClassificationAssign, Loc]],
     *,
     single_unit: uuid.UUID | None = None,
+    if_match: str | None = None,
 ) -> Outcome:
-    """Apply every assignment or none (422 listing each problem with its ``loc``)."""
+    """Apply every assignment or none (422 listing each problem with its ``loc``). A unit's
+    classifications are part of it: each write raises the unit's revision, and ``If-Match``
+    (``single_unit`` only) is compared with the unit's ETag once the map is locked."""
     await repo.lock_map(session)
     unit_ids = sorted({unit_id for unit_id, _, _ in items})
     levels = await repo.unit_levels(session, unit_ids)
     if single_unit is not None and single_unit not in levels:
         raise unit_not_found(single_unit)
+    if single_unit is not None:
+        etag = await current_etag(session, single_unit)
+        require_match(if_match, etag, what=f"Unit {single_unit}")
     lifetimes: dict[uuid.UUID, tuple[date, date]] = {}
     for version in await repo.versions_of(session, unit_ids):
         low, high = lifetimes.get(version["unit_id"], (version["valid_from"], version["valid_to"]))

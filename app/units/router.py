@@ -16,7 +16,7 @@ from app.audit.service import AuditContextDep
 from app.core import authz
 from app.core.clock import today
 from app.core.errors import problem_responses
-from app.core.http import FastJSONResponse, cached_json
+from app.core.http import FastJSONResponse, IfMatch, cached_json, etag_for
 from app.core.pagination import CursorQuery, IncludeTotalQuery, page_response, tagged_json
 from app.core.permissions import Action
 from app.core.security import PUBLIC, Principal, require
@@ -347,23 +347,30 @@ async def unit_lineage(session: SessionDep, unit_id: uuid.UUID) -> Response:
     "/units/{unit_id}/classifications",
     response_model=ClassificationHistory,
     summary="Classifications of the unit (all, or those valid on `as_of`)",
+    description="Public: no token needed. The `ETag` is the unit's (`GET /units/{unit_id}`): "
+    "a unit's classifications are part of it, and every change of them raises its revision.",
     openapi_extra=PUBLIC,
     responses=problem_responses(404, 422),
 )
 async def unit_classifications(
+    request: Request,
     session: SessionDep,
     unit_id: uuid.UUID,
     as_of: Annotated[IsoDate | None, Query(description="Default: the whole history.")] = None,
 ) -> Response:
     items = await service.unit_classifications(session, unit_id, as_of)
-    return FastJSONResponse({"unit_id": unit_id, "items": items})
+    etag = await service.current_etag(session, unit_id)
+    return cached_json(request, {"unit_id": unit_id, "items": items}, etag)
 
 
 @router.post(
     "/units/{unit_id}/classifications",
     response_model=ClassificationResult,
     summary="Assign a classification from a date (ends the one it replaces)",
-    responses=problem_responses(404, 422),
+    description="Answers with the unit's new `ETag` (a unit's classifications are part of it); "
+    "`If-Match` is compared with the unit's current one. Audited; an `Audit-Note` header is "
+    "kept with the record.",
+    responses=problem_responses(404, 412, 422),
 )
 async def assign_classification(
     session: SessionDep,
@@ -371,13 +378,16 @@ async def assign_classification(
     principal: Editor,
     unit_id: uuid.UUID,
     body: ClassificationAssign,
-) -> ClassificationResult:
+    if_match: IfMatch = None,
+) -> Response:
     await _may_change(session, principal, [unit_id])
     outcome = await classifications.assign(
-        session, audit, [(unit_id, body, ("body",))], single_unit=unit_id
+        session, audit, [(unit_id, body, ("body",))], single_unit=unit_id, if_match=if_match
     )
+    etag = await service.current_etag(session, unit_id)
     await session.commit()
-    return ClassificationResult(**outcome.as_dict())
+    result = ClassificationResult(**outcome.as_dict())
+    return FastJSONResponse(result.model_dump(mode="json"), headers={"ETag": etag})
 
 
 @router.post(
@@ -418,7 +428,8 @@ async def create_unit_event(
     await _may_change(session, principal, _event_units(body))
     event, created = await events.apply_event(session, audit, body)
     await session.commit()
-    return FastJSONResponse(event, status_code=201 if created else 200)
+    headers = {"ETag": etag_for(event), "Location": f"/api/v1/unit-events/{event['id']}"}
+    return FastJSONResponse(event, status_code=201 if created else 200, headers=headers)
 
 
 @router.get(
@@ -428,5 +439,7 @@ async def create_unit_event(
     openapi_extra=PUBLIC,
     responses=problem_responses(404),
 )
-async def get_unit_event(session: SessionDep, event_id: uuid.UUID) -> Response:
-    return FastJSONResponse(await events.get_event(session, event_id))
+async def get_unit_event(request: Request, session: SessionDep, event_id: uuid.UUID) -> Response:
+    # An applied event is a record: nothing but a reload of the bundled dataset rewrites it, so
+    # the tag of its representation is cheap and exact.
+    return cached_json(request, await events.get_event(session, event_id))

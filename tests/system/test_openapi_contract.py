@@ -135,6 +135,49 @@ def test_the_header_tables_name_operations_that_exist(document: dict[str, Any]) 
         assert table <= ids, sorted(table - ids)
 
 
+# Writes that answer 200/201 without an ETag, and why: none of them leaves one resource that a
+# client reads back and edits with If-Match.
+WRITES_WITHOUT_ETAG = {
+    # OAuth2 token endpoints (RFC 6749, RFC 7009): the answer is a credential, not a resource.
+    "auth_token": "issues an access token",
+    "auth_revoke": "revokes a token; RFC 7009 answers 200 with no body",
+    # Imports and bulk writes: a summary of many resources (or a job), each with its own ETag.
+    "units_import": "creates or changes many villages; answers a summary",
+    "unit_classifications_bulk_create": "changes many units; answers a summary",
+    "indicator_values_import": "writes many assessments' values, or queues a job (202)",
+}
+
+
+def test_every_write_that_answers_a_resource_declares_its_etag(
+    document: dict[str, Any],
+) -> None:
+    missing = []
+    for path, method, operation in operations(document):
+        if method not in WRITES:
+            continue
+        op_id = operation["operationId"]
+        for status in ("200", "201"):
+            response = operation["responses"].get(status)
+            if response is None or op_id in WRITES_WITHOUT_ETAG:
+                continue
+            if "ETag" not in response.get("headers", {}):
+                missing.append(f"{method.upper()} {path} ({op_id}) {status}")
+    assert missing == []
+    # The exclusions are writes that exist and answer 200/201, so the list cannot go stale.
+    ids = {
+        op["operationId"]: op
+        for _, method, op in operations(document)
+        if method in WRITES and {"200", "201"} & set(op["responses"])
+    }
+    assert set(WRITES_WITHOUT_ETAG) <= set(ids), sorted(set(WRITES_WITHOUT_ETAG) - set(ids))
+
+
+def test_every_component_has_a_description(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    missing = sorted(n for n, s in schemas.items() if not str(s.get("description", "")).strip())
+    assert missing == [], f"{len(missing)} components without a description: {missing}"
+
+
 def test_every_operation_declares_its_problem_responses_and_codes(
     document: dict[str, Any],
 ) -> None:

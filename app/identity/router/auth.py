@@ -19,9 +19,8 @@ from app.identity.service import auth
 
 router = APIRouter(prefix="/auth", tags=["identity"])
 
-FormField = Annotated[SingleLine | None, Form(max_length=4096)]
-# Secrets are never stored, only compared: any character may be part of one.
-SecretField = Annotated[str | None, Form(max_length=4096)]
+# Secrets (password, client_secret) are never stored, only compared: any character may be part
+# of one, so they are plain ``str``, not ``SingleLine``.
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
@@ -66,12 +65,28 @@ async def token(
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
-    grant_type: FormField = None,
-    username: FormField = None,
-    password: SecretField = None,
-    client_id: FormField = None,
-    client_secret: SecretField = None,
-    scope: FormField = None,
+    grant_type: Annotated[
+        SingleLine | None,
+        Form(max_length=4096, description="`password` (people) or `client_credentials`."),
+    ] = None,
+    username: Annotated[
+        SingleLine | None, Form(max_length=4096, description="Grant `password`: the username.")
+    ] = None,
+    password: Annotated[
+        str | None, Form(max_length=4096, description="Grant `password`: the password.")
+    ] = None,
+    client_id: Annotated[
+        SingleLine | None,
+        Form(max_length=4096, description="Grant `client_credentials`, or use HTTP Basic."),
+    ] = None,
+    client_secret: Annotated[
+        str | None,
+        Form(max_length=4096, description="Grant `client_credentials`, or use HTTP Basic."),
+    ] = None,
+    scope: Annotated[
+        SingleLine | None,
+        Form(max_length=4096, description="Ignored: what a token allows follows its roles."),
+    ] = None,
 ) -> TokenResponse:
     basic = _basic_credentials(request)
     if basic is not None:
@@ -112,8 +127,14 @@ async def revoke(
     settings: SettingsDep,
     principal: CurrentPrincipal,
     audit: AuditContextDep,
-    token: Annotated[SingleLine, Form(max_length=4096)],
-    token_type_hint: FormField = None,
+    token: Annotated[
+        SingleLine,
+        Form(max_length=4096, description="An access token or a personal access token."),
+    ],
+    token_type_hint: Annotated[
+        SingleLine | None,
+        Form(max_length=4096, description="Ignored (RFC 7009 §2.1 lets a server do so)."),
+    ] = None,
 ) -> Response:
     await auth.revoke_token(session, settings, principal, audit, token)
     await session.commit()

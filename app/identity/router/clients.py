@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 
 from app.audit.service import AuditContextDep
 from app.core.errors import problem_responses
-from app.core.http import check_if_match, etag_for, not_modified
+from app.core.http import IfMatch, not_modified
 from app.core.pagination import (
     DEFAULT_LIMIT,
     CursorQuery,
@@ -39,10 +39,6 @@ Manager = Annotated[Principal, require(Action.USERS_MANAGE)]
 READ_ERRORS = problem_responses(401, 403, 404)
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422)
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-
-
-def client_etag(client: ClientOut) -> str:
-    return etag_for(client.model_dump(mode="json"))
 
 
 @router.get(
@@ -85,9 +81,11 @@ async def create_client(
     body: ClientCreate,
 ) -> ClientCreated:
     client = await accounts.create_client(session, principal, audit, body)
+    etag = await accounts.current_client_etag(session, client.id)
     await session.commit()
     response.headers.update(NO_STORE)
     response.headers["Location"] = f"/api/v1/clients/{client.id}"
+    response.headers["ETag"] = etag
     return client
 
 
@@ -105,7 +103,7 @@ async def get_client(
     principal: Manager,
 ) -> ClientOut | Response:
     client = await accounts.get_client(session, principal, client_id)
-    etag = client_etag(client)
+    etag = await accounts.current_client_etag(session, client_id)
     if (cached := not_modified(request, etag)) is not None:
         return cached
     response.headers["ETag"] = etag
@@ -120,18 +118,17 @@ async def get_client(
 )
 async def update_client(
     client_id: uuid.UUID,
-    request: Request,
     response: Response,
     session: SessionDep,
     principal: Manager,
     audit: AuditContextDep,
     body: ClientUpdate,
+    if_match: IfMatch = None,
 ) -> ClientOut:
-    current = await accounts.get_client(session, principal, client_id)
-    check_if_match(request, client_etag(current))
-    client = await accounts.update_client(session, principal, audit, client_id, body)
+    client = await accounts.update_client(session, principal, audit, client_id, body, if_match)
+    etag = await accounts.current_client_etag(session, client_id)
     await session.commit()
-    response.headers["ETag"] = client_etag(client)
+    response.headers["ETag"] = etag
     return client
 
 
@@ -149,8 +146,10 @@ async def rotate_secret(
     audit: AuditContextDep,
 ) -> ClientSecret:
     secret = await accounts.rotate_secret(session, principal, audit, client_id)
+    etag = await accounts.current_client_etag(session, client_id)
     await session.commit()
     response.headers.update(NO_STORE)
+    response.headers["ETag"] = etag  # the client's: its `secret_rotated_at` changed
     return secret
 
 
@@ -174,17 +173,47 @@ async def list_roles(
     status_code=201,
     response_model=RoleAssignmentOut,
     summary="Grant a client access to resources over a unit's subtree (or nationally)",
+    description="Raises the client's revision: its ETag changes, since it lists its roles. "
+    "Audited; an `Audit-Note` header is kept with the record.",
     responses=WRITE_ERRORS,
 )
 async def grant_role(
     client_id: uuid.UUID,
+    response: Response,
     session: SessionDep,
     principal: Manager,
     audit: AuditContextDep,
     body: RoleAssignmentCreate,
 ) -> RoleAssignmentOut:
-    assignment = await accounts.grant_role(session, principal, audit, body, client_id=client_id)
+    assignment, etag = await accounts.grant_role(
+        session, principal, audit, body, client_id=client_id
+    )
     await session.commit()
+    response.headers["Location"] = f"/api/v1/clients/{client_id}/roles/{assignment.id}"
+    response.headers["ETag"] = etag
+    return assignment
+
+
+@router.get(
+    "/{client_id}/roles/{assignment_id}",
+    response_model=RoleAssignmentOut,
+    summary="One of a client's role assignments (revoked ones too)",
+    responses=READ_ERRORS,
+)
+async def get_role(
+    client_id: uuid.UUID,
+    assignment_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: Manager,
+) -> RoleAssignmentOut | Response:
+    assignment, etag = await accounts.get_role(
+        session, principal, assignment_id, client_id=client_id
+    )
+    if (cached := not_modified(request, etag)) is not None:
+        return cached
+    response.headers["ETag"] = etag
     return assignment
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from app.audit.service import AuditContextDep
 from app.core.errors import problem_responses
+from app.core.http import not_modified
 from app.core.pagination import Page
 from app.core.security import CurrentPrincipal, SettingsDep
 from app.db.session import SessionDep
@@ -77,9 +78,32 @@ async def create_token(
     body: AccessTokenCreate,
 ) -> AccessTokenCreated:
     created = await service.create_token(session, principal, audit, body)
+    etag = await service.token_etag_of(session, created.id)
     await session.commit()
     response.headers["Cache-Control"] = "no-store"
+    response.headers["Location"] = f"/api/v1/me/tokens/{created.id}"
+    response.headers["ETag"] = etag
     return created
+
+
+@router.get(
+    "/tokens/{token_id}",
+    response_model=AccessTokenOut,
+    summary="One of my personal access tokens (never the token itself)",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_token(
+    token_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> AccessTokenOut | Response:
+    token, etag = await service.get_token(session, principal, token_id)
+    if (cached := not_modified(request, etag)) is not None:
+        return cached
+    response.headers["ETag"] = etag
+    return token
 
 
 @router.delete(

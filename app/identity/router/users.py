@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from app.audit.service import AuditContextDep
 from app.core.errors import problem_responses
-from app.core.http import check_if_match, etag_for, not_modified
+from app.core.http import IfMatch, not_modified
 from app.core.pagination import (
     DEFAULT_LIMIT,
     CursorQuery,
@@ -36,10 +36,6 @@ router = APIRouter(prefix="/users", tags=["identity"])
 Manager = Annotated[Principal, require(Action.USERS_MANAGE)]
 READ_ERRORS = problem_responses(401, 403, 404)
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422)
-
-
-def user_etag(user: UserOut) -> str:
-    return etag_for(user.model_dump(mode="json"))
 
 
 @router.get("", response_model=Page[UserOut], summary="List people", responses=READ_ERRORS)
@@ -93,7 +89,7 @@ async def create_user(
     await session.commit()
     response.status_code = 201 if created else 200
     response.headers["Location"] = f"/api/v1/users/{user.id}"
-    response.headers["ETag"] = user_etag(user)
+    response.headers["ETag"] = await accounts.current_user_etag(session, user.id)
     return user
 
 
@@ -106,7 +102,7 @@ async def get_user(
     principal: Manager,
 ) -> UserOut | Response:
     user = await accounts.get_user(session, principal, user_id)
-    etag = user_etag(user)
+    etag = await accounts.current_user_etag(session, user_id)
     if (cached := not_modified(request, etag)) is not None:
         return cached
     response.headers["ETag"] = etag
@@ -121,19 +117,18 @@ async def get_user(
 )
 async def update_user(
     user_id: uuid.UUID,
-    request: Request,
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
     principal: Manager,
     audit: AuditContextDep,
     body: UserUpdate,
+    if_match: IfMatch = None,
 ) -> UserOut:
-    current = await accounts.get_user(session, principal, user_id)
-    check_if_match(request, user_etag(current))
-    user = await accounts.update_user(session, settings, principal, audit, user_id, body)
+    user = await accounts.update_user(session, settings, principal, audit, user_id, body, if_match)
+    etag = await accounts.current_user_etag(session, user_id)
     await session.commit()
-    response.headers["ETag"] = user_etag(user)
+    response.headers["ETag"] = etag
     return user
 
 
@@ -145,18 +140,17 @@ async def update_user(
 )
 async def deactivate_user(
     user_id: uuid.UUID,
-    request: Request,
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
     principal: Manager,
     audit: AuditContextDep,
+    if_match: IfMatch = None,
 ) -> UserOut:
-    current = await accounts.get_user(session, principal, user_id)
-    check_if_match(request, user_etag(current))
-    user = await accounts.deactivate_user(session, settings, principal, audit, user_id)
+    user = await accounts.deactivate_user(session, settings, principal, audit, user_id, if_match)
+    etag = await accounts.current_user_etag(session, user_id)
     await session.commit()
-    response.headers["ETag"] = user_etag(user)
+    response.headers["ETag"] = etag
     return user
 
 
@@ -183,17 +177,43 @@ async def list_roles(
     status_code=201,
     response_model=RoleAssignmentOut,
     summary="Grant a person a role over a unit's subtree (or nationally)",
+    description="Raises the person's revision: their ETag changes, since it lists their roles. "
+    "Audited; an `Audit-Note` header is kept with the record.",
     responses=WRITE_ERRORS,
 )
 async def grant_role(
     user_id: uuid.UUID,
+    response: Response,
     session: SessionDep,
     principal: Manager,
     audit: AuditContextDep,
     body: RoleAssignmentCreate,
 ) -> RoleAssignmentOut:
-    assignment = await accounts.grant_role(session, principal, audit, body, user_id=user_id)
+    assignment, etag = await accounts.grant_role(session, principal, audit, body, user_id=user_id)
     await session.commit()
+    response.headers["Location"] = f"/api/v1/users/{user_id}/roles/{assignment.id}"
+    response.headers["ETag"] = etag
+    return assignment
+
+
+@router.get(
+    "/{user_id}/roles/{assignment_id}",
+    response_model=RoleAssignmentOut,
+    summary="One of a person's role assignments (revoked ones too)",
+    responses=READ_ERRORS,
+)
+async def get_role(
+    user_id: uuid.UUID,
+    assignment_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: Manager,
+) -> RoleAssignmentOut | Response:
+    assignment, etag = await accounts.get_role(session, principal, assignment_id, user_id=user_id)
+    if (cached := not_modified(request, etag)) is not None:
+        return cached
+    response.headers["ETag"] = etag
     return assignment
 
 

@@ -13,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit.service import AuditContext, record
 from app.config import Settings
 from app.core import authz
+from app.core.clock import today
 from app.core.errors import Conflict
+from app.core.http import etag_for, require_match
 from app.core.pagination import Page, decode_updated_cursor, page_from_rows
 from app.core.permissions import Action, Role
 from app.core.security import CLIENT_SECRET_PREFIX, Principal, digest, new_secret
@@ -34,7 +36,7 @@ from app.identity.schemas import (
 )
 from app.identity.service import grants
 from app.models.enums import AuditAction
-from app.models.identity import Client, User
+from app.models.identity import Client, RoleAssignment, User
 
 
 async def _require_manager(session: AsyncSession, principal: Principal | None, entity: str) -> None:
@@ -42,6 +44,34 @@ async def _require_manager(session: AsyncSession, principal: Principal | None, e
     the command line, run by whoever operates the server."""
     if principal is not None:
         await authz.require(session, principal, Action.USERS_MANAGE, unit_id=None, entity=entity)
+
+
+def user_etag(user: User) -> str:
+    """The strong ETag of a person as answered: the revision names its own state (every write
+    raises it, role assignments included); ``last_login_at`` is shown but a sign-in is not a
+    write; the day, because each role's ``active`` and unit name are read as of today."""
+    return etag_for("user", user.id, user.revision, user.last_login_at, today())
+
+
+def client_etag(client: Client) -> str:
+    """The strong ETag of an integration client as answered (see :func:`user_etag`)."""
+    return etag_for("client", client.id, client.revision, client.last_login_at, today())
+
+
+async def current_user_etag(session: AsyncSession, user_id: uuid.UUID) -> str:
+    """The ETag of a person this request has just read or written."""
+    user = await repository.get_user(session, user_id)
+    if user is None:
+        raise authz.not_found("user", user_id)
+    return user_etag(user)
+
+
+async def current_client_etag(session: AsyncSession, client_id: uuid.UUID) -> str:
+    """The ETag of a client this request has just read or written."""
+    client = await repository.get_client(session, client_id)
+    if client is None:
+        raise authz.not_found("client", client_id)
+    return client_etag(client)
 
 
 def user_snapshot(user: User) -> dict[str, Any]:
@@ -113,6 +143,18 @@ async def load_user(session: AsyncSession, principal: Principal | None, user_id:
     user = await repository.get_user(session, user_id)
     if user is None:
         raise authz.not_found("user", user_id)
+    return user
+
+
+async def _lock_user(
+    session: AsyncSession, principal: Principal | None, user_id: uuid.UUID, if_match: str | None
+) -> User:
+    """The write pattern's first three steps: lock, authorise, compare ``If-Match``."""
+    user = await repository.lock_user(session, user_id)
+    await _require_manager(session, principal, "user")
+    if user is None:
+        raise authz.not_found("user", user_id)
+    require_match(if_match, user_etag(user), what=f"User {user_id}")
     return user
 
 
@@ -211,8 +253,9 @@ async def update_user(
     context: AuditContext,
     user_id: uuid.UUID,
     body: UserUpdate,
+    if_match: str | None = None,
 ) -> UserOut:
-    user = await load_user(session, principal, user_id)
+    user = await _lock_user(session, principal, user_id, if_match)
     before = user_snapshot(user)
     changes = body.model_dump(exclude_unset=True)
     if changes.get("active") is False and user.active and await _is_admin(session, user.id):
@@ -234,6 +277,7 @@ async def update_user(
     after = user_snapshot(user)
     if after != before or body.password is not None:
         user.updated_at = utcnow()
+        user.revision += 1
         await session.flush()
         await record(
             session,
@@ -258,9 +302,10 @@ async def deactivate_user(
     principal: Principal,
     context: AuditContext,
     user_id: uuid.UUID,
+    if_match: str | None = None,
 ) -> UserOut:
     return await update_user(
-        session, settings, principal, context, user_id, UserUpdate(active=False)
+        session, settings, principal, context, user_id, UserUpdate(active=False), if_match
     )
 
 
@@ -274,6 +319,18 @@ async def load_client(
     client = await repository.get_client(session, client_id)
     if client is None:
         raise authz.not_found("client", client_id)
+    return client
+
+
+async def _lock_client(
+    session: AsyncSession, principal: Principal | None, client_id: uuid.UUID, if_match: str | None
+) -> Client:
+    """The write pattern's first three steps: lock, authorise, compare ``If-Match``."""
+    client = await repository.lock_client(session, client_id)
+    await _require_manager(session, principal, "client")
+    if client is None:
+        raise authz.not_found("client", client_id)
+    require_match(if_match, client_etag(client), what=f"Client {client_id}")
     return client
 
 
@@ -364,8 +421,9 @@ async def update_client(
     context: AuditContext,
     client_id: uuid.UUID,
     body: ClientUpdate,
+    if_match: str | None = None,
 ) -> ClientOut:
-    client = await load_client(session, principal, client_id)
+    client = await _lock_client(session, principal, client_id, if_match)
     before = client_snapshot(client)
     if body.name is not None:
         client.name = body.name
@@ -374,6 +432,7 @@ async def update_client(
     after = client_snapshot(client)
     if after != before:
         client.updated_at = utcnow()
+        client.revision += 1
         await session.flush()
         await record(
             session,
@@ -390,13 +449,14 @@ async def update_client(
 async def rotate_secret(
     session: AsyncSession, principal: Principal, context: AuditContext, client_id: uuid.UUID
 ) -> ClientSecret:
-    client = await load_client(session, principal, client_id)
+    client = await _lock_client(session, principal, client_id, None)
     secret = new_secret(CLIENT_SECRET_PREFIX)
     now = utcnow()
     before = {"secret_rotated_at": client.secret_rotated_at}
     client.secret_hash = digest(secret)
     client.secret_rotated_at = now
     client.updated_at = now
+    client.revision += 1
     await session.flush()
     await record(
         session,
@@ -442,7 +502,8 @@ async def grant_role(
     *,
     user_id: uuid.UUID | None = None,
     client_id: uuid.UUID | None = None,
-) -> RoleAssignmentOut:
+) -> tuple[RoleAssignmentOut, str]:
+    """The new assignment and its ETag."""
     if user_id is not None:
         await load_user(session, principal, user_id)
     elif client_id is not None:
@@ -450,18 +511,29 @@ async def grant_role(
     assignment = await grants.grant(
         session, context, principal.id, body, user_id=user_id, client_id=client_id
     )
-    return (await grants.present(session, [assignment]))[0]
+    return (await grants.present(session, [assignment]))[0], grants.assignment_etag(assignment)
 
 
-async def revoke_role(
+async def get_role(
     session: AsyncSession,
     principal: Principal,
-    context: AuditContext,
     assignment_id: uuid.UUID,
     *,
     user_id: uuid.UUID | None = None,
     client_id: uuid.UUID | None = None,
-) -> None:
+) -> tuple[RoleAssignmentOut, str]:
+    """One role assignment of a person or client (revoked ones too) and its ETag."""
+    assignment = await _assignment(session, principal, assignment_id, user_id, client_id)
+    return (await grants.present(session, [assignment]))[0], grants.assignment_etag(assignment)
+
+
+async def _assignment(
+    session: AsyncSession,
+    principal: Principal,
+    assignment_id: uuid.UUID,
+    user_id: uuid.UUID | None,
+    client_id: uuid.UUID | None,
+) -> RoleAssignment:
     if user_id is not None:
         await load_user(session, principal, user_id)
     elif client_id is not None:
@@ -473,4 +545,17 @@ async def revoke_role(
         or (client_id is not None and assignment.client_id != client_id)
     ):
         raise authz.not_found("role_assignment", assignment_id)
+    return assignment
+
+
+async def revoke_role(
+    session: AsyncSession,
+    principal: Principal,
+    context: AuditContext,
+    assignment_id: uuid.UUID,
+    *,
+    user_id: uuid.UUID | None = None,
+    client_id: uuid.UUID | None = None,
+) -> None:
+    assignment = await _assignment(session, principal, assignment_id, user_id, client_id)
     await grants.revoke(session, context, principal, assignment)

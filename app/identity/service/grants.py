@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit.service import AuditContext, record
 from app.core.clock import today
 from app.core.errors import Conflict, Unprocessable, field_error
+from app.core.http import etag_for
 from app.core.permissions import CLIENT_RESOURCES, CLIENT_ROLES, USER_ROLES, Role
 from app.core.security import Principal
 from app.db.intervals import BEGINNING_OF_TIME, END_OF_TIME, holds_on, overlaps
@@ -18,9 +19,33 @@ from app.db.types import utcnow
 from app.identity import repository
 from app.identity.schemas import RoleAssignmentCreate, RoleAssignmentOut
 from app.models.enums import AuditAction
-from app.models.identity import RoleAssignment
+from app.models.identity import Client, RoleAssignment, User
 
 ENTITY = "role_assignment"
+
+
+def assignment_etag(assignment: RoleAssignment) -> str:
+    """The strong ETag of a role assignment as answered. Its only change is being revoked (once);
+    the day is part of it because ``active`` and the unit's code and name are read as of today."""
+    return etag_for(ENTITY, assignment.id, assignment.revoked_at, today())
+
+
+async def lock_holder(
+    session: AsyncSession, *, user_id: uuid.UUID | None, client_id: uuid.UUID | None
+) -> User | Client | None:
+    """The person or client whose roles change, ``FOR UPDATE``: its representation lists them."""
+    if user_id is not None:
+        return await repository.lock_user(session, user_id)
+    if client_id is not None:
+        return await repository.lock_client(session, client_id)
+    return None
+
+
+def touch(holder: User | Client | None) -> None:
+    """A write of the holder: its revision (and so its ETag) and ``updated_at`` move on."""
+    if holder is not None:
+        holder.revision += 1
+        holder.updated_at = utcnow()
 
 
 def is_active(assignment: RoleAssignment) -> bool:
@@ -129,6 +154,7 @@ async def grant(
     client_id: uuid.UUID | None = None,
     loc: list[str | int] | None = None,
 ) -> RoleAssignment:
+    holder = await lock_holder(session, user_id=user_id, client_id=client_id)
     await _validate(session, body, for_client=client_id is not None, loc=loc or ["body"])
     valid_from = body.valid_from or today()
     valid_to = body.valid_to or END_OF_TIME
@@ -163,6 +189,7 @@ async def grant(
         granted_at=utcnow(),
     )
     session.add(assignment)
+    touch(holder)
     await session.flush()
     await record(
         session,
@@ -199,6 +226,9 @@ async def revoke(
     principal: Principal,
     assignment: RoleAssignment,
 ) -> None:
+    holder = await lock_holder(session, user_id=assignment.user_id, client_id=assignment.client_id)
+    # Read again under the holder's lock: of two concurrent revocations, one writes.
+    await session.refresh(assignment)
     if assignment.revoked_at is not None:
         return
     if assignment.user_id is not None and is_national_admin(assignment):
@@ -206,6 +236,7 @@ async def revoke(
     before = snapshot(assignment)
     assignment.revoked_at = utcnow()
     assignment.revoked_by = principal.id
+    touch(holder)
     await session.flush()
     await record(
         session,

@@ -13,6 +13,7 @@ from app.audit.service import AuditContext, record
 from app.config import Settings
 from app.core import authz
 from app.core.errors import Forbidden, Unprocessable, field_error
+from app.core.http import etag_for
 from app.core.permissions import Action
 from app.core.security import PAT_PREFIX, Principal, PrincipalKind, digest, new_secret
 from app.db.types import utcnow
@@ -44,6 +45,12 @@ def token_out(pat: PersonalAccessToken) -> AccessTokenOut:
         last_used_at=pat.last_used_at,
         created_at=pat.created_at,
     )
+
+
+def token_etag(pat: PersonalAccessToken) -> str:
+    """The strong ETag of a personal access token as answered: besides its id, only its
+    revocation (once) and ``last_used_at`` (bookkeeping, not a write) ever change."""
+    return etag_for("access_token", pat.id, pat.revoked_at, pat.last_used_at)
 
 
 def _token_snapshot(pat: PersonalAccessToken) -> dict[str, Any]:
@@ -95,11 +102,17 @@ async def me(session: AsyncSession, principal: Principal) -> Me:
     return Me(**body)
 
 
-async def _own_user(session: AsyncSession, principal: Principal, what: str) -> User:
-    """The person behind the caller; clients and personal access tokens cannot manage accounts."""
+async def _own_user(
+    session: AsyncSession, principal: Principal, what: str, *, lock: bool = False
+) -> User:
+    """The person behind the caller (``lock``: ``FOR UPDATE``, to write it); clients and
+    personal access tokens cannot manage accounts."""
     if principal.kind is not PrincipalKind.USER:
         raise Forbidden(f"Only a person signed in with a password can {what}.", code="forbidden")
-    user = await repository.get_user(session, principal.id)
+    if lock:
+        user = await repository.lock_user(session, principal.id)
+    else:
+        user = await repository.get_user(session, principal.id)
     if user is None:  # deleted between authentication and now
         raise authz.not_found("user", principal.id)
     return user
@@ -112,7 +125,7 @@ async def change_password(
     context: AuditContext,
     body: PasswordChange,
 ) -> None:
-    user = await _own_user(session, principal, "change a password")
+    user = await _own_user(session, principal, "change a password", lock=True)
     if not await asyncio.to_thread(verify_password, user.password_hash, body.current_password):
         message = "The current password is not correct."
         raise Unprocessable(
@@ -139,6 +152,7 @@ async def change_password(
     # Every access token issued before stops working, the caller's own included.
     user.token_generation += 1
     user.updated_at = now
+    user.revision += 1
     await session.flush()
     await record(
         session,
@@ -184,13 +198,36 @@ async def create_token(
     return AccessTokenCreated(**token_out(pat).model_dump(), token=token)
 
 
-async def revoke_token(
-    session: AsyncSession, principal: Principal, context: AuditContext, token_id: uuid.UUID
-) -> None:
-    user = await _own_user(session, principal, "revoke personal access tokens")
+async def get_token(
+    session: AsyncSession, principal: Principal, token_id: uuid.UUID
+) -> tuple[AccessTokenOut, str]:
+    """One of the caller's personal access tokens (never the token itself) and its ETag."""
+    pat = await _own_token(session, principal, token_id, "read personal access tokens")
+    return token_out(pat), token_etag(pat)
+
+
+async def token_etag_of(session: AsyncSession, token_id: uuid.UUID) -> str:
+    """The ETag of a token this request has just written."""
+    pat = await repository.get_token(session, token_id)
+    if pat is None:
+        raise authz.not_found("access_token", token_id)
+    return token_etag(pat)
+
+
+async def _own_token(
+    session: AsyncSession, principal: Principal, token_id: uuid.UUID, what: str
+) -> PersonalAccessToken:
+    user = await _own_user(session, principal, what)
     pat = await repository.get_token(session, token_id)
     if pat is None or pat.user_id != user.id:
         raise authz.not_found("access_token", token_id)
+    return pat
+
+
+async def revoke_token(
+    session: AsyncSession, principal: Principal, context: AuditContext, token_id: uuid.UUID
+) -> None:
+    pat = await _own_token(session, principal, token_id, "revoke personal access tokens")
     if pat.revoked_at is not None:
         return
     before = _token_snapshot(pat)
