@@ -35,7 +35,13 @@ from app.db.intervals import BEGINNING_OF_TIME, END_OF_TIME, ONE_DAY, Period
 from app.db.types import utcnow
 from app.models.enums import AuditAction, RecognitionSource, Title
 from app.recognitions import repository as repo
-from app.recognitions.schemas import RecognitionOut, RevocationOut, UnitRef, UnitTitles
+from app.recognitions.schemas import (
+    RecognitionCreate,
+    RecognitionOut,
+    RevocationOut,
+    UnitRef,
+    UnitTitles,
+)
 from app.recognitions.titles import TITLE_LEVEL
 from app.units import query as units
 
@@ -173,8 +179,6 @@ def check_grant_fields(grant: Grant, level: str, loc: Loc) -> None:
             (*loc, "title"),
             "title_level_mismatch",
             f"The title {grant.title} is held by a {expected}; the unit is a {level}.",
-            title=grant.title.value,
-            level=level,
         )
     if grant.year_for > grant.decision_date.year:
         raise invalid(
@@ -325,6 +329,34 @@ async def grant(
         unit_id=grant.unit_id,
     )
     return _out(row, unit), True
+
+
+async def create(
+    session: AsyncSession,
+    context: AuditContext,
+    principal: Principal | None,
+    body: RecognitionCreate,
+) -> tuple[RecognitionOut, bool]:
+    """``POST /recognitions``: a decision made outside the platform's dossiers."""
+    return await grant(
+        session,
+        context=context,
+        principal=principal,
+        grant=Grant(
+            unit_id=body.unit_id,
+            title=body.title,
+            year_for=body.year_for,
+            decision_number=body.decision_number,
+            decision_date=body.decision_date,
+            signer=body.signer,
+            issuing_unit_id=body.issuing_unit_id,
+            issuing_body=body.issuing_body,
+            field=body.field,
+            note=body.note,
+            source=RecognitionSource.HISTORICAL,
+        ),
+        recognition_id=body.id,
+    )
 
 
 async def record_grant(

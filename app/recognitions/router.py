@@ -1,0 +1,181 @@
+"""HTTP layer of the register of titles: parse, declare responses, commit once, answer."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app.audit.service import AuditContextDep
+from app.core.clock import today
+from app.core.errors import problem_responses
+from app.core.http import FastJSONResponse, IfMatch, cached_json
+from app.core.pagination import CursorQuery, IncludeTotalQuery, LimitQuery, model_page_response
+from app.core.permissions import Action
+from app.core.security import Principal, require
+from app.core.types import Instant, IsoDate
+from app.db.session import SessionDep
+from app.models.enums import RecognitionSource, Title
+from app.recognitions import service
+from app.recognitions.schemas import (
+    RecognitionCreate,
+    RecognitionOut,
+    RecognitionPage,
+    RevocationCreate,
+    UnitTitles,
+)
+
+router = APIRouter(tags=["recognitions"])
+
+Reader = Annotated[Principal, require(Action.RECOGNITIONS_READ)]
+Writer = Annotated[Principal, require(Action.RECOGNITIONS_WRITE)]
+AsOf = Annotated[
+    IsoDate | None,
+    Query(description="Only titles held on this day (decision date ≤ day < revocation date)."),
+]
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified (If-None-Match)."}
+}
+
+
+def written(item: RecognitionOut, status_code: int = 200) -> Response:
+    """A write's answer with the recognition's new strong ETag."""
+    return FastJSONResponse(
+        item.model_dump(mode="json"),
+        status_code=status_code,
+        headers={
+            "ETag": service.etag_of({"id": item.id, "revision": item.revision}),
+            "Location": f"/api/v1/recognitions/{item.id}",
+        },
+    )
+
+
+@router.get(
+    "/recognitions",
+    response_model=RecognitionPage,
+    summary="The register of titles: recognitions and their revocations",
+    description="Titles granted by decisions (from dossiers, historical decisions, imports and "
+    "carry-overs after mergers), each with its decision and, once revoked, the revocation. "
+    "`within`: a unit's subtree as the map stood on `as_of` (default today; ended units stay "
+    "where they last were, their titles as history). `as_of`: only titles held that day. "
+    "Ordered by `(updated_at, id)` for sync.",
+    responses=problem_responses(422),
+)
+async def list_recognitions(
+    request: Request,
+    session: SessionDep,
+    principal: Reader,
+    within: Annotated[uuid.UUID | None, Query(description="A unit whose subtree to list.")] = None,
+    unit_id: Annotated[uuid.UUID | None, Query(description="One unit only.")] = None,
+    title: Title | None = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100, description='The year "for".')] = None,
+    as_of: AsOf = None,
+    source: RecognitionSource | None = None,
+    updated_since: Instant | None = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+    include_total: IncludeTotalQuery = False,
+) -> Response:
+    page = await service.list_recognitions(
+        session,
+        principal=principal,
+        within=within,
+        unit_id=unit_id,
+        title=title,
+        year_for=year,
+        as_of=as_of,
+        source=source,
+        updated_since=updated_since,
+        cursor=cursor,
+        limit=limit,
+        include_total=include_total,
+    )
+    return model_page_response(
+        request,
+        RecognitionPage(items=page.items, next_cursor=page.next_cursor, total=page.total),
+    )
+
+
+@router.post(
+    "/recognitions",
+    response_model=RecognitionOut,
+    status_code=201,
+    summary="Record a decision recognising a unit (e.g. one made before the platform)",
+    description="The title is held from `decision_date`; `year_for` is the year it is for. "
+    "One recognition per unit, title and year (409 `recognition_exists`). A client-chosen "
+    "`id` sent again with the same body answers 200.",
+    responses={
+        200: {"model": RecognitionOut, "description": "Already recorded (replay)."},
+        **problem_responses(404, 409, 422),
+    },
+)
+async def create_recognition(
+    session: SessionDep, audit: AuditContextDep, principal: Writer, body: RecognitionCreate
+) -> Response:
+    item, created = await service.create(session, audit, principal, body)
+    await session.commit()
+    return written(item, 201 if created else 200)
+
+
+@router.get(
+    "/recognitions/{recognition_id:uuid}",
+    response_model=RecognitionOut,
+    summary="A recognition with its decision and revocation",
+    responses={**NOT_MODIFIED, **problem_responses(404)},
+)
+async def get_recognition(
+    request: Request, session: SessionDep, principal: Reader, recognition_id: uuid.UUID
+) -> Response:
+    item, etag = await service.get(session, recognition_id, principal)
+    return cached_json(request, item.model_dump(mode="json"), etag)
+
+
+@router.post(
+    "/recognitions/{recognition_id:uuid}/revocation",
+    response_model=RecognitionOut,
+    summary="Record the decision revoking a recognition (thu hồi)",
+    description="The title is no longer held from the revocation's `decision_date`, which must "
+    "come after the grant's. `If-Match` (the recognition's ETag) is honoured: 412 when stale.",
+    responses=problem_responses(404, 409, 412, 422),
+)
+async def revoke_recognition(
+    session: SessionDep,
+    audit: AuditContextDep,
+    principal: Writer,
+    recognition_id: uuid.UUID,
+    body: RevocationCreate,
+    if_match: IfMatch = None,
+) -> Response:
+    item = await service.record_revocation(
+        session,
+        context=audit,
+        principal=principal,
+        recognition_id=recognition_id,
+        decision_number=body.decision_number,
+        decision_date=body.decision_date,
+        signer=body.signer,
+        issuing_body=body.issuing_body,
+        reason=body.reason,
+        if_match=if_match,
+    )
+    await session.commit()
+    return written(item)
+
+
+@router.get(
+    "/units/{unit_id:uuid}/recognitions",
+    response_model=UnitTitles,
+    summary="What a unit held on a day",
+    description="The titles the unit held on `as_of` (default today), with their decisions. "
+    "A dissolved unit keeps its titles as history: ask with a day it existed.",
+    responses=problem_responses(404, 422),
+)
+async def unit_recognitions(
+    session: SessionDep,
+    principal: Reader,
+    unit_id: uuid.UUID,
+    as_of: Annotated[IsoDate | None, Query(description="Default: today in Viet Nam.")] = None,
+) -> Response:
+    found = await service.unit_titles(session, unit_id, as_of or today(), principal)
+    return FastJSONResponse(found.model_dump(mode="json"))
