@@ -358,7 +358,10 @@ class RevocationOutlook(BaseModel):
     failing_share: float
     falls_under_band: bool
     band: RevocationBandMatch | None
-    unit_holds_title: bool | None = Field(description="null until recognitions are recorded.")
+    unit_holds_title: bool | None = Field(
+        description="Whether the register of titles shows the unit holding the set's title "
+        "on the assessment's date; null when the set names no title."
+    )
     reason: str
     note: str | None
 

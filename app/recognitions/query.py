@@ -22,6 +22,7 @@ from app.db.chunking import chunks
 from app.db.intervals import valid_on
 from app.models.enums import Title
 from app.models.recognitions import Recognition
+from app.recognitions.titles import implied as implied  # re-exported: the titles below
 
 RECOGNITIONS = cast(Table, Recognition.__table__)
 # The held interval under the names the interval helpers expect.

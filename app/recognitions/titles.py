@@ -49,10 +49,10 @@ def ladder_at(level: UnitLevel | str) -> tuple[Title, ...] | None:
     return None
 
 
-def implied(held: Iterable[Title]) -> frozenset[Title]:
+def implied(held: Iterable[Title | str]) -> frozenset[Title]:
     """The titles held and those below them on their ladder: a commune recognised advanced
     has met NTM, whether or not its NTM decision is in the register."""
-    found = set(held)
+    found = {Title(title) for title in held}
     for title in list(found):
         ladder = ladder_of(title)
         if ladder is not None:

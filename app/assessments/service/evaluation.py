@@ -21,6 +21,7 @@ from app.assessments import engine
 from app.assessments.repository import assessments as repo
 from app.assessments.repository import values as values_repo
 from app.assessments.service import criteria as criteria_port
+from app.assessments.service import titles as titles_port
 from app.assessments.service.common import (
     UnitInYear,
     assessment_not_found,
@@ -54,6 +55,7 @@ class Loaded:
     values: Mapping[uuid.UUID, engine.StoredValue]
     judgements: Mapping[uuid.UUID, engine.StoredJudgement]
     conditions: Mapping[str, engine.StoredCondition]
+    register: engine.RegisterFacts | None = None
 
 
 def stored_value(row: Mapping[Any, Any]) -> engine.StoredValue:
@@ -128,6 +130,17 @@ async def load_many(
             for row in rows
         ],
     )
+    register = await titles_port.facts(
+        session,
+        [
+            (
+                row["unit_id"],
+                units[(row["unit_id"], row["year"])].as_of,
+                specs[row["criteria_set_id"]],
+            )
+            for row in rows
+        ],
+    )
     out = []
     for row in rows:
         set_id = row["criteria_set_id"]
@@ -143,6 +156,7 @@ async def load_many(
                 values=values.get(row["id"], {}),
                 judgements=judgements.get(row["id"], {}),
                 conditions=conditions.get(row["id"], {}),
+                register=register.get((row["unit_id"], unit.as_of)),
             )
         )
     return out
@@ -233,7 +247,12 @@ def evaluate(loaded: Loaded) -> AssessmentEvaluation:
         status=AssessmentStatus(row["status"]),
         thresholds_context=loaded.context,
         result=engine.evaluate(
-            loaded.spec, loaded.thresholds, loaded.values, loaded.judgements, loaded.conditions
+            loaded.spec,
+            loaded.thresholds,
+            loaded.values,
+            loaded.judgements,
+            loaded.conditions,
+            loaded.register,
         ),
     )
 
