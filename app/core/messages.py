@@ -583,6 +583,20 @@ MESSAGES: dict[str, Message] = {
         "Quyết định công nhận này đã bị thu hồi.",
         "This recognition has already been revoked.",
     ),
+    "carry_over_not_proposed": _m(
+        "Việc sáp nhập này không đề xuất danh hiệu nào được giữ lại cho đơn vị: không phải mọi "
+        "đơn vị trước sáp nhập đều đạt danh hiệu (267/BNN-VPĐP).",
+        "The merge proposes no title to carry over to the unit: not every predecessor held "
+        "one (267/BNN-VPĐP).",
+    ),
+    "carry_over_title_mismatch": _m(
+        "Chỉ được công nhận danh hiệu thấp nhất mà mọi đơn vị trước sáp nhập cùng đạt.",
+        "Only the lowest title every predecessor held can be carried over.",
+    ),
+    "decision_before_merger": _m(
+        "Quyết định không được ký trước ngày sáp nhập.",
+        "The decision cannot precede the merger.",
+    ),
     "revocation_before_grant": _m(
         "Ngày quyết định thu hồi phải sau ngày quyết định công nhận.",
         "A revocation must be dated after the decision it revokes.",

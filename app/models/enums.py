@@ -282,3 +282,10 @@ class RecognitionSource(StrEnum):
     HISTORICAL = "historical"  # a decision made before the platform existed, entered by hand
     IMPORT = "import"  # a province's history loaded from CSV/XLSX
     CARRY_OVER = "carry_over"  # confirmed after a merger (267/BNN-VPĐP of 09/01/2024)
+
+
+class CarryOverOutcome(StrEnum):
+    """What a merger proposes for the new unit (267/BNN-VPĐP of 09/01/2024)."""
+
+    CARRY_OVER = "carry_over"  # every predecessor held a title: the lowest common one
+    PROCEDURE_REQUIRED = "procedure_required"  # mixed: the new unit goes through the procedure

@@ -16,6 +16,7 @@ from app.core.errors import Conflict
 from app.core.pagination import count_matching
 from app.db.chunking import chunks
 from app.db.locking import for_update
+from app.models.enums import RecognitionSource
 from app.models.recognitions import Recognition
 from app.recognitions.query import held_on
 
@@ -198,3 +199,22 @@ async def list_page(
         )
     statement = statement.order_by(RECOGNITIONS.c.updated_at, RECOGNITIONS.c.id).limit(limit + 1)
     return list((await session.execute(statement)).mappings().all())
+
+
+async def carried_over(
+    session: AsyncSession, keys: Sequence[tuple[uuid.UUID, uuid.UUID]]
+) -> dict[tuple[uuid.UUID, uuid.UUID], uuid.UUID]:
+    """(merge event, unit) → the carry-over recognition that confirmed it."""
+    found: dict[tuple[uuid.UUID, uuid.UUID], uuid.UUID] = {}
+    wanted = set(keys)
+    for part in chunks(sorted({event for event, _ in wanted})):
+        statement = select(
+            RECOGNITIONS.c.unit_event_id, RECOGNITIONS.c.unit_id, RECOGNITIONS.c.id
+        ).where(
+            RECOGNITIONS.c.unit_event_id.in_(part),
+            RECOGNITIONS.c.source == RecognitionSource.CARRY_OVER.value,
+        )
+        for event, unit, recognition in (await session.execute(statement)).all():
+            if (event, unit) in wanted:
+                found[(event, unit)] = recognition
+    return found

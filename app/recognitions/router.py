@@ -11,14 +11,24 @@ from app.audit.service import AuditContextDep
 from app.core.clock import today
 from app.core.errors import problem_responses
 from app.core.http import FastJSONResponse, IfMatch, cached_json
-from app.core.pagination import CursorQuery, IncludeTotalQuery, LimitQuery, model_page_response
+from app.core.pagination import (
+    CursorQuery,
+    IncludeTotalQuery,
+    LimitQuery,
+    decode_cursor,
+    encode_cursor,
+    invalid_cursor,
+    model_page_response,
+)
 from app.core.permissions import Action
 from app.core.security import Principal, require
 from app.core.types import Instant, IsoDate
 from app.db.session import SessionDep
 from app.models.enums import RecognitionSource, Title
-from app.recognitions import service
+from app.recognitions import carryover, service
 from app.recognitions.schemas import (
+    CarryOverConfirm,
+    CarryOverProposalPage,
     RecognitionCreate,
     RecognitionOut,
     RecognitionPage,
@@ -37,6 +47,16 @@ AsOf = Annotated[
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
     304: {"description": "Not modified (If-None-Match)."}
 }
+
+
+def decode_offset_cursor(cursor: str | None) -> int:
+    """Lists computed on read (proposals) page by position in their stable order."""
+    if cursor is None:
+        return 0
+    (start,) = decode_cursor(cursor, int)
+    if start < 0:
+        raise invalid_cursor()
+    return int(start)
 
 
 def written(item: RecognitionOut, status_code: int = 200) -> Response:
@@ -116,6 +136,55 @@ async def create_recognition(
     item, created = await service.create(session, audit, principal, body)
     await session.commit()
     return written(item, 201 if created else 200)
+
+
+@router.get(
+    "/recognitions/carry-over-proposals",
+    response_model=CarryOverProposalPage,
+    summary="What mergers propose for the units they made (267/BNN-VPĐP)",
+    description="For each merge whose new (or extended) unit lies under `within` (on "
+    "`effective`, default today): when every predecessor held a title the day before, the "
+    "lowest common one (`outcome: carry_over`), recognised without a new dossier once a "
+    "provincial user confirms it (`POST /recognitions/carry-over`); otherwise "
+    "`procedure_required` and the title to build. Ordered by merger date, event and unit.",
+    responses=problem_responses(422),
+)
+async def carry_over_proposals(
+    request: Request,
+    session: SessionDep,
+    principal: Reader,
+    within: Annotated[uuid.UUID | None, Query(description="A unit whose subtree to list.")] = None,
+    effective: Annotated[
+        IsoDate | None, Query(description="Only the mergers effective that day.")
+    ] = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> Response:
+    found = await carryover.proposals(
+        session, principal=principal, within=within, effective=effective
+    )
+    start = decode_offset_cursor(cursor)
+    page = found[start : start + limit]
+    following = encode_cursor([start + limit]) if start + limit < len(found) else None
+    return model_page_response(request, CarryOverProposalPage(items=page, next_cursor=following))
+
+
+@router.post(
+    "/recognitions/carry-over",
+    response_model=RecognitionOut,
+    status_code=201,
+    summary="Confirm a carry-over proposal with the provincial decision",
+    description="Records a recognition with source `carry_over` for the unit the merge made, "
+    "at the proposed (lowest common) title, resting on the predecessors' recognitions, which "
+    "stay on them as history.",
+    responses=problem_responses(404, 409, 422),
+)
+async def confirm_carry_over(
+    session: SessionDep, audit: AuditContextDep, principal: Writer, body: CarryOverConfirm
+) -> Response:
+    item = await carryover.confirm(session, audit, principal, body)
+    await session.commit()
+    return written(item, 201)
 
 
 @router.get(

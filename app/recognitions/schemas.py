@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.pagination import TOTAL_DESCRIPTION
 from app.core.types import IsoDate, SingleLine
-from app.models.enums import RecognitionSource, Title
+from app.models.enums import CarryOverOutcome, RecognitionSource, Title
 
 YearFor = Annotated[
     int, Field(ge=2000, le=2100, description='The year the title is "for" (not the decision\'s).')
@@ -144,3 +144,54 @@ class UnitTitles(BaseModel):
     as_of: date
     titles: list[Title] = Field(description="Titles held that day, by their own decisions.")
     recognitions: list[RecognitionOut] = Field(description="The recognitions in force that day.")
+
+
+class HeldRecognition(BaseModel):
+    id: uuid.UUID
+    title: Title
+    year_for: int
+    decision_number: str
+    decision_date: date
+
+
+class CarryOverPredecessor(BaseModel):
+    unit_id: uuid.UUID
+    code: str | None = None
+    name: str | None = None
+    partly: bool = Field(description="Only a part of it went into the new unit.")
+    is_successor: bool = Field(description="The unit the merge extended, with its own titles.")
+    highest_title: Title | None = Field(
+        description="Its highest title on the level's ladder the day before the merger."
+    )
+    recognitions: list[HeldRecognition] = Field(
+        description="Its recognitions of the ladder's titles in force that day."
+    )
+
+
+class CarryOverProposal(BaseModel):
+    """What a merge proposes for the unit it created or extended (267/BNN-VPĐP)."""
+
+    unit_event_id: uuid.UUID
+    effective_date: date
+    legal_basis_number: str | None = None
+    unit_id: uuid.UUID
+    code: str
+    name: str
+    level: str
+    extended: bool = Field(description="The merge extended an existing unit (else created it).")
+    outcome: CarryOverOutcome
+    title: Title | None = Field(
+        description="The lowest common title, recognised without a new dossier once confirmed."
+    )
+    procedure_title: Title | None = Field(
+        description="The title the unit must now build through the procedure, if any."
+    )
+    predecessors: list[CarryOverPredecessor]
+    confirmed_recognition_id: uuid.UUID | None = Field(
+        default=None, description="The recognition that confirmed the proposal, once recorded."
+    )
+
+
+class CarryOverProposalPage(BaseModel):
+    items: list[CarryOverProposal]
+    next_cursor: str | None = None

@@ -1,0 +1,3 @@
+from tests.units.conftest import sandbox as sandbox
+
+__all__ = ["sandbox"]
