@@ -597,6 +597,10 @@ MESSAGES: dict[str, Message] = {
         "Quyết định không được ký trước ngày sáp nhập.",
         "The decision cannot precede the merger.",
     ),
+    "revocation_assessment_mismatch": _m(
+        "Không có bản đánh giá này của đơn vị được công nhận.",
+        "There is no such assessment of the recognised unit.",
+    ),
     "revocation_before_grant": _m(
         "Ngày quyết định thu hồi phải sau ngày quyết định công nhận.",
         "A revocation must be dated after the decision it revokes.",

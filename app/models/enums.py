@@ -289,3 +289,12 @@ class CarryOverOutcome(StrEnum):
 
     CARRY_OVER = "carry_over"  # every predecessor held a title: the lowest common one
     PROCEDURE_REQUIRED = "procedure_required"  # mixed: the new unit goes through the procedure
+
+
+class RevocationCheck(StrEnum):
+    """Where a titled unit stands against its set's revocation bands (18/2022/QĐ-TTg)."""
+
+    FALLS_UNDER_BAND = "falls_under_band"  # the latest assessment falls under a band
+    WITHIN_BANDS = "within_bands"
+    NO_BANDS = "no_bands"  # the set defines none: an administrator must enter them
+    NO_ASSESSMENT = "no_assessment"  # no assessment against a set of the title

@@ -177,6 +177,12 @@ def list_select(filters: ListFilters) -> Select[Any]:
     return statement
 
 
+async def list_all(session: AsyncSession, filters: ListFilters) -> list[RowMapping]:
+    """Every recognition the filters select (a check over a subtree), in a stable order."""
+    statement = list_select(filters).order_by(RECOGNITIONS.c.unit_id, RECOGNITIONS.c.id)
+    return list((await session.execute(statement)).mappings().all())
+
+
 async def count(session: AsyncSession, filters: ListFilters) -> int:
     return await count_matching(session, list_select(filters))
 

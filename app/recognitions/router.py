@@ -24,14 +24,15 @@ from app.core.permissions import Action
 from app.core.security import Principal, require
 from app.core.types import Instant, IsoDate
 from app.db.session import SessionDep
-from app.models.enums import RecognitionSource, Title
-from app.recognitions import carryover, service
+from app.models.enums import RecognitionSource, RevocationCheck, Title
+from app.recognitions import carryover, revocation, service
 from app.recognitions.schemas import (
     CarryOverConfirm,
     CarryOverProposalPage,
     RecognitionCreate,
     RecognitionOut,
     RecognitionPage,
+    RevocationCheckPage,
     RevocationCreate,
     UnitTitles,
 )
@@ -169,6 +170,40 @@ async def carry_over_proposals(
     return model_page_response(request, CarryOverProposalPage(items=page, next_cursor=following))
 
 
+@router.get(
+    "/recognitions/revocation-check",
+    response_model=RevocationCheckPage,
+    summary="Titled units against their sets' revocation bands (18/2022/QĐ-TTg)",
+    description="Each recognition in force on `as_of` (default today) under `within`, against "
+    "the latest assessment of its unit (latest year up to `as_of`'s, then appraisal over "
+    "review over self-assessment) against a set of its title: `falls_under_band` lists the "
+    "failing criteria and the band. `status` (default `falls_under_band`) filters; a set "
+    "without bands answers `no_bands`: bands are data an administrator enters.",
+    responses=problem_responses(422),
+)
+async def revocation_check(
+    request: Request,
+    session: SessionDep,
+    principal: Reader,
+    within: Annotated[uuid.UUID | None, Query(description="A unit whose subtree to check.")] = None,
+    as_of: Annotated[IsoDate | None, Query(description="Default: today in Viet Nam.")] = None,
+    title: Title | None = None,
+    status: RevocationCheck = RevocationCheck.FALLS_UNDER_BAND,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> Response:
+    day = as_of or today()
+    found = await revocation.check(
+        session, principal=principal, as_of=day, within=within, title=title, status=status
+    )
+    start = decode_offset_cursor(cursor)
+    following = encode_cursor([start + limit]) if start + limit < len(found) else None
+    return model_page_response(
+        request,
+        RevocationCheckPage(as_of=day, items=found[start : start + limit], next_cursor=following),
+    )
+
+
 @router.post(
     "/recognitions/carry-over",
     response_model=RecognitionOut,
@@ -205,7 +240,9 @@ async def get_recognition(
     response_model=RecognitionOut,
     summary="Record the decision revoking a recognition (thu hồi)",
     description="The title is no longer held from the revocation's `decision_date`, which must "
-    "come after the grant's. `If-Match` (the recognition's ETag) is honoured: 412 when stale.",
+    "come after the grant's. `assessment_id`: the assessment it rests on (e.g. found by the "
+    "revocation check); its failing criteria and band are kept with the decision. `If-Match` "
+    "(the recognition's ETag) is honoured: 412 when stale.",
     responses=problem_responses(404, 409, 412, 422),
 )
 async def revoke_recognition(
@@ -216,18 +253,7 @@ async def revoke_recognition(
     body: RevocationCreate,
     if_match: IfMatch = None,
 ) -> Response:
-    item = await service.record_revocation(
-        session,
-        context=audit,
-        principal=principal,
-        recognition_id=recognition_id,
-        decision_number=body.decision_number,
-        decision_date=body.decision_date,
-        signer=body.signer,
-        issuing_body=body.issuing_body,
-        reason=body.reason,
-        if_match=if_match,
-    )
+    item = await revocation.revoke(session, audit, principal, recognition_id, body, if_match)
     await session.commit()
     return written(item)
 

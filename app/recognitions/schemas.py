@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.pagination import TOTAL_DESCRIPTION
 from app.core.types import IsoDate, SingleLine
-from app.models.enums import CarryOverOutcome, RecognitionSource, Title
+from app.models.enums import CarryOverOutcome, RecognitionSource, RevocationCheck, Title
 
 YearFor = Annotated[
     int, Field(ge=2000, le=2100, description='The year the title is "for" (not the decision\'s).')
@@ -58,6 +58,11 @@ class RecognitionCreate(Strict):
 class RevocationCreate(Strict):
     """The decision that revokes a recognition (thu hồi)."""
 
+    assessment_id: uuid.UUID | None = Field(
+        default=None,
+        description="The assessment the revocation rests on (e.g. the one the revocation check "
+        "found under a band): its failing criteria and band are kept with the decision.",
+    )
     decision_number: DecisionNumber
     decision_date: IsoDate = Field(description="The title is no longer held from this day.")
     signer: Signer
@@ -194,4 +199,37 @@ class CarryOverProposal(BaseModel):
 
 class CarryOverProposalPage(BaseModel):
     items: list[CarryOverProposal]
+    next_cursor: str | None = None
+
+
+class FailingCriterion(BaseModel):
+    number: int
+    name: str
+
+
+class BandOut(BaseModel):
+    min_failing_share: float
+    max_failing_share: float | None = None
+    requires_failing_criterion: list[int]
+    key_criteria_failing: list[int]
+
+
+class RevocationCandidate(BaseModel):
+    """A titled unit against its set's revocation bands, by its latest assessment."""
+
+    recognition: RecognitionOut
+    status: RevocationCheck
+    assessment_id: uuid.UUID | None = None
+    criteria_set_id: uuid.UUID | None = None
+    criteria_set_code: str | None = None
+    year: int | None = None
+    kind: str | None = None
+    failing_criteria: list[FailingCriterion] = Field(default_factory=list)
+    failing_share: float | None = None
+    band: BandOut | None = Field(default=None, description="The band it falls under, if any.")
+
+
+class RevocationCheckPage(BaseModel):
+    as_of: date
+    items: list[RevocationCandidate]
     next_cursor: str | None = None

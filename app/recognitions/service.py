@@ -16,7 +16,7 @@ write pattern (lock, authorise, If-Match, write, audit; the caller commits once)
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -439,6 +439,7 @@ async def record_revocation(
     basis: Mapping[Any, Any] | None = None,
     if_match: str | None = None,
     loc: Loc = ("body",),
+    basis_from: Callable[[Mapping[Any, Any]], Awaitable[Mapping[str, Any]]] | None = None,
 ) -> RecognitionOut:
     """Record the decision revoking a recognition (thu hồi); the title is no longer held from
     ``decision_date``. The write pattern: lock, authorise, If-Match, write, audit."""
@@ -461,6 +462,9 @@ async def record_revocation(
             f"grant of {current['decision_date'].isoformat()}.",
             grant_date=current["decision_date"].isoformat(),
         )
+    if basis_from is not None:
+        # Computed once the caller is known to hold the recognition: nothing leaks before.
+        basis = await basis_from(current)
     now = utcnow()
     changes: dict[str, Any] = {
         "held_until": decision_date,

@@ -295,6 +295,53 @@ async def evaluate_many(
     return {item.row["id"]: evaluate(item) for item in await load_many(session, rows, language)}
 
 
+# Of two assessments of the same year, the later step of the procedure speaks last: the
+# provincial council's appraisal over the district's review over the commune's own.
+_KIND_WEIGHT = {
+    AssessmentKind.APPRAISAL: 3,
+    AssessmentKind.REVIEW: 2,
+    AssessmentKind.ANNUAL_REVIEW: 1,
+    AssessmentKind.SELF_ASSESSMENT: 0,
+}
+
+
+async def latest_evaluations(
+    session: AsyncSession,
+    unit_ids: Sequence[uuid.UUID],
+    *,
+    up_to_year: int,
+    language: Language = "vi",
+) -> dict[tuple[uuid.UUID, str], AssessmentEvaluation]:
+    """(unit, title of the set) → the evaluation of the unit's latest assessment against a set
+    of that title: the latest year up to ``up_to_year``, then the later step of the procedure,
+    then the last changed. What the revocation check applies the set's bands to."""
+    rows = await repo.of_units(session, unit_ids, up_to_year=up_to_year)
+    titles: dict[uuid.UUID, str | None] = {}
+    for set_id in {row["criteria_set_id"] for row in rows}:
+        titles[set_id] = (await criteria_port.load_set(session, set_id, language)).title
+    latest: dict[tuple[uuid.UUID, str], RowMapping] = {}
+    for row in rows:
+        title = titles[row["criteria_set_id"]]
+        if title is None:
+            continue
+        key = (row["unit_id"], title)
+        rank = (row["year"], _KIND_WEIGHT[AssessmentKind(row["kind"])], row["updated_at"])
+        held = latest.get(key)
+        if held is None or rank > (
+            held["year"],
+            _KIND_WEIGHT[AssessmentKind(held["kind"])],
+            held["updated_at"],
+        ):
+            latest[key] = row
+    if not latest:
+        return {}
+    chosen = list(latest.values())
+    evaluated = {
+        item.row["id"]: evaluate(item) for item in await load_many(session, chosen, language)
+    }
+    return {key: evaluated[row["id"]] for key, row in latest.items()}
+
+
 _RANK = {
     CriterionStatus.NOT_MET: 0,
     CriterionStatus.UNDETERMINED: 1,
