@@ -9,8 +9,9 @@ from fastapi import APIRouter, Query, Request, Response
 
 from app.audit.service import AuditContextDep
 from app.core.clock import today
-from app.core.errors import problem_responses
+from app.core.errors import PROBLEM_MEDIA_TYPE, problem_responses
 from app.core.http import FastJSONResponse, IfMatch, cached_json
+from app.core.importing import summary_response
 from app.core.pagination import (
     CursorQuery,
     IncludeTotalQuery,
@@ -23,13 +24,16 @@ from app.core.pagination import (
 from app.core.permissions import Action
 from app.core.security import Principal, require
 from app.core.types import Instant, IsoDate
+from app.core.uploads import receive_upload
 from app.db.session import SessionDep
 from app.models.enums import RecognitionSource, RevocationCheck, Title
-from app.recognitions import carryover, revocation, service
+from app.recognitions import carryover, imports, revocation, service
 from app.recognitions.schemas import (
     CarryOverConfirm,
     CarryOverProposalPage,
     RecognitionCreate,
+    RecognitionImportRejected,
+    RecognitionImportSummary,
     RecognitionOut,
     RecognitionPage,
     RevocationCheckPage,
@@ -137,6 +141,81 @@ async def create_recognition(
     item, created = await service.create(session, audit, principal, body)
     await session.commit()
     return written(item, 201 if created else 200)
+
+
+IMPORT_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "The file, as the `file` field of a multipart form, or as the raw body "
+        "with its media type.",
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            },
+            "text/csv": {"schema": {"type": "string"}},
+            imports.XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+
+
+@router.post(
+    "/recognitions/import",
+    response_model=RecognitionImportSummary,
+    summary="Import a province's history of recognitions from CSV or XLSX",
+    description="Columns: `unit_code` (resolved at the title's level on the decision date) or "
+    "`unit_id`, `title`, `year_for` (or `year`), `decision_number`, `decision_date` "
+    "(YYYY-MM-DD or DD/MM/YYYY), `signer`; optional `issuing_body`, `field`, `note`, and a "
+    "revocation (`revocation_decision_number`, `revocation_decision_date`, "
+    "`revocation_signer`, `revocation_reason`). A unit, title and year already recorded is "
+    "unchanged, or updated when it came from an import or a historical entry. All or nothing "
+    "unless `partial=true`; `dry_run=true` counts without writing. Status, as every import: a "
+    "dry run 200; a real run 201 when it created recognitions, else 200; refused rows with "
+    "nothing (that would be) written 422 `import_rejected` with the summary.",
+    openapi_extra=IMPORT_BODY,
+    responses={
+        201: {"description": "Recognitions were created.", "model": RecognitionImportSummary},
+        **problem_responses(400, 413),
+        422: {
+            "description": "Refused rows (`import_rejected`, with the summary), a file over "
+            "the limits, or invalid options.",
+            "model": RecognitionImportRejected,
+            "content": {
+                PROBLEM_MEDIA_TYPE: {
+                    "schema": {
+                        "anyOf": [
+                            {"$ref": "#/components/schemas/RecognitionImportRejected"},
+                            {"$ref": "#/components/schemas/Problem"},
+                        ]
+                    }
+                }
+            },
+        },
+    },
+)
+async def import_recognitions(
+    request: Request,
+    session: SessionDep,
+    audit: AuditContextDep,
+    principal: Writer,
+    dry_run: Annotated[bool, Query(description="Validate and count; write nothing.")] = False,
+    partial: Annotated[bool, Query(description="Write the valid rows even if some fail.")] = False,
+) -> Response:
+    async with receive_upload(request) as upload:
+        params = imports.ImportParams(
+            dry_run=dry_run,
+            partial=partial,
+            declared_format=imports.declared_format(upload.media_type, upload.filename),
+            limits=imports.limits_of(request.app.state.settings),
+        )
+        summary = await imports.run_import(session, audit, upload.path, params, principal)
+        if summary["written"]:
+            await session.commit()
+        return summary_response(summary)
 
 
 @router.get(

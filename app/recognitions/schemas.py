@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.pagination import TOTAL_DESCRIPTION
+from app.core.problem import FieldError
 from app.core.types import IsoDate, SingleLine
 from app.models.enums import CarryOverOutcome, RecognitionSource, RevocationCheck, Title
 
@@ -233,3 +234,46 @@ class RevocationCheckPage(BaseModel):
     as_of: date
     items: list[RevocationCandidate]
     next_cursor: str | None = None
+
+
+class RejectedRow(BaseModel):
+    row: int | None
+    column: str | None = None
+    field: str | None = None
+    value: Any = None
+    message: str
+
+
+class RejectionGroup(BaseModel):
+    code: str
+    count: int
+    rows: list[RejectedRow]
+    truncated: bool = False
+
+
+class RecognitionImportSummary(BaseModel):
+    import_id: uuid.UUID
+    format: str | None
+    dry_run: bool
+    partial: bool
+    written: bool
+    rows: int = Field(description="Decisions read from the file.")
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+    rejections: list[RejectionGroup] = Field(
+        description="The refused rows, grouped by the reason's code (most frequent first)."
+    )
+
+
+class RecognitionImportRejected(RecognitionImportSummary):
+    """422 ``import_rejected``: a problem (RFC 9457) carrying the import's summary."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    instance: str | None = None
+    errors: list[FieldError]

@@ -81,10 +81,24 @@ async def confirm_carry_over(env: Env, target: Target) -> Call:
     return Call(f"{API}/recognitions/carry-over", json=body)
 
 
+async def import_history(env: Env, target: Target) -> Call:
+    csv = (
+        "unit_id,title,year_for,decision_number,decision_date,signer\n"
+        f"{target.unit_id},ntm_commune,2019,3/QĐ-UBND,2020-01-15,Chủ tịch UBND tỉnh\n"
+    )
+    return Call(
+        f"{API}/recognitions/import",
+        files={"file": ("history.csv", csv.encode(), "text/csv")},
+    )
+
+
 CASES: dict[tuple[str, str], RouteCase] = {
     ("POST", f"{API}/recognitions"): RouteCase(Kind.UNIT, WRITE, create),
     ("POST", f"{API}/recognitions/{{recognition_id}}/revocation"): RouteCase(
         Kind.UNIT, WRITE, revoke
     ),
     ("POST", f"{API}/recognitions/carry-over"): RouteCase(Kind.UNIT, WRITE, confirm_carry_over),
+    ("POST", f"{API}/recognitions/import"): RouteCase(
+        Kind.UNIT, WRITE, import_history, hidden_status=422
+    ),
 }
