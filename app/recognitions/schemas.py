@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.assessments.schemas import RejectionGroup
 from app.core.pagination import TOTAL_DESCRIPTION
 from app.core.problem import FieldError
 from app.core.types import IsoDate, SingleLine
@@ -89,7 +90,7 @@ class CarryOverConfirm(Strict):
 # --- responses --------------------------------------------------------------------------------
 
 
-class UnitRef(BaseModel):
+class RecognisedUnit(BaseModel):
     id: uuid.UUID
     code: str
     name: str
@@ -111,7 +112,7 @@ class RevocationOut(BaseModel):
 class RecognitionOut(BaseModel):
     id: uuid.UUID
     unit_id: uuid.UUID
-    unit: UnitRef | None = Field(
+    unit: RecognisedUnit | None = Field(
         default=None, description="The unit as it stood on the decision date (or last stood)."
     )
     title: Title
@@ -234,21 +235,6 @@ class RevocationCheckPage(BaseModel):
     as_of: date
     items: list[RevocationCandidate]
     next_cursor: str | None = None
-
-
-class RejectedRow(BaseModel):
-    row: int | None
-    column: str | None = None
-    field: str | None = None
-    value: Any = None
-    message: str
-
-
-class RejectionGroup(BaseModel):
-    code: str
-    count: int
-    rows: list[RejectedRow]
-    truncated: bool = False
 
 
 class RecognitionImportSummary(BaseModel):

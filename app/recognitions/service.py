@@ -39,7 +39,7 @@ from app.recognitions.schemas import (
     RecognitionCreate,
     RecognitionOut,
     RevocationOut,
-    UnitRef,
+    RecognisedUnit,
     UnitTitles,
 )
 from app.recognitions.titles import TITLE_LEVEL
@@ -77,7 +77,7 @@ def _out(row: Mapping[Any, Any], unit: units.DatedUnit | None) -> RecognitionOut
         unit_id=row["unit_id"],
         unit=None
         if unit is None
-        else UnitRef(id=unit.unit_id, code=unit.code, name=unit.name, level=unit.level),
+        else RecognisedUnit(id=unit.unit_id, code=unit.code, name=unit.name, level=unit.level),
         title=Title(row["title"]),
         year_for=row["year_for"],
         decision_number=row["decision_number"],
