@@ -36,10 +36,10 @@ from app.db.types import utcnow
 from app.models.enums import AuditAction, RecognitionSource, Title
 from app.recognitions import repository as repo
 from app.recognitions.schemas import (
+    RecognisedUnit,
     RecognitionCreate,
     RecognitionOut,
     RevocationOut,
-    RecognisedUnit,
     UnitTitles,
 )
 from app.recognitions.titles import TITLE_LEVEL
