@@ -9,7 +9,9 @@ and condition values, then calls :func:`evaluate`. Rules (DOMAIN.md §2–4):
 - a criterion combines its indicators by its rule (all, any, at least k, or a reviewer's
   judgement); *cơ bản đạt* (basically met) only ever comes from a recorded judgement with reasons;
 - a title needs every criterion met and every condition of 18/2022/QĐ-TTg art. 4 met;
-  prerequisites about titles held cannot be checked until recognitions are recorded;
+  prerequisites about titles held (advanced needs NTM, model needs advanced, a district's
+  communes) are answered from the register of titles as of the assessment's date
+  (:class:`RegisterFacts`); the others are checked by the reviewer;
 - revocation bands (18/2022/QĐ-TTg) are data of the set: a share of failing criteria, optionally
   with one of the set's key criteria among them.
 
@@ -24,7 +26,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -76,6 +78,10 @@ class Msg(StrEnum):
     PREREQUISITE_TITLE = "prerequisite_title"
     PREREQUISITE_INCOME_RATIO = "prerequisite_income_ratio"
     PREREQUISITE_BY_REVIEWER = "prerequisite_by_reviewer"
+    PREREQUISITE_TITLE_HELD = "prerequisite_title_held"  # title, on
+    PREREQUISITE_TITLE_NOT_HELD = "prerequisite_title_not_held"  # title, on
+    PREREQUISITE_SUBUNITS = "prerequisite_subunits"  # holding, total, level, title, share, on
+    PREREQUISITE_BLOCKING = "prerequisite_blocking"  # kind
     NEEDS_TITLE = "needs_title"  # title
     NEEDS_INCOME_RATIO = "needs_income_ratio"  # indicator, ratio, of_title
     NEEDS_SMART_VILLAGES = "needs_smart_villages"  # min_count
@@ -83,6 +89,8 @@ class Msg(StrEnum):
     WITH_NOTE = "with_note"  # text, note
     REVOCATION_NEEDS_RECOGNITIONS = "revocation_needs_recognitions"
     REVOCATION_NO_BANDS = "revocation_no_bands"
+    REVOCATION_HOLDS_TITLE = "revocation_holds_title"  # on
+    REVOCATION_TITLE_NOT_HELD = "revocation_title_not_held"  # on
     SET_WITHOUT_CRITERIA = "set_without_criteria"
     CRITERIA_NOT_MET = "criteria_not_met"  # count, total
     CRITERIA_UNDETERMINED = "criteria_undetermined"  # count, total
@@ -329,6 +337,19 @@ class PrerequisiteResult:
 
 
 @dataclass(frozen=True, slots=True)
+class RegisterFacts:
+    """What the register of titles says about the assessed unit on the assessment's date."""
+
+    on: date
+    # Titles held by their own decisions, and the same with the titles below them on their
+    # ladder (a commune recognised advanced has met NTM).
+    held: frozenset[str]
+    held_or_implied: frozenset[str]
+    # (level, title) -> (units of the level under the unit holding the title, all of them).
+    subunits: Mapping[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class BandMatch:
     min_failing_share: float
     max_failing_share: float | None
@@ -344,7 +365,8 @@ class RevocationResult:
     band: BandMatch | None
     reason: Text
     note: str | None
-    # Whether the unit holds the title: unknown until recognitions are recorded.
+    # Whether the unit holds the title on the assessment's date, from the register (None when
+    # the evaluation was made without it).
     unit_holds_title: bool | None = None
 
     @property
@@ -601,18 +623,69 @@ _PREREQUISITE_REASONS: dict[str, Message] = {
 _BY_REVIEWER = Message(Msg.PREREQUISITE_BY_REVIEWER)
 
 
-def evaluate_prerequisite(spec: PrerequisiteSpec) -> PrerequisiteResult:
-    return PrerequisiteResult(
-        kind=str(spec.kind),
-        description=spec.description,
-        data=dict(spec.data),
-        status=PrerequisiteStatus.UNVERIFIED,
-        reason=_PREREQUISITE_REASONS.get(str(spec.kind), _BY_REVIEWER),
+def evaluate_prerequisite(
+    spec: PrerequisiteSpec, register: RegisterFacts | None = None
+) -> PrerequisiteResult:
+    def result(status: PrerequisiteStatus, reason: Text) -> PrerequisiteResult:
+        return PrerequisiteResult(
+            kind=str(spec.kind),
+            description=spec.description,
+            data=dict(spec.data),
+            status=status,
+            reason=reason,
+        )
+
+    unverified = result(
+        PrerequisiteStatus.UNVERIFIED, _PREREQUISITE_REASONS.get(str(spec.kind), _BY_REVIEWER)
     )
+    if register is None:
+        return unverified
+    on = register.on.isoformat()
+    title = spec.data.get("title")
+    if spec.kind == PrerequisiteKind.TITLE and isinstance(title, str):
+        # Advanced needs NTM held, model needs advanced (318/QĐ-TTg, 319/QĐ-TTg), at the date.
+        if title in register.held_or_implied:
+            return result(
+                PrerequisiteStatus.MET,
+                Message(Msg.PREREQUISITE_TITLE_HELD, {"title": title, "on": on}),
+            )
+        return result(
+            PrerequisiteStatus.NOT_MET,
+            Message(Msg.PREREQUISITE_TITLE_NOT_HELD, {"title": title, "on": on}),
+        )
+    level = spec.data.get("level")
+    share = spec.data.get("share")
+    if (
+        spec.kind == PrerequisiteKind.SUBUNITS_WITH_TITLE
+        and isinstance(title, str)
+        and isinstance(level, str)
+        and isinstance(share, int | float)
+    ):
+        holding, total = register.subunits.get((level, title), (0, 0))
+        if total == 0:
+            return unverified
+        reason = Message(
+            Msg.PREREQUISITE_SUBUNITS,
+            {
+                "holding": holding,
+                "total": total,
+                "level": level,
+                "title": title,
+                "share": share,
+                "on": on,
+            },
+        )
+        met = holding / total >= float(share)
+        return result(PrerequisiteStatus.MET if met else PrerequisiteStatus.NOT_MET, reason)
+    return unverified
 
 
 def evaluate_revocation(
-    bands: Sequence[RevocationBand], criteria: Sequence[CriterionResult], note: str | None
+    bands: Sequence[RevocationBand],
+    criteria: Sequence[CriterionResult],
+    note: str | None,
+    title: str | None = None,
+    register: RegisterFacts | None = None,
 ) -> RevocationResult:
     total = len(criteria)
     failing = tuple(c.number for c in criteria if c.status == CriterionStatus.NOT_MET)
@@ -633,13 +706,22 @@ def evaluate_revocation(
             key_criteria_failing=key,
         )
         break
+    holds: bool | None = None
+    reason = Message(Msg.REVOCATION_NEEDS_RECOGNITIONS if bands else Msg.REVOCATION_NO_BANDS)
+    if register is not None and title is not None:
+        # Only a title held by its own decision can be revoked.
+        holds = title in register.held
+        if bands:
+            said = Msg.REVOCATION_HOLDS_TITLE if holds else Msg.REVOCATION_TITLE_NOT_HELD
+            reason = Message(said, {"on": register.on.isoformat()})
     return RevocationResult(
         bands_defined=bool(bands),
         failing_criteria=failing,
         failing_share=share,
         band=matched,
-        reason=Message(Msg.REVOCATION_NEEDS_RECOGNITIONS if bands else Msg.REVOCATION_NO_BANDS),
+        reason=reason,
         note=note,
+        unit_holds_title=holds,
     )
 
 
@@ -674,6 +756,7 @@ def evaluate(
     values: Mapping[uuid.UUID, StoredValue],
     judgements: Mapping[uuid.UUID, StoredJudgement],
     conditions: Mapping[str, StoredCondition],
+    register: RegisterFacts | None = None,
 ) -> Evaluation:
     indicator_results = {
         ind.id: evaluate_indicator(ind, values.get(ind.id), thresholds.get(ind.id))
@@ -690,10 +773,17 @@ def evaluate(
     condition_results = tuple(
         evaluate_condition(c, conditions.get(c.code)) for c in spec.conditions
     )
-    prerequisite_results = tuple(evaluate_prerequisite(p) for p in spec.prerequisites)
+    prerequisite_results = tuple(evaluate_prerequisite(p, register) for p in spec.prerequisites)
     blocking = _blocking(total, counts, condition_results)
+    blocking.extend(
+        Message(Msg.PREREQUISITE_BLOCKING, {"kind": p.kind})
+        for p in prerequisite_results
+        if p.status == PrerequisiteStatus.NOT_MET
+    )
     unverified = [c.code for c in condition_results if c.status == ConditionStatus.UNVERIFIED]
-    unverified += [p.kind for p in prerequisite_results]
+    unverified += [
+        p.kind for p in prerequisite_results if p.status == PrerequisiteStatus.UNVERIFIED
+    ]
     attainable: bool | None
     if blocking:
         attainable = False
@@ -722,7 +812,9 @@ def evaluate(
         criteria=criteria,
         conditions=condition_results,
         prerequisites=prerequisite_results,
-        revocation=evaluate_revocation(spec.revocation_bands, criteria, spec.revocation_note),
+        revocation=evaluate_revocation(
+            spec.revocation_bands, criteria, spec.revocation_note, spec.title, register
+        ),
     )
 
 

@@ -109,6 +109,24 @@ WORDING: Final[dict[Msg, tuple[str, str]]] = {
         "Do tỉnh quy định; người thẩm định kiểm tra.",
         "Specified by the province; checked by the reviewer.",
     ),
+    Msg.PREREQUISITE_TITLE_HELD: (
+        "Theo sổ đăng ký danh hiệu, đơn vị giữ danh hiệu {title} vào ngày {on}.",
+        "The register of titles shows the unit holding {title} on {on}.",
+    ),
+    Msg.PREREQUISITE_TITLE_NOT_HELD: (
+        "Theo sổ đăng ký danh hiệu, đơn vị không giữ danh hiệu {title} vào ngày {on}.",
+        "The register of titles shows the unit not holding {title} on {on}.",
+    ),
+    Msg.PREREQUISITE_SUBUNITS: (
+        "{holding}/{total} đơn vị cấp {level} trực thuộc giữ danh hiệu {title} vào ngày {on} "
+        "(yêu cầu tỷ lệ {share}).",
+        "{holding}/{total} units of level {level} below hold {title} on {on} "
+        "(share required: {share}).",
+    ),
+    Msg.PREREQUISITE_BLOCKING: (
+        "Điều kiện tiên quyết {kind}: chưa đạt.",
+        "Prerequisite {kind}: not met.",
+    ),
     Msg.NEEDS_TITLE: ("đã đạt danh hiệu {title}", "holds the title {title}"),
     Msg.NEEDS_INCOME_RATIO: (
         "chỉ tiêu thu nhập {indicator} đạt ít nhất {ratio} lần ngưỡng của {of_title} áp dụng "
@@ -125,6 +143,14 @@ WORDING: Final[dict[Msg, tuple[str, str]]] = {
     Msg.REVOCATION_NEEDS_RECOGNITIONS: (
         "Chỉ áp dụng nếu đơn vị đang giữ danh hiệu; các quyết định công nhận chưa được ghi nhận.",
         "Applies only if the unit holds the title; recognitions are not recorded yet.",
+    ),
+    Msg.REVOCATION_HOLDS_TITLE: (
+        "Đơn vị đang giữ danh hiệu vào ngày {on} (theo sổ đăng ký danh hiệu).",
+        "The unit holds the title on {on} (register of titles).",
+    ),
+    Msg.REVOCATION_TITLE_NOT_HELD: (
+        "Đơn vị không giữ danh hiệu vào ngày {on}: không có gì để thu hồi.",
+        "The unit does not hold the title on {on}: there is nothing to revoke.",
     ),
     Msg.REVOCATION_NO_BANDS: (
         "Bộ tiêu chí không quy định mức thu hồi danh hiệu.",

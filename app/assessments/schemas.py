@@ -455,7 +455,10 @@ class RevocationOutlook(BaseModel):
     failing_share: float = Field(description="Their share of the set's criteria, a fraction.")
     falls_under_band: bool = Field(description="A band matches: a recognition would be revoked.")
     band: RevocationBandMatch | None = Field(description="The band that matches; null: none.")
-    unit_holds_title: bool | None = Field(description="null until recognitions are recorded.")
+    unit_holds_title: bool | None = Field(
+        description="Whether the register of titles shows the unit holding the set's title "
+        "on the assessment's date; null when the set names no title."
+    )
     reason: str = Field(description="In the caller's language.")
     note: str | None
 

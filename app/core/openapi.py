@@ -418,6 +418,13 @@ _TAG_FEATURE = {
     "indicator values": "assessments",
     "audit": "audit",
     "system": "system",
+    "recognitions": "recognitions",
+}
+# Codes raised for a feature by a shared helper rather than in its own source: the one status
+# rule of imports (app/core/importing.py) answers 422 import_rejected for both imports.
+_SHARED_CODES: dict[str, dict[int, tuple[str, ...]]] = {
+    "assessments": {422: ("import_rejected",)},
+    "recognitions": {422: ("import_rejected",)},
 }
 # Codes any operation may answer, raised by the shared layers.
 _COMMON_CODES = {
@@ -455,6 +462,8 @@ def _feature_codes(feature: str) -> dict[int, tuple[str, ...]]:
             else:
                 status = _ERROR_CLASSES[kind]
             found.setdefault(status, set()).add(match.group(1))
+    for status, shared in _SHARED_CODES.get(feature, {}).items():
+        found.setdefault(status, set()).update(shared)
     return {status: tuple(sorted(codes)) for status, codes in found.items()}
 
 

@@ -326,3 +326,31 @@ class Direction(StrEnum):
     WORSENED = "worsened"
     CHANGED = "changed"  # to or from undetermined, or a criterion only one side has
     UNCHANGED = "unchanged"
+
+
+# --- the register of titles (app.models.recognitions) --------------------------------------------
+
+
+class RecognitionSource(StrEnum):
+    """How a recognition entered the register."""
+
+    DOSSIER = "dossier"  # the decision that closed a recognition dossier
+    HISTORICAL = "historical"  # a decision made before the platform existed, entered by hand
+    IMPORT = "import"  # a province's history loaded from CSV/XLSX
+    CARRY_OVER = "carry_over"  # confirmed after a merger (267/BNN-VPĐP of 09/01/2024)
+
+
+class CarryOverOutcome(StrEnum):
+    """What a merger proposes for the new unit (267/BNN-VPĐP of 09/01/2024)."""
+
+    CARRY_OVER = "carry_over"  # every predecessor held a title: the lowest common one
+    PROCEDURE_REQUIRED = "procedure_required"  # mixed: the new unit goes through the procedure
+
+
+class RevocationCheck(StrEnum):
+    """Where a titled unit stands against its set's revocation bands (18/2022/QĐ-TTg)."""
+
+    FALLS_UNDER_BAND = "falls_under_band"  # the latest assessment falls under a band
+    WITHIN_BANDS = "within_bands"
+    NO_BANDS = "no_bands"  # the set defines none: an administrator must enter them
+    NO_ASSESSMENT = "no_assessment"  # no assessment against a set of the title

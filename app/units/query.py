@@ -22,7 +22,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.chunking import chunks
 from app.db.intervals import Period, overlapping, valid_on
-from app.models.units import MapRevision, Unit, UnitClassification, UnitLink, UnitVersion
+from app.models.enums import UnitEventKind
+from app.models.units import (
+    MapRevision,
+    Unit,
+    UnitClassification,
+    UnitEvent,
+    UnitLink,
+    UnitVersion,
+)
 from app.units.text import code_spellings as code_spellings  # re-exported: how users type codes
 from app.units.text import padded as padded  # re-exported (``7444`` is commune ``07444``)
 
@@ -31,6 +39,7 @@ VERSIONS = cast(Table, UnitVersion.__table__)
 CLASSIFICATIONS = cast(Table, UnitClassification.__table__)
 LINKS = cast(Table, UnitLink.__table__)
 MAP_REVISION = cast(Table, MapRevision.__table__)
+EVENTS = cast(Table, UnitEvent.__table__)
 
 # Provinces, districts, communes, villages: deeper chains mean a cycle in bad data.
 MAX_DEPTH = 8
@@ -493,3 +502,51 @@ async def lineage(session: AsyncSession, unit_id: uuid.UUID) -> Lineage:
         predecessors=await _walk(session, unit_id, backwards=True),
         successors=await _walk(session, unit_id, backwards=False),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class MergeLink:
+    """``predecessor_id`` went (``partly``: in part) into ``successor_id`` by a merge event."""
+
+    event_id: uuid.UUID
+    effective_date: date
+    predecessor_id: uuid.UUID
+    successor_id: uuid.UUID
+    partly: bool
+    legal_basis_number: str | None
+    legal_basis_date: date | None
+
+
+async def merge_links(
+    session: AsyncSession,
+    *,
+    period: Period | None = None,
+    within: uuid.UUID | None = None,
+    event_id: uuid.UUID | None = None,
+    day: date,
+) -> list[MergeLink]:
+    """The links of merge events (in ``period`` if given, of one event if given) whose
+    successor lies under ``within`` on ``day``: one statement."""
+    statement = (
+        select(
+            LINKS.c.event_id,
+            EVENTS.c.effective_date,
+            LINKS.c.predecessor_id,
+            LINKS.c.successor_id,
+            LINKS.c.partly,
+            EVENTS.c.legal_basis_number,
+            EVENTS.c.legal_basis_date,
+        )
+        .join(EVENTS, EVENTS.c.id == LINKS.c.event_id)
+        .where(EVENTS.c.kind == UnitEventKind.MERGE.value)
+        .order_by(EVENTS.c.effective_date, LINKS.c.event_id, LINKS.c.successor_id)
+    )
+    if period is not None:
+        statement = statement.where(
+            EVENTS.c.effective_date >= period.start, EVENTS.c.effective_date < period.end
+        )
+    if event_id is not None:
+        statement = statement.where(EVENTS.c.id == event_id)
+    if within is not None:
+        statement = statement.where(LINKS.c.successor_id.in_(subtree_select([within], day)))
+    return [MergeLink(*row) for row in (await session.execute(statement)).all()]

@@ -137,8 +137,12 @@ async def test_not_met_and_undetermined_are_counted_apart_in_the_callers_languag
     )
     assert en["criteria"][3]["indicators"][0]["reason"] == "No judgement recorded."
     assert vi["criteria"][3]["indicators"][0]["reason"] == "Chưa có kết luận đánh giá."
-    assert en["revocation"]["reason"].startswith("Applies only if the unit holds the title")
-    assert vi["revocation"]["reason"].startswith("Chỉ áp dụng nếu đơn vị đang giữ danh hiệu")
+    # No recognition is recorded for the commune: the register answers "not held".
+    assert en["revocation"]["reason"] == (
+        "The unit does not hold the title on 2022-12-31: there is nothing to revoke."
+    )
+    assert vi["revocation"]["reason"].startswith("Đơn vị không giữ danh hiệu vào ngày 2022-12-31")
+    assert en["revocation"]["unit_holds_title"] is False
 
     # The same figures and sentences wherever the evaluation shows: gaps, the row, comparisons.
     gaps = (await admin_client.get(f"/api/v1/assessments/{aid}/gaps")).json()

@@ -14,7 +14,7 @@ import json
 import re
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
@@ -852,3 +852,100 @@ def iter_rows(
     if fmt == "json":
         return iter_json(path, default_year, info)
     return iter_csv(path, default_year, info)
+
+
+# --- records of any tidy table (other features' imports) ---------------------------------------
+
+
+def _record(names: list[str], cells: Sequence[Any]) -> dict[str, Any]:
+    """A row under its header's names; a short row's missing cells are None, extra ones go."""
+    return {
+        name: restore(cells[i]) if i < len(cells) else None for i, name in enumerate(names) if name
+    }
+
+
+def _records_csv(path: Path, limits: Limits) -> Iterator[tuple[int, dict[str, Any]]]:
+    terminated = _ends_with_newline(path)
+    nul_line = _nul_line(path)
+    if nul_line is not None:
+        raise FileProblem(
+            "file_type_mismatch",
+            f"The file holds a NUL byte (line {nul_line}): it is not CSV text.",
+            row=nul_line,
+        )
+    row_no = 1
+    with path.open("r", encoding="utf-8-sig", newline="") as text:
+        try:
+            first = text.readline()
+            delimiter = max((",", ";", "\t"), key=first.count)
+            text.seek(0)
+            reader = csv.reader(text, delimiter=delimiter, strict=True)
+            header = next(reader, None)
+            if header is None or _blank(list(header)):
+                raise FileProblem("empty_file", "The file has no header row.", row=1)
+            names = [_normalise_header(restore(cell)) for cell in header]
+            if len(names) > limits.max_columns:
+                raise _too_many("columns", len(names), limits.max_columns)
+            any_row = False
+            for cells in reader:
+                row_no += 1
+                if row_no > limits.max_rows + 1:
+                    raise _too_many("rows", row_no - 1, limits.max_rows)
+                if not any(cells):
+                    continue
+                any_row = True
+                yield row_no, _record(names, cells)
+            if not any_row:
+                raise FileProblem("empty_file", "The file has a header but no data rows.", row=2)
+            if not terminated and len(cells) < len(names):
+                raise FileProblem(
+                    "truncated_file",
+                    f"The file ends in the middle of row {row_no} "
+                    f"({len(cells)} of {len(names)} columns, no final line break).",
+                    row=row_no,
+                )
+        except UnicodeDecodeError as exc:
+            raise FileProblem(
+                "invalid_encoding",
+                f"The file is not UTF-8 text (byte {exc.start} of a chunk cannot be decoded). "
+                "Save it as CSV UTF-8.",
+            ) from exc
+        except csv.Error as exc:
+            raise FileProblem(
+                "malformed_file", f"The CSV cannot be read at row {row_no + 1}: {exc}."
+            ) from exc
+
+
+def _records_xlsx(path: Path, limits: Limits) -> Iterator[tuple[int, dict[str, Any]]]:
+    check_xlsx(path, limits)
+    with _workbook(path) as workbook:
+        sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()
+        rows = _sheet_rows(sheet)
+        header = next(rows, None)
+        if header is None or _blank(list(header)):
+            raise FileProblem("empty_file", "The sheet has no header row.", row=1)
+        names = [_normalise_header(restore(cell)) for cell in header]
+        any_row = False
+        for row_no, cells in enumerate(rows, start=2):
+            if not cells or _blank(list(cells)):
+                continue
+            any_row = True
+            yield row_no, _record(names, cells)
+        if not any_row:
+            raise FileProblem("empty_file", "The sheet has a header but no data rows.", row=2)
+
+
+def iter_records(
+    path: Path, declared: Format | None, limits: Limits | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(row number as a person sees it, {lower-cased header: cell}) of the first sheet of an
+    XLSX or of a CSV file, with the checks and limits of the values import; other formats are
+    a :class:`FileProblem`. For imports of other features (e.g. the register of titles)."""
+    limits = limits or Limits()
+    fmt = detect_format(path, declared)
+    if fmt == "xlsx":
+        return _records_xlsx(path, limits)
+    if fmt == "csv":
+        return _records_csv(path, limits)
+    raise FileProblem("file_type_mismatch", "Send the file as CSV or XLSX.")

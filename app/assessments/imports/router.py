@@ -19,6 +19,7 @@ from app.assessments.schemas import ImportJob, ImportRejected, ImportSummary, Te
 from app.audit.service import AuditContextDep
 from app.core.errors import PROBLEM_MEDIA_TYPE, Unprocessable, field_error, problem_responses
 from app.core.http import FastJSONResponse
+from app.core.importing import summary_response
 from app.core.permissions import Action
 from app.core.security import Principal, require
 from app.core.types import IsoDate
@@ -125,46 +126,9 @@ def _inspect(path: Path, declared: str | None, limits: parsing.Limits) -> tuple[
         return None, False
 
 
-MAX_FIELD_ERRORS = 20
-
-
-def _field_errors(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The first refused rows as Problem ``errors``: ``loc`` is body, row, field."""
-    out: list[dict[str, Any]] = []
-    for group in groups:
-        for row in group["rows"]:
-            if len(out) >= MAX_FIELD_ERRORS:
-                return out
-            where: list[str | int] = ["body"]
-            if row["row"] is not None:
-                where.append(row["row"])
-            where.append(row["field"] or row["column"] or "row")
-            out.append(field_error(where, row["message"], group["code"]))
-    return out
-
-
 def _summary_response(summary: dict[str, Any]) -> Response:
-    """One status rule for every import (docs/assessments.md): refused rows with nothing
-    written (or, in a dry run, nothing that would be) answer 422 with the summary; a dry run
-    otherwise 200; a real run 201 when it created something, else 200."""
-    accepted = sum(int(summary[key]) for key in ("created", "updated", "unchanged"))
-    would_write = summary["written"] or (summary["dry_run"] and summary["partial"] and accepted)
-    if summary["rejected"] and not would_write:
-        codes = ", ".join(group["code"] for group in summary["rejections"]) or "none"
-        advice = (
-            "every row was refused."
-            if summary.get("partial")
-            else "fix them, or send `partial=true` to write the valid rows."
-        )
-        nothing = "Nothing would be imported" if summary["dry_run"] else "Nothing was imported"
-        raise Unprocessable(
-            f"{nothing}: {summary['rejected']} row(s) refused ({codes}); {advice}",
-            code="import_rejected",
-            errors=_field_errors(summary["rejections"]),
-            extra=summary,
-        )
-    created = not summary["dry_run"] and (summary["created"] or summary["assessments_created"])
-    return FastJSONResponse(summary, status_code=201 if created else 200)
+    """The one status rule of every import (``app.core.importing``)."""
+    return summary_response(summary, created_keys=("created", "assessments_created"))
 
 
 IMPORT_BODY: dict[str, Any] = {

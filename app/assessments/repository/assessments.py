@@ -231,3 +231,16 @@ async def list_page(
         )
     statement = statement.order_by(ASSESSMENTS.c.updated_at, ASSESSMENTS.c.id).limit(limit + 1)
     return list((await session.execute(statement)).mappings().all())
+
+
+async def of_units(
+    session: AsyncSession, unit_ids: Iterable[uuid.UUID], *, up_to_year: int
+) -> list[RowMapping]:
+    """Every assessment of the units for a year up to ``up_to_year``: one statement a chunk."""
+    rows: list[RowMapping] = []
+    for part in chunks(sorted(set(unit_ids))):
+        statement = select(ASSESSMENTS).where(
+            ASSESSMENTS.c.unit_id.in_(part), ASSESSMENTS.c.year <= up_to_year
+        )
+        rows.extend((await session.execute(statement)).mappings().all())
+    return rows

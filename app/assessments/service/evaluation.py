@@ -21,6 +21,7 @@ from app.assessments import engine
 from app.assessments.repository import assessments as repo
 from app.assessments.repository import values as values_repo
 from app.assessments.service import criteria as criteria_port
+from app.assessments.service import titles as titles_port
 from app.assessments.service.common import (
     UnitInYear,
     assessment_not_found,
@@ -54,6 +55,7 @@ class Loaded:
     values: Mapping[uuid.UUID, engine.StoredValue]
     judgements: Mapping[uuid.UUID, engine.StoredJudgement]
     conditions: Mapping[str, engine.StoredCondition]
+    register: engine.RegisterFacts | None = None
 
 
 def stored_value(row: Mapping[Any, Any]) -> engine.StoredValue:
@@ -128,6 +130,17 @@ async def load_many(
             for row in rows
         ],
     )
+    register = await titles_port.facts(
+        session,
+        [
+            (
+                row["unit_id"],
+                units[(row["unit_id"], row["year"])].as_of,
+                specs[row["criteria_set_id"]],
+            )
+            for row in rows
+        ],
+    )
     out = []
     for row in rows:
         set_id = row["criteria_set_id"]
@@ -143,6 +156,7 @@ async def load_many(
                 values=values.get(row["id"], {}),
                 judgements=judgements.get(row["id"], {}),
                 conditions=conditions.get(row["id"], {}),
+                register=register.get((row["unit_id"], unit.as_of)),
             )
         )
     return out
@@ -233,7 +247,12 @@ def evaluate(loaded: Loaded) -> AssessmentEvaluation:
         status=AssessmentStatus(row["status"]),
         thresholds_context=loaded.context,
         result=engine.evaluate(
-            loaded.spec, loaded.thresholds, loaded.values, loaded.judgements, loaded.conditions
+            loaded.spec,
+            loaded.thresholds,
+            loaded.values,
+            loaded.judgements,
+            loaded.conditions,
+            loaded.register,
         ),
     )
 
@@ -274,6 +293,53 @@ async def evaluate_many(
     if missing:
         raise assessment_not_found(missing[0])
     return {item.row["id"]: evaluate(item) for item in await load_many(session, rows, language)}
+
+
+# Of two assessments of the same year, the later step of the procedure speaks last: the
+# provincial council's appraisal over the district's review over the commune's own.
+_KIND_WEIGHT = {
+    AssessmentKind.APPRAISAL: 3,
+    AssessmentKind.REVIEW: 2,
+    AssessmentKind.ANNUAL_REVIEW: 1,
+    AssessmentKind.SELF_ASSESSMENT: 0,
+}
+
+
+async def latest_evaluations(
+    session: AsyncSession,
+    unit_ids: Sequence[uuid.UUID],
+    *,
+    up_to_year: int,
+    language: Language = "vi",
+) -> dict[tuple[uuid.UUID, str], AssessmentEvaluation]:
+    """(unit, title of the set) → the evaluation of the unit's latest assessment against a set
+    of that title: the latest year up to ``up_to_year``, then the later step of the procedure,
+    then the last changed. What the revocation check applies the set's bands to."""
+    rows = await repo.of_units(session, unit_ids, up_to_year=up_to_year)
+    titles: dict[uuid.UUID, str | None] = {}
+    for set_id in {row["criteria_set_id"] for row in rows}:
+        titles[set_id] = (await criteria_port.load_set(session, set_id, language)).title
+    latest: dict[tuple[uuid.UUID, str], RowMapping] = {}
+    for row in rows:
+        title = titles[row["criteria_set_id"]]
+        if title is None:
+            continue
+        key = (row["unit_id"], title)
+        rank = (row["year"], _KIND_WEIGHT[AssessmentKind(row["kind"])], row["updated_at"])
+        held = latest.get(key)
+        if held is None or rank > (
+            held["year"],
+            _KIND_WEIGHT[AssessmentKind(held["kind"])],
+            held["updated_at"],
+        ):
+            latest[key] = row
+    if not latest:
+        return {}
+    chosen = list(latest.values())
+    evaluated = {
+        item.row["id"]: evaluate(item) for item in await load_many(session, chosen, language)
+    }
+    return {key: evaluated[row["id"]] for key, row in latest.items()}
 
 
 _RANK = {
