@@ -201,18 +201,7 @@ async def get_history(dossier_id: DossierId, session: SessionDep, principal: Rea
                         "required": ["file", "document_type"],
                         "properties": {
                             "file": {"type": "string", "format": "binary"},
-                            "document_type": {
-                                "type": "string",
-                                "enum": [
-                                    "submission",
-                                    "results_report",
-                                    "opinions_report",
-                                    "satisfaction_survey",
-                                    "meeting_minutes",
-                                    "evidence",
-                                    "decision",
-                                ],
-                            },
+                            "document_type": {"$ref": "#/components/schemas/DossierDocumentType"},
                             "note": {"type": "string", "maxLength": 5000},
                         },
                     }

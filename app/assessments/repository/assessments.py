@@ -61,7 +61,8 @@ async def held_by_dossiers(
             .join(Dossier, Dossier.id == DossierAssessment.dossier_id)
             .where(DossierAssessment.assessment_id.in_(part), Dossier.status.in_(reviewing))
         )
-        out.update(dict(rows.tuples()))
+        for assessment_id, dossier_id in rows.all():
+            out[assessment_id] = dossier_id
     return out
 
 

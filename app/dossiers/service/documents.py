@@ -31,7 +31,7 @@ from app.dossiers.service.dossiers import load_or_404
 from app.models.enums import DossierDocumentType, DossierStatus
 from app.storage import FileStorage
 
-ENTITY = "dossier_document"
+AUDIT_ENTITY = "dossier_document"
 
 
 def document_not_found(document_id: uuid.UUID) -> NotFound:
@@ -148,7 +148,7 @@ async def add(
     await record(
         session,
         context,
-        entity=ENTITY,
+        entity=AUDIT_ENTITY,
         entity_id=document_id,
         action="create",
         after={k: v for k, v in document.items() if k != "storage_key"},
