@@ -20,12 +20,12 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 DRAFT_DOCUMENTS = ("submission", "results_report", "opinions_report", "satisfaction_survey")
 
 
-def dossier_set(code: str) -> dict[str, Any]:
+def dossier_set(code: str, title: str = "ntm_commune", level: str = "commune") -> dict[str, Any]:
     return {
         "code": code,
         "name": {"vi": "Bộ tiêu chí thử nghiệm hồ sơ (chỉ dùng cho kiểm thử)", "en": "Test set"},
-        "title": "ntm_commune",
-        "level": "commune",
+        "title": title,
+        "level": level,
         "period": {"start_year": 2021, "end_year": 2025},
         "legal_basis": {"number": "TEST/2024"},
         "criteria": [
@@ -94,11 +94,12 @@ async def ok(response: Response, *statuses: int) -> dict[str, Any]:
     return body
 
 
-async def published_set(admin: AsyncClient) -> dict[str, Any]:
+async def published_set(
+    admin: AsyncClient, title: str = "ntm_commune", level: str = "commune"
+) -> dict[str, Any]:
+    code = f"TEST-DOSSIER-{uuid.uuid4().hex[:8]}"
     created = await ok(
-        await admin.post(
-            f"{API}/criteria-sets", json=dossier_set(f"TEST-DOSSIER-{uuid.uuid4().hex[:8]}")
-        )
+        await admin.post(f"{API}/criteria-sets", json=dossier_set(code, title, level))
     )
     return await ok(await admin.post(f"{API}/criteria-sets/{created['id']}/publish"))
 

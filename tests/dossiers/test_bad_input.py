@@ -157,7 +157,7 @@ async def test_transitions_refused(
         people.decider,
         did,
         "recognise",
-        decision={"number": "1/QĐ-UBND", "date": "01/02/2099", "signer": "Chủ tịch"},
+        decision={"number": "1/QĐ-UBND", "date": "01/02/2024", "signer": "Chủ tịch"},
     )
     _problem(bad_date, 422, "validation_error")
     assert await _state(session, did) == before

@@ -10,7 +10,11 @@ from httpx import AsyncClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.clock import today
 from app.models.dossiers import Dossier, DossierTransition
+from app.models.enums import Title
+from app.models.recognitions import Recognition
+from app.recognitions.query import titles_held
 from app.models.system import AuditRecord, OutboxEvent
 from tests.dossiers.conftest import People
 from tests.dossiers.helpers import (
@@ -139,15 +143,31 @@ async def test_commune_procedure_with_district_review(
     )
     assert back["status"] == "provincial_appraisal"
     await ok(await act(client, people.appraiser_2022, did, "appraise", votes=VOTES))
-    decision = {"number": "1234/QĐ-UBND", "date": "2099-01-15", "signer": "Chủ tịch UBND tỉnh"}
+    # The decision is dated today: after the submission, not in the future.
+    decided_on = today().isoformat()
+    decision = {"number": "1234/QĐ-UBND", "date": decided_on, "signer": "Chủ tịch UBND tỉnh"}
     recognised = await ok(await act(client, people.decider, did, "recognise", decision=decision))
     assert recognised["status"] == "recognised"
     assert recognised["decision"] == {
         "number": "1234/QĐ-UBND",
-        "date": "2099-01-15",
+        "date": decided_on,
         "signer": "Chủ tịch UBND tỉnh",
     }
     assert recognised["allowed_actions"] == []
+    # The title is in the register of titles, with the decision and the dossier.
+    entry = (
+        await session.execute(select(Recognition).where(Recognition.dossier_id == uuid.UUID(did)))
+    ).scalar_one()
+    assert str(entry.id) == recognised["recognition_id"]
+    assert (entry.unit_id, entry.title, entry.year_for) == (tree.c1, "ntm_commune", 2024)
+    assert (entry.decision_number, entry.decision_date.isoformat(), entry.signer) == (
+        "1234/QĐ-UBND",
+        decided_on,
+        "Chủ tịch UBND tỉnh",
+    )
+    assert entry.issuing_unit_id == tree.p1
+    held = await titles_held(session, [tree.c1], today())
+    assert held == {tree.c1: frozenset({Title.NTM_COMMUNE})}
     assert recognised["step"] is None
 
     history = await ok(
@@ -250,7 +270,7 @@ async def test_commune_procedure_after_july_2025_with_override(
     assert appraised["override"]["reasons"].startswith("Tuyến đường")
     assert appraised["override"]["step"] == "commune-2025/provincial_appraisal"
 
-    decision = {"number": "88/QĐ-UBND", "date": "2099-02-01", "signer": "Chủ tịch UBND tỉnh"}
+    decision = {"number": "88/QĐ-UBND", "date": today().isoformat(), "signer": "Chủ tịch UBND tỉnh"}
     recognised = await ok(await act(client, people.decider, did, "recognise", decision=decision))
     assert recognised["status"] == "recognised"
     assert await _status(session, did) == "recognised"

@@ -23,9 +23,9 @@ from app.core.permissions import Action
 from app.core.security import Principal
 from app.db.types import utcnow
 from app.dossiers import repository
-from app.dossiers.procedures import REASONED
+from app.dossiers.procedures import NATIONAL, REASONED, Step
 from app.dossiers.schemas import TransitionRequest
-from app.dossiers.service import preconditions
+from app.dossiers.service import preconditions, register
 from app.dossiers.service.common import (
     ENTITY,
     acting_step,
@@ -98,6 +98,13 @@ def _check_body(
                 f"The decision date {body.decision.date} is before the dossier was submitted "
                 f"({submitted}).",
             )
+
+
+def _issuer(step: Step, chain: Mapping[str, uuid.UUID]) -> uuid.UUID | None:
+    """The unit whose authority signs the decision: the deciding step's level (the province
+    for a commune title); None for a national decision (the Prime Minister)."""
+    level = step.actors[0].level
+    return None if level == NATIONAL else chain.get(level)
 
 
 async def transition(
@@ -195,6 +202,21 @@ async def transition(
             decision_signer=body.decision.signer,
         )
         details["decision"] = body.decision.model_dump(mode="json")
+        # The title enters the register of titles, with the decision and the dossier.
+        changes["recognition_id"] = await register.record_grant(
+            session,
+            context,
+            dossier_id=dossier_id,
+            unit_id=row["unit_id"],
+            title=row["title"],
+            year_for=row["year"],
+            decision_number=body.decision.number,
+            decision_date=body.decision.date,
+            signer=body.decision.signer,
+            field=body.decision.field,
+            issuing_unit_id=_issuer(current, chain),
+        )
+        details["recognition_id"] = str(changes["recognition_id"])
     if forward and body.override_reasons is not None:
         details["override"] = override
     if body.comment:
