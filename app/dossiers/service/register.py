@@ -18,7 +18,7 @@ from app.recognitions.titles import implied
 
 async def titles_held(
     session: AsyncSession, unit_ids: Iterable[uuid.UUID], on: date
-) -> Mapping[uuid.UUID, frozenset[str]] | None:
+) -> Mapping[uuid.UUID, frozenset[str]]:
     """The titles each unit held on ``on``, with the ones below them on their ladder (a commune
     recognised advanced has met NTM, whether or not its NTM decision is in the register)."""
     held = await recognitions.titles_held(session, unit_ids, on)
