@@ -14,8 +14,8 @@ from app.core.clock import today
 from app.models.dossiers import Dossier, DossierTransition
 from app.models.enums import Title
 from app.models.recognitions import Recognition
-from app.recognitions.query import titles_held
 from app.models.system import AuditRecord, OutboxEvent
+from app.recognitions.query import titles_held
 from tests.dossiers.conftest import People
 from tests.dossiers.helpers import (
     API,
