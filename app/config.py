@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     import_max_xlsx_bytes: int = Field(default=256 * 1024 * 1024, ge=1024)
     import_max_shared_strings_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
     import_max_xlsx_ratio: int = Field(default=200, ge=2)
+    # Recognition dossiers: the largest document accepted (bounded by max_upload_bytes too), and
+    # a procedures file replacing the bundled one (app/dossiers/data/procedures.json), e.g. with
+    # a province's step durations.
+    dossier_document_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    dossier_procedures_file: Path | None = None
 
     @field_validator("database_url")
     @classmethod

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from app.assessments.router import router as assessments_router
 from app.audit.router import router as audit_router
 from app.criteria.router import router as criteria_router
+from app.dossiers.router import router as dossiers_router
 from app.identity.router import router as identity_router
 from app.recognitions.router import router as recognitions_router
 from app.system.router import router as system_router
@@ -21,4 +22,5 @@ api_router.include_router(units_router)
 api_router.include_router(criteria_router)
 api_router.include_router(assessments_router)
 api_router.include_router(recognitions_router)
+api_router.include_router(dossiers_router)
 api_router.include_router(audit_router)

@@ -544,6 +544,98 @@ MESSAGES: dict[str, Message] = {
         "Đánh giá theo nhận định cần nêu lý do.", "A judgement needs a reason."
     ),
     "reason_required": _m("Cần nêu lý do.", "A reason is required."),
+    # --- recognition dossiers (app/dossiers) ---------------------------------------------------
+    "dossier_not_found": _not_found("hồ sơ", "dossier"),
+    "dossier_document_not_found": _not_found("tài liệu của hồ sơ", "document in this dossier"),
+    "precondition_required": _m(
+        "Thao tác này cần tiêu đề If-Match với ETag bạn đã đọc.",
+        "This change needs If-Match with the ETag you read.",
+    ),
+    "dossier_id_conflict": _m(
+        "Đã có hồ sơ với mã định danh này nhưng nội dung khác.",
+        "A dossier with this id exists with other values.",
+    ),
+    "dossier_unit_not_in_year": _m(
+        "Đơn vị không tồn tại trong năm của hồ sơ.",
+        "The unit did not exist in the dossier's year.",
+    ),
+    "dossier_procedure_unknown": _m(
+        "Không có quy trình xét, công nhận này.", "There is no such recognition procedure."
+    ),
+    "dossier_procedure_not_applicable": _m(
+        "Quy trình không áp dụng cho danh hiệu và cấp đơn vị này (hoặc không có quy trình nào "
+        "đang có hiệu lực).",
+        "The procedure does not apply to this title and level (or none is in force).",
+    ),
+    "dossier_assessment_mismatch": _m(
+        "Bản đánh giá không thuộc đơn vị, bộ tiêu chí và năm của hồ sơ.",
+        "The assessment is not of the dossier's unit, criteria set and year.",
+    ),
+    "dossier_title_mismatch": _m(
+        "Bộ tiêu chí không dành cho danh hiệu này.", "The criteria set is for another title."
+    ),
+    "dossier_transition_not_allowed": _m(
+        "Trạng thái hiện tại của hồ sơ không cho phép thao tác này (xem `allowed`).",
+        "The dossier's state does not allow this action (see `allowed`).",
+    ),
+    "dossier_reasons_required": _m(
+        "Trả lại hoặc không công nhận hồ sơ phải nêu lý do.",
+        "Returning or rejecting a dossier needs reasons.",
+    ),
+    "dossier_votes_required": _m(
+        "Bước này ghi kết quả biểu quyết của hội đồng: hãy gửi `votes`.",
+        "This step records the council's vote: send `votes`.",
+    ),
+    "dossier_votes_not_expected": _m(
+        "Kết quả biểu quyết chỉ ghi ở bước thẩm định có biểu quyết.",
+        "Votes are recorded only at a step with a council's vote.",
+    ),
+    "dossier_override_not_allowed": _m(
+        "Chỉ hội đồng thẩm định mới ghi ý kiến vượt kết quả đánh giá, ở bước thẩm định.",
+        "An override is recorded only by an appraisal step's action.",
+    ),
+    "dossier_decision_required": _m(
+        "Công nhận cần quyết định: số, ngày và người ký.",
+        "Recognition needs the decision: number, date and signer.",
+    ),
+    "dossier_decision_not_expected": _m(
+        "Quyết định chỉ được ghi khi công nhận.", "A decision is given only to recognise."
+    ),
+    "dossier_decision_before_submission": _m(
+        "Ngày quyết định trước ngày nộp hồ sơ.",
+        "The decision date is before the dossier was submitted.",
+    ),
+    "dossier_preconditions_failed": _m(
+        "Hồ sơ chưa đủ điều kiện để chuyển bước (xem `failed`).",
+        "The dossier cannot move on (see `failed`).",
+        "Hồ sơ chưa đủ {count} điều kiện để chuyển bước (xem `failed`).",
+        "The dossier fails {count} preconditions (see `failed`).",
+    ),
+    "dossier_closed": _m(
+        "Hồ sơ đã kết thúc: không nhận thêm tài liệu.", "The dossier has ended: no more documents."
+    ),
+    "dossier_document_type_unknown": _m("Loại tài liệu không hợp lệ.", "Unknown document type."),
+    "dossier_document_note_too_long": _m("Ghi chú quá dài.", "The note is too long."),
+    "dossier_document_empty": _m("Tệp rỗng.", "The file is empty."),
+    "dossier_document_content_not_allowed": _m(
+        "Nội dung tệp không thuộc loại tài liệu được chấp nhận (PDF, PNG, JPEG, Word, Excel, "
+        "OpenDocument); tên và loại khai báo không được tin cậy.",
+        "The file's content is not an accepted document type (PDF, PNG, JPEG, Word, Excel, "
+        "OpenDocument).",
+    ),
+    "assessment_under_review": _m(
+        "Bản đánh giá đang được xét trong một hồ sơ: giá trị bị khóa đến khi hồ sơ được trả "
+        "lại hoặc kết thúc.",
+        "The assessment is under review in a dossier: its values are locked until the dossier "
+        "is returned or ends.",
+        "Bản đánh giá đang được xét trong hồ sơ {dossier_id}: giá trị bị khóa đến khi hồ sơ "
+        "được trả lại hoặc kết thúc.",
+        "The assessment is under review in dossier {dossier_id}: its values are locked.",
+    ),
+    "step_unknown": _m(
+        "Không có bước quy trình này (dạng `<quy trình>/<bước>`, xem GET /dossier-procedures).",
+        "No such procedure step (`<procedure>/<step>`, see GET /dossier-procedures).",
+    ),
     # --- the register of titles (recognitions) -------------------------------------------------
     "recognition_not_found": _m(
         "Không tìm thấy quyết định công nhận (hoặc bạn không có quyền xem).",

@@ -236,6 +236,7 @@ IF_MATCH = frozenset(
         "assessments_values_put",
         "assessments_judgements_put",
         "assessments_conditions_put",
+        "dossiers_transitions_create",
     }
 )
 # Reads that answer 304 to a matching If-None-Match.
@@ -255,6 +256,8 @@ IF_NONE_MATCH = frozenset(
         "assessments_get",
         "assessments_evaluation_get",
         "assessments_gaps_get",
+        "dossiers_get",
+        "dossier_procedures_list",
     }
 )
 # Writes whose success carries the resource's new ETag (besides every If-Match write). Every
@@ -274,6 +277,8 @@ ETAG_WRITES = frozenset(
         "criteria_sets_import",
         "criteria_sets_derive",
         "assessments_create",
+        "dossiers_create",
+        "dossiers_documents_create",
     }
 )
 # Paginated lists: the next page is also in a ``Link: <…>; rel="next"`` header.
@@ -288,6 +293,7 @@ LINKED = frozenset(
         "units_children_get",
         "criteria_sets_list",
         "assessments_list",
+        "dossiers_list",
         "audit_list",
     }
 )
@@ -417,6 +423,7 @@ _TAG_FEATURE = {
     "assessments": "assessments",
     "indicator values": "assessments",
     "audit": "audit",
+    "dossiers": "dossiers",
     "system": "system",
     "recognitions": "recognitions",
 }
@@ -433,6 +440,7 @@ _COMMON_CODES = {
     412: ["precondition_failed"],
     413: ["payload_too_large"],
     415: ["unsupported_media_type"],
+    428: ["precondition_required"],
     422: ["validation_error", "unknown_query_parameter"],
     503: ["database_unavailable", "service_unavailable"],
 }

@@ -52,7 +52,9 @@ class RoleAssignmentCreate(Input):
         default=None, description="Day it ends (excluded); null: open."
     )
     step: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
-        default=None, description="Appraisers: the procedure step they act at."
+        default=None,
+        description="Appraisers: the procedure step they act at, `<procedure>/<step>` "
+        "(e.g. `commune-2025/provincial_appraisal`; see GET /dossier-procedures).",
     )
     resources: dict[str, Access] | None = Field(
         default=None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Protocol
@@ -31,6 +32,11 @@ class FileStorage(Protocol):
     def local_copy(self, key: str) -> AbstractAsyncContextManager[Path]:
         """A local path holding the file while the context lasts (a remote backend downloads
         it to a temporary file and removes that afterwards)."""
+        ...
+
+    def iter_bytes(self, key: str, chunk_size: int = 1 << 16) -> AsyncIterator[bytes]:
+        """The file's bytes in chunks, for streaming a download without holding it in memory
+        (FileNotFoundError, raised before the first chunk, when there is no such file)."""
         ...
 
     async def delete(self, key: str) -> None:

@@ -48,6 +48,14 @@ class LocalStorage:
             raise FileNotFoundError(key)
         yield path
 
+    async def iter_bytes(self, key: str, chunk_size: int = 1 << 16) -> AsyncIterator[bytes]:
+        handle = await asyncio.to_thread(self.path(key).open, "rb")
+        try:
+            while chunk := await asyncio.to_thread(handle.read, chunk_size):
+                yield chunk
+        finally:
+            await asyncio.to_thread(handle.close)
+
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self.path(key).unlink, missing_ok=True)
 

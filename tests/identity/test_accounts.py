@@ -128,10 +128,17 @@ async def test_roles_are_granted_validated_and_revoked(
             "invalid_interval",
         ),
         ({"role": "emperor"}, "validation_error"),
+        # A step of a procedure version, not free text (issue 13).
+        ({"role": "appraiser", "unit_id": str(tree.p1), "step": "appraisal"}, "step_unknown"),
     ]:
         assert_problem(await admin_client.post(url, json=body), 422, code)
     appraiser = await admin_client.post(
-        url, json={"role": "appraiser", "unit_id": str(tree.p1), "step": "appraisal"}
+        url,
+        json={
+            "role": "appraiser",
+            "unit_id": str(tree.p1),
+            "step": "commune-2025/provincial_appraisal",
+        },
     )
     assert appraiser.status_code == 201, appraiser.text
     future = await admin_client.post(url, json={"role": "viewer", "valid_from": "2999-01-01"})

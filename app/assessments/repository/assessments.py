@@ -17,6 +17,8 @@ from app.core.pagination import count_matching
 from app.db.chunking import chunks
 from app.db.locking import for_update
 from app.models.assessments import Assessment
+from app.models.dossiers import Dossier, DossierAssessment
+from app.models.enums import DossierStatus
 
 ASSESSMENTS = cast(Table, Assessment.__table__)
 
@@ -32,6 +34,36 @@ async def get_for_update(session: AsyncSession, assessment_id: uuid.UUID) -> Row
         for_update(select(ASSESSMENTS).where(ASSESSMENTS.c.id == assessment_id))
     )
     return result.mappings().first()
+
+
+async def held_by_dossier(session: AsyncSession, assessment_id: uuid.UUID) -> uuid.UUID | None:
+    """The dossier under review that rests on the assessment, if any: its values are locked
+    until the dossier is returned to the applying unit or ends (issue 13)."""
+    reviewing = [status.value for status in DossierStatus if status.under_review]
+    found: uuid.UUID | None = await session.scalar(
+        select(DossierAssessment.dossier_id)
+        .join(Dossier, Dossier.id == DossierAssessment.dossier_id)
+        .where(DossierAssessment.assessment_id == assessment_id, Dossier.status.in_(reviewing))
+        .limit(1)
+    )
+    return found
+
+
+async def held_by_dossiers(
+    session: AsyncSession, assessment_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID]:
+    """``held_by_dossier`` for many assessments: assessment id → dossier id."""
+    reviewing = [status.value for status in DossierStatus if status.under_review]
+    out: dict[uuid.UUID, uuid.UUID] = {}
+    for part in chunks(list(assessment_ids)):
+        rows = await session.execute(
+            select(DossierAssessment.assessment_id, DossierAssessment.dossier_id)
+            .join(Dossier, Dossier.id == DossierAssessment.dossier_id)
+            .where(DossierAssessment.assessment_id.in_(part), Dossier.status.in_(reviewing))
+        )
+        for assessment_id, dossier_id in rows.all():
+            out[assessment_id] = dossier_id
+    return out
 
 
 async def get_many(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[RowMapping]:

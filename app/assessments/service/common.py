@@ -37,6 +37,16 @@ def locked(assessment_id: uuid.UUID) -> Conflict:
     )
 
 
+def under_review(assessment_id: uuid.UUID, dossier_id: uuid.UUID) -> Conflict:
+    return Conflict(
+        f"Assessment {assessment_id} is under review in dossier {dossier_id}: its values are "
+        "locked until the dossier is returned or ends.",
+        code="assessment_under_review",
+        params={"dossier_id": str(dossier_id)},
+        extra={"dossier_id": str(dossier_id)},
+    )
+
+
 def invalid(loc: list[str | int], code: str, message: str) -> Unprocessable:
     return Unprocessable(message, code=code, errors=[field_error(loc, message, code)])
 
@@ -78,13 +88,17 @@ async def load_for_write(
     principal: Principal | None = None,
     action: Action = Action.ASSESSMENTS_WRITE,
 ) -> RowMapping:
-    """The row locked for the transaction; 409 ``assessment_locked`` once locked."""
+    """The row locked for the transaction; 409 ``assessment_locked`` once locked, 409
+    ``assessment_under_review`` while a dossier resting on it is under review."""
     row = await repo.get_for_update(session, assessment_id)
     if row is None:
         raise assessment_not_found(assessment_id)
     await authorize(session, principal, action, row)
     if row["status"] == AssessmentStatus.LOCKED:
         raise locked(assessment_id)
+    dossier_id = await repo.held_by_dossier(session, assessment_id)
+    if dossier_id is not None:
+        raise under_review(assessment_id, dossier_id)
     return row
 
 

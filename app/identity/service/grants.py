@@ -16,6 +16,7 @@ from app.core.permissions import CLIENT_RESOURCES, CLIENT_ROLES, USER_ROLES, Rol
 from app.core.security import Principal
 from app.db.intervals import BEGINNING_OF_TIME, END_OF_TIME, holds_on, overlaps
 from app.db.types import utcnow
+from app.dossiers.service import steps
 from app.identity import repository
 from app.identity.schemas import RoleAssignmentCreate, RoleAssignmentOut
 from app.models.enums import AuditAction
@@ -134,6 +135,14 @@ async def _validate(
         )
     if body.step is not None and body.role is not Role.APPRAISER:
         raise _invalid([*loc, "step"], "Only appraisers act at a step.", "step_not_allowed")
+    if body.step is not None and not steps.is_step(body.step):
+        # A step of a procedure version (app/dossiers/data), never free text: the permission to
+        # act at that step comes from this assignment.
+        raise _invalid(
+            [*loc, "step"],
+            f"Unknown procedure step {body.step!r}; known: {', '.join(steps.step_refs())}.",
+            "step_unknown",
+        )
     if body.unit_id is not None and not await repository.unit_exists(session, body.unit_id):
         raise _invalid([*loc, "unit_id"], f"There is no unit {body.unit_id}.", "unit_not_found")
     start = body.valid_from or today()

@@ -301,6 +301,7 @@ class RowChecker:
         found: dict[tuple[uuid.UUID, int], list[Any]] = {}
         for row in rows:
             found.setdefault((row["unit_id"], row["year"]), []).append(row)
+        held = await repo.held_by_dossiers(self.session, [row["id"] for row in rows])
         for key, listed in found.items():
             if key in self.targets:
                 continue
@@ -315,6 +316,12 @@ class RowChecker:
                     "assessment_locked",
                     f"The {self.kind} assessment of this unit for {key[1]} is locked: its "
                     "values can no longer change.",
+                )
+            elif listed[0]["id"] in held:
+                self.targets[key] = (
+                    "assessment_under_review",
+                    f"The {self.kind} assessment of this unit for {key[1]} is under review in "
+                    f"dossier {held[listed[0]['id']]}: its values are locked.",
                 )
             else:
                 self.targets[key] = Target(listed[0]["id"], False, *key)
