@@ -129,6 +129,9 @@ class AuditAction(StrEnum):
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
+    # A unit ended by a change of the map (dissolved, merged away, split up): the change feed's
+    # tombstone of that unit (app/outbox).
+    DISSOLVE = "dissolve"
     APPLY = "apply"
     PUBLISH = "publish"
     RETIRE = "retire"
@@ -270,3 +273,15 @@ class Direction(StrEnum):
     WORSENED = "worsened"
     CHANGED = "changed"  # to or from undetermined, or a criterion only one side has
     UNCHANGED = "unchanged"
+
+
+# --- the change feed and webhooks (app.models.integration) ---------------------------------------
+
+
+class WebhookDeliveryStatus(StrEnum):
+    """A delivery waits (``pending``, also between retries), reached its receiver with a 2xx
+    (``delivered``) or was given up after the retry period (``failed``)."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
