@@ -112,7 +112,8 @@ async def read(
     if unit_id is not None:
         await authz.require(session, principal, Action.EVENTS_READ, unit_id=unit_id)
     oldest = await outbox.pruned_through(session)
-    head = await outbox.head(session)
+    # Retention may have removed every event: the head is then the last removed position.
+    head = max(await outbox.head(session), oldest)
     start = oldest if after is None else after
     if start < oldest:
         raise Gone(
