@@ -55,19 +55,21 @@ def check_form(url: str, policy: Policy) -> tuple[str, int] | Refusal:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        return Refusal("webhook_url_invalid", "The URL cannot be parsed.")
+        return Refusal(code="webhook_url_invalid", reason="The URL cannot be parsed.")
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        return Refusal("webhook_url_invalid", "The URL must be an absolute http(s) URL.")
+        return Refusal(
+            code="webhook_url_invalid", reason="The URL must be an absolute http(s) URL."
+        )
     if parts.username or parts.password:
-        return Refusal("webhook_url_invalid", "The URL must not carry credentials.")
+        return Refusal(code="webhook_url_invalid", reason="The URL must not carry credentials.")
     if parts.scheme == "http" and not policy.allow_http:
-        return Refusal("webhook_url_not_https", "Webhook URLs must use HTTPS.")
+        return Refusal(code="webhook_url_not_https", reason="Webhook URLs must use HTTPS.")
     return parts.hostname, port or (443 if parts.scheme == "https" else 80)
 
 
 def check_addresses(addresses: Sequence[str], policy: Policy) -> Refusal | None:
     if not addresses:
-        return Refusal("webhook_url_unresolvable", "The host name does not resolve.")
+        return Refusal(code="webhook_url_unresolvable", reason="The host name does not resolve.")
     for text in addresses:
         address = ipaddress.ip_address(text.split("%", 1)[0])
         if _forbidden(address) and not any(address in net for net in policy.allowed):

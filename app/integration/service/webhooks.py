@@ -35,7 +35,7 @@ from app.models.enums import AuditAction, WebhookDeliveryStatus
 from app.models.integration import WebhookDelivery, WebhookSubscription
 from app.outbox import service as outbox
 
-ENTITY = "webhook_subscription"
+AUDIT_ENTITY = "webhook_subscription"
 PING = "webhook.ping"
 
 
@@ -121,7 +121,7 @@ async def create(
     await record(
         session,
         context,
-        entity=ENTITY,
+        entity=AUDIT_ENTITY,
         entity_id=subscription_id,
         action=AuditAction.CREATE,
         after=public,
@@ -199,7 +199,7 @@ async def patch(
         await record(
             session,
             context,
-            entity=ENTITY,
+            entity=AUDIT_ENTITY,
             entity_id=subscription_id,
             action=AuditAction.UPDATE,
             before=before,
