@@ -61,7 +61,8 @@ async def test_a_map_change_reaches_the_feed_with_tombstones(
     assert applied["tombstone"] is False
     assert applied["effective_date"] == "2024-01-01"
     positions = [i["position"] for i in items]
-    assert positions == sorted(set(positions)) and positions[0] > start
+    assert positions == sorted(set(positions))
+    assert positions[0] > start
     # Filtered by type: only the tombstone.
     only = await _all_after(admin_client, start, types="unit.dissolved")
     assert [(i["type"], i["entity_id"]) for i in only] == [("unit.dissolved", sandbox["T103"])]
@@ -109,7 +110,8 @@ async def test_versions_etags_and_scope(
     response = await client.get(f"{API}/events", params={"after": start}, headers=viewer.headers)
     assert response.status_code == 200
     ids = [i["entity_id"] for i in response.json()["items"]]
-    assert str(mine) in ids and str(other) not in ids
+    assert str(mine) in ids
+    assert str(other) not in ids
 
     narrowed = await client.get(
         f"{API}/events", params={"after": start, "unit_id": str(tree.c2)}, headers=admin.headers

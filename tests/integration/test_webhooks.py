@@ -148,22 +148,26 @@ async def test_ping_and_disabling_after_the_retry_period(
         await delivery.send_due(database, http, allowed, "w2")
         assert json.loads(receiver.received[0].body)["type"] == "webhook.ping"
         row = await session.get(WebhookSubscription, uuid.UUID(str(created["id"])))
-        assert row is not None and row.active
+        assert row is not None
+        assert row.active
         # A day and more later, still failing: the delivery fails, the subscription stops.
         late = utcnow() + timedelta(hours=25)
         await delivery.send_due(database, http, allowed, "w2", now=late)
     await session.refresh(row)
     assert row.active is False
-    assert row.disabled_reason and "failed" in row.disabled_reason
+    assert row.disabled_reason
+    assert "failed" in row.disabled_reason
     body = (await admin_client.get(f"{API}/webhooks/{created['id']}")).json()
-    assert body["active"] is False and body["disabled_reason"]
+    assert body["active"] is False
+    assert body["disabled_reason"]
     log = (await admin_client.get(f"{API}/webhooks/{created['id']}/deliveries")).json()
     assert [d["status"] for d in log["items"]] == ["failed"]
     etag = (await admin_client.get(f"{API}/webhooks/{created['id']}")).headers["etag"]
     enabled = await admin_client.patch(
         f"{API}/webhooks/{created['id']}", json={"active": True}, headers={"If-Match": etag}
     )
-    assert enabled.status_code == 200 and enabled.json()["active"] is True
+    assert enabled.status_code == 200
+    assert enabled.json()["active"] is True
     stale = await admin_client.patch(
         f"{API}/webhooks/{created['id']}", json={"active": False}, headers={"If-Match": etag}
     )
