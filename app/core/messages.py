@@ -568,6 +568,12 @@ MESSAGES: dict[str, Message] = {
         "{type} không phải loại sự kiện: dùng tên thực thể (`unit`) hoặc `<thực thể>.<động từ>`.",
         "{type} is not an event type: give an entity (`unit`) or `<entity>.<verb>`.",
     ),
+    "sync_unit_not_commune": _m(
+        "Gói đồng bộ chỉ lập cho một xã.",
+        "A sync bundle is made for a commune.",
+        "Gói đồng bộ chỉ lập cho một xã; đơn vị {id} là cấp {level}.",
+        "A sync bundle is made for a commune; unit {id} is a {level}.",
+    ),
     "webhook_not_found": _not_found("webhook", "webhook"),
     "webhook_delivery_not_found": _not_found("lần gửi webhook", "webhook delivery"),
     "webhook_exists": _m(

@@ -8,7 +8,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from app.assessments.schemas import AssessmentDetail
+from app.criteria.schemas import CriteriaSetSummary, ResolvedThresholds
 from app.models.enums import WebhookDeliveryStatus
+from app.units.schemas import UnitDetail
 
 
 class FeedEvent(BaseModel):
@@ -99,3 +102,38 @@ class WebhookDeliveryOut(BaseModel):
     last_error: str | None
     delivered_at: datetime | None
     created_at: datetime
+
+
+# --- the sync bundle ----------------------------------------------------------------------------
+
+
+class SyncVillage(BaseModel):
+    id: uuid.UUID
+    code: str | None
+    name: str
+    type: str
+    valid_from: date
+    valid_to: date | None
+
+
+class SyncCriteriaSet(BaseModel):
+    criteria_set: CriteriaSetSummary
+    thresholds: ResolvedThresholds = Field(
+        description="Each indicator's threshold as it applies to this commune in `year`."
+    )
+
+
+class SyncAssessment(BaseModel):
+    assessment: AssessmentDetail
+    etag: str = Field(description="Send as `If-Match` when writing the assessment.")
+
+
+class SyncBundle(BaseModel):
+    unit: UnitDetail
+    villages: list[SyncVillage]
+    year: int
+    criteria_sets: list[SyncCriteriaSet] = Field(
+        description="Per title, the set that applies (a province's own before the national one)."
+    )
+    assessments: list[SyncAssessment] = Field(description="Open assessments: draft or submitted.")
+    position: int = Field(description="Poll `/events?after=` this next.")
