@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, insert, or_, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.locking import for_update
@@ -15,6 +15,7 @@ from app.models.enums import WebhookDeliveryStatus
 from app.models.integration import WebhookDelivery, WebhookSubscription
 
 PENDING = WebhookDeliveryStatus.PENDING.value
+DELIVERIES = cast(Table, WebhookDelivery.__table__)
 
 
 async def add_subscription(session: AsyncSession, row: dict[str, Any]) -> None:
@@ -119,13 +120,23 @@ async def claim_due(
     return [(d, s) for d, s in (await session.execute(query)).all()]
 
 
-async def save_outcome(
-    session: AsyncSession, delivery_id: uuid.UUID, worker_id: str, values: dict[str, Any]
-) -> None:
+async def save_outcomes(session: AsyncSession, worker_id: str, rows: list[dict[str, Any]]) -> None:
+    """Each attempt's outcome (rows with the same keys, ``id`` first), in one statement run for
+    every row, releasing the claim; a claim another worker took over (stale) is left alone."""
+    if not rows:
+        return
+    table = DELIVERIES
+    columns = [key for key in rows[0] if key != "id"]
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.claimed_by == worker_id)
+        .values(
+            {name: bindparam(f"b_{name}") for name in columns}
+            | {"claimed_by": None, "claimed_at": None}
+        )
+    )
     await session.execute(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.claimed_by == worker_id)
-        .values(**values, claimed_by=None, claimed_at=None)
+        statement, [{f"b_{key}": value for key, value in row.items()} for row in rows]
     )
 
 

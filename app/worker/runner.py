@@ -45,9 +45,7 @@ class Worker:
     def http(self) -> httpx.AsyncClient:
         """The client webhooks are sent with (connections kept alive between deliveries)."""
         if self._http is None:
-            self._http = httpx.AsyncClient(
-                limits=httpx.Limits(max_connections=50, max_keepalive_connections=50)
-            )
+            self._http = webhooks.http_client()
         return self._http
 
     def wake(self) -> None:

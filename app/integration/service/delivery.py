@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +34,17 @@ from app.outbox import service as outbox
 
 CLAIM_STALE = timedelta(minutes=5)
 MAX_ERROR = 500
+
+
+def http_client() -> httpx.AsyncClient:
+    """The client deliveries are sent with: connections kept alive between rounds, no proxy
+    from the environment (a webhook goes where its URL says), TCP_NODELAY (httpx writes a
+    request's headers and body separately: without it Nagle holds the body back)."""
+    transport = httpx.AsyncHTTPTransport(
+        limits=httpx.Limits(max_connections=50, max_keepalive_connections=50),
+        socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
+    )
+    return httpx.AsyncClient(transport=transport, trust_env=False)
 
 
 def payload(event: outbox.Event) -> tuple[str, dict[str, Any]]:
@@ -117,8 +129,8 @@ async def _send(
     delivery: WebhookDelivery,
     subscription: WebhookSubscription,
     settings: Settings,
+    refusal: urls.Refusal | None,
 ) -> Outcome:
-    refusal = await urls.check(subscription.url, policy(settings))
     if refusal is not None:
         return Outcome(False, error=f"{refusal.code}: {refusal.reason}")
     body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False)
@@ -166,25 +178,30 @@ async def send_due(
         await session.commit()
     if not work:
         return 0
-    outcomes = await asyncio.gather(*(_send(client, d, s, settings) for _, d, s in work))
+    # Each URL is checked (resolved) once per round, right before its deliveries go out.
+    checked = {url: await urls.check(url, policy(settings)) for url in {s.url for _, _, s in work}}
+    outcomes = await asyncio.gather(
+        *(_send(client, d, s, settings, checked[s.url]) for _, d, s in work)
+    )
     window = timedelta(hours=settings.webhook_retry_hours)
+    results: list[dict[str, Any]] = []
     async with database.session() as session:
         for (delivery_id, delivery, subscription), outcome in zip(work, outcomes, strict=True):
             attempts = delivery.attempts + 1
             values: dict[str, Any] = {
+                "id": delivery_id,
+                "status": WebhookDeliveryStatus.PENDING.value,
                 "attempts": attempts,
                 "last_attempt_at": moment,
                 "last_status_code": outcome.status_code,
                 "last_error": outcome.error,
+                "delivered_at": None,
+                "next_attempt_at": None,
             }
             if outcome.delivered:
-                values.update(
-                    status=WebhookDeliveryStatus.DELIVERED.value,
-                    delivered_at=moment,
-                    next_attempt_at=None,
-                )
+                values.update(status=WebhookDeliveryStatus.DELIVERED.value, delivered_at=moment)
             elif moment - delivery.created_at >= window:
-                values.update(status=WebhookDeliveryStatus.FAILED.value, next_attempt_at=None)
+                values["status"] = WebhookDeliveryStatus.FAILED.value
                 reason = (
                     f"delivery {delivery.message_id} failed for {settings.webhook_retry_hours:g} "
                     f"hours ({attempts} attempts); last error: {outcome.error}"
@@ -196,7 +213,8 @@ async def send_due(
                 )
             else:
                 values["next_attempt_at"] = moment + backoff(attempts, settings)
-            await repo.save_outcome(session, delivery_id, worker_id, values)
+            results.append(values)
+        await repo.save_outcomes(session, worker_id, results)
         await session.commit()
     return len(work)
 
