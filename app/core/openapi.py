@@ -385,6 +385,7 @@ _TAG_FEATURE = {
     "assessments": "assessments",
     "indicator values": "assessments",
     "audit": "audit",
+    "integration": "integration",
     "system": "system",
 }
 # Codes any operation may answer, raised by the shared layers.

@@ -13,16 +13,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from app.core.errors import Unprocessable, field_error
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
-@dataclass(frozen=True)
-class Refusal:
-    """Why a URL is refused: ``code`` is the problem code, ``reason`` the English sentence."""
+LOC = ["body", "url"]
 
-    code: str
-    reason: str
+
+def _invalid(reason: str) -> Unprocessable:
+    return Unprocessable(
+        reason,
+        code="webhook_url_invalid",
+        errors=[field_error(LOC, reason, "webhook_url_invalid")],
+    )
 
 
 @dataclass(frozen=True)
@@ -49,36 +54,47 @@ def _forbidden(address: Address) -> bool:
     )
 
 
-def check_form(url: str, policy: Policy) -> tuple[str, int] | Refusal:
-    """The host and port of an acceptable URL, or why it is refused (before any look-up)."""
+def check_form(url: str, policy: Policy) -> tuple[str, int]:
+    """The host and port of an acceptable URL (before any look-up); 422 naming ``url`` if not."""
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        return Refusal(code="webhook_url_invalid", reason="The URL cannot be parsed.")
+        raise _invalid("The URL cannot be parsed.") from None
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        return Refusal(
-            code="webhook_url_invalid", reason="The URL must be an absolute http(s) URL."
-        )
+        raise _invalid("The URL must be an absolute http(s) URL.")
     if parts.username or parts.password:
-        return Refusal(code="webhook_url_invalid", reason="The URL must not carry credentials.")
+        raise _invalid("The URL must not carry credentials.")
     if parts.scheme == "http" and not policy.allow_http:
-        return Refusal(code="webhook_url_not_https", reason="Webhook URLs must use HTTPS.")
+        reason = "Webhook URLs must use HTTPS."
+        raise Unprocessable(
+            reason,
+            code="webhook_url_not_https",
+            errors=[field_error(LOC, reason, "webhook_url_not_https")],
+        )
     return parts.hostname, port or (443 if parts.scheme == "https" else 80)
 
 
-def check_addresses(addresses: Sequence[str], policy: Policy) -> Refusal | None:
+def check_addresses(addresses: Sequence[str], policy: Policy) -> None:
     if not addresses:
-        return Refusal(code="webhook_url_unresolvable", reason="The host name does not resolve.")
+        reason = "The host name does not resolve."
+        raise Unprocessable(
+            reason,
+            code="webhook_url_unresolvable",
+            errors=[field_error(LOC, reason, "webhook_url_unresolvable")],
+        )
     for text in addresses:
         address = ipaddress.ip_address(text.split("%", 1)[0])
         if _forbidden(address) and not any(address in net for net in policy.allowed):
-            return Refusal(
-                "webhook_url_forbidden_address",
+            reason = (
                 f"The host resolves to {address}, in a range webhooks may not reach "
-                "(loopback, link-local, private or reserved).",
+                "(loopback, link-local, private or reserved)."
             )
-    return None
+            raise Unprocessable(
+                reason,
+                code="webhook_url_forbidden_address",
+                errors=[field_error(LOC, reason, "webhook_url_forbidden_address")],
+            )
 
 
 async def resolve(host: str, port: int) -> list[str]:
@@ -89,9 +105,6 @@ async def resolve(host: str, port: int) -> list[str]:
     return sorted({str(info[4][0]) for info in infos})
 
 
-async def check(url: str, policy: Policy) -> Refusal | None:
-    """None when ``url`` may receive webhooks, else why not."""
-    form = check_form(url, policy)
-    if isinstance(form, Refusal):
-        return form
-    return check_addresses(await resolve(*form), policy)
+async def check(url: str, policy: Policy) -> None:
+    """Return when ``url`` may receive webhooks; else 422 (``webhook_url_*``) naming ``url``."""
+    check_addresses(await resolve(*check_form(url, policy)), policy)

@@ -32,17 +32,7 @@ CODE_ARGUMENTS: dict[str, tuple[int, ...]] = {
 VIOLATION_COLLECTORS = frozenset({"violations", "out"})
 # Codes held in module constants that reach the problem handler (the import router re-raises
 # these FileProblem codes of app.assessments.imports.parsing as 422 problems).
-# So are the refusals of app.integration.urls (a webhook URL), raised as 422 by its service.
-CONSTANT_CODES = frozenset(
-    {
-        "import_too_large",
-        "xlsx_too_large",
-        "webhook_url_invalid",
-        "webhook_url_not_https",
-        "webhook_url_unresolvable",
-        "webhook_url_forbidden_address",
-    }
-)
+CONSTANT_CODES = frozenset({"import_too_large", "xlsx_too_large"})
 # Codes the handlers of app/core/errors.py and the ASGI guards produce, and the class defaults.
 HANDLER_CODES = frozenset(
     {

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from standardwebhooks.webhooks import Webhook
 
 from app.config import Settings
+from app.core.errors import Unprocessable
 from app.db.engine import Database
 from app.db.types import utcnow
 from app.integration import catalogue, urls
@@ -129,10 +130,10 @@ async def _send(
     delivery: WebhookDelivery,
     subscription: WebhookSubscription,
     settings: Settings,
-    refusal: urls.Refusal | None,
+    refusal: str | None,
 ) -> Outcome:
     if refusal is not None:
-        return Outcome(False, error=f"{refusal.code}: {refusal.reason}")
+        return Outcome(False, error=refusal)
     body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False)
     now = utcnow()
     signature = Webhook(subscription.secret).sign(delivery.message_id, now, body)
@@ -158,6 +159,15 @@ async def _send(
     return Outcome(False, response.status_code, f"HTTP {response.status_code}")
 
 
+async def _refusal(url: str, settings: Settings) -> str | None:
+    """Why ``url`` may not be sent to now (a name re-pointed into a forbidden range), if so."""
+    try:
+        await urls.check(url, policy(settings))
+    except Unprocessable as refused:
+        return f"{refused.code}: {refused.detail}"
+    return None
+
+
 async def send_due(
     database: Database,
     client: httpx.AsyncClient,
@@ -179,7 +189,7 @@ async def send_due(
     if not work:
         return 0
     # Each URL is checked (resolved) once per round, right before its deliveries go out.
-    checked = {url: await urls.check(url, policy(settings)) for url in {s.url for _, _, s in work}}
+    checked = {url: await _refusal(url, settings) for url in {s.url for _, _, s in work}}
     outcomes = await asyncio.gather(
         *(_send(client, d, s, settings, checked[s.url]) for _, d, s in work)
     )

@@ -22,11 +22,6 @@ from app.integration.schemas import FeedEvent, FeedPage
 from app.outbox import service as outbox
 
 
-class Gone(ProblemError):
-    status = 410
-    code = "feed_position_expired"
-
-
 def to_event(item: outbox.Event) -> FeedEvent:
     return FeedEvent(
         position=item.position,
@@ -116,9 +111,11 @@ async def read(
     head = max(await outbox.head(session), oldest)
     start = oldest if after is None else after
     if start < oldest:
-        raise Gone(
+        raise ProblemError(
             f"Events after position {start} are no longer kept (retention); the oldest position "
             f"still served is {oldest}. Start again from a sync bundle or `after={oldest}`.",
+            code="feed_position_expired",
+            status=410,
             params={"after": start, "oldest": oldest},
             extra={"oldest_after": oldest},
         )

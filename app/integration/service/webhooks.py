@@ -65,13 +65,7 @@ def out(row: WebhookSubscription) -> WebhookOut:
 
 
 async def _check_url(url: str, settings: Settings) -> None:
-    refusal = await urls.check(url, policy(settings))
-    if refusal is not None:
-        raise Unprocessable(
-            refusal.reason,
-            code=refusal.code,
-            errors=[field_error(["body", "url"], refusal.reason, refusal.code)],
-        )
+    await urls.check(url, policy(settings))
 
 
 def _types(event_types: list[str]) -> list[str]:
