@@ -576,8 +576,9 @@ MESSAGES: dict[str, Message] = {
     ),
     "webhook_not_found": _not_found("webhook", "webhook"),
     "webhook_delivery_not_found": _not_found("lần gửi webhook", "webhook delivery"),
-    "webhook_exists": _m(
-        "Webhook với id này đã tồn tại.", "A webhook with this id exists already."
+    "webhook_id_conflict": _m(
+        "Webhook với id này đã tồn tại với nội dung khác.",
+        "A webhook with this id exists with other values.",
     ),
     "webhook_url_invalid": _m(
         "URL webhook không hợp lệ (phải là URL http(s) tuyệt đối, không kèm thông tin đăng nhập).",

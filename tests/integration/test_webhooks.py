@@ -8,6 +8,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -184,3 +185,16 @@ def test_backoff_grows_with_jitter(settings: Settings) -> None:
         ceiling = min(settings.webhook_backoff_max_seconds, base * 2 ** (n - 1))
         assert ceiling / 2 <= wait <= ceiling
     assert waits[-1] > waits[0] * 50
+
+
+async def test_the_same_id_twice(admin_client: AsyncClient, tree: Any) -> None:
+    webhook_id = str(uuid.uuid4())
+    body = {"id": webhook_id, "url": "https://93.184.215.14/hook", "unit_id": str(tree.c1)}
+    first = await admin_client.post(f"{API}/webhooks", json=body)
+    assert first.status_code == 201, first.text
+    again = await admin_client.post(f"{API}/webhooks", json=body)
+    assert again.status_code == 200, again.text
+    assert "secret" not in again.json()  # shown once
+    assert again.json()["id"] == webhook_id
+    other = await admin_client.post(f"{API}/webhooks", json={**body, "event_types": ["unit"]})
+    assert_problem(other, 409, "webhook_id_conflict")

@@ -48,7 +48,10 @@ def _json(body: WebhookOut | WebhookDeliveryOut, status: int, etag: str | None =
     description="The URL must be HTTPS and resolve only to public addresses (SSRF), unless the "
     "deployment allows otherwise (`NTM_WEBHOOK_ALLOW_HTTP`, `NTM_WEBHOOK_ALLOWED_NETWORKS`). "
     "Deliveries start with the events after this subscription.",
-    responses=problem_responses(401, 403, 404, 422),
+    responses={
+        200: {"model": WebhookOut, "description": "Already created (the same id and body)."},
+        **problem_responses(401, 403, 404, 409, 422),
+    },
 )
 async def create_webhook(
     body: WebhookCreate,
@@ -57,9 +60,9 @@ async def create_webhook(
     principal: Manager,
     settings: SettingsDep,
 ) -> Response:
-    created, etag = await service.create(session, audit, body, principal, settings)
+    item, etag, created = await service.create(session, audit, body, principal, settings)
     await session.commit()
-    return _json(created, 201, etag)
+    return _json(item, 201 if created else 200, etag)
 
 
 @router.get(

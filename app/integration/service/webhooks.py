@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit.service import AuditContext, record
 from app.config import Settings
 from app.core import authz
-from app.core.errors import NotFound, Unprocessable, field_error
+from app.core.errors import Conflict, NotFound
 from app.core.http import require_match, revision_etag
 from app.core.pagination import Page, decode_cursor, encode_cursor
 from app.core.permissions import Action
@@ -79,21 +79,32 @@ async def create(
     body: WebhookCreate,
     principal: Principal,
     settings: Settings,
-) -> tuple[WebhookCreated, str]:
+) -> tuple[WebhookOut, str, bool]:
+    """(subscription, ETag, created): a new one carries its secret (``WebhookCreated``)."""
     await authz.require(
         session, principal, Action.WEBHOOKS_MANAGE, unit_id=body.unit_id, entity="unit"
     )
     event_types = _types(body.event_types)
     await _check_url(body.url, settings)
-    now = utcnow()
     subscription_id = body.id or uuid.uuid4()
-    if await repo.subscription(session, subscription_id) is not None:
-        raise Unprocessable(
-            f"A webhook {subscription_id} exists already.",
-            code="webhook_exists",
-            errors=[field_error(["body", "id"], "exists already", "webhook_exists")],
+    existing = await repo.subscription(session, subscription_id)
+    if existing is not None:
+        # An offline client's retry: the same id and body answer the subscription (its secret
+        # was shown once, to the first answer); another body is a conflict.
+        await _visible(session, principal, subscription_id)
+        same = (existing.url, sorted(existing.event_types), existing.unit_id) == (
+            body.url,
+            event_types,
+            body.unit_id,
+        ) and existing.description == body.description
+        if same:
+            return out(existing), etag_of(existing), False
+        raise Conflict(
+            f"Webhook {subscription_id} exists with other values.",
+            code="webhook_id_conflict",
         )
     secret = new_secret()
+    now = utcnow()
     row = {
         "id": subscription_id,
         "url": body.url,
@@ -124,7 +135,7 @@ async def create(
     created = WebhookCreated(
         **{**public, "disabled_reason": None, "disabled_at": None, "secret": secret}
     )
-    return created, revision_etag(subscription_id, 1)
+    return created, revision_etag(subscription_id, 1), True
 
 
 async def _visible(
