@@ -69,11 +69,21 @@ async def add_deliveries(session: AsyncSession, rows: list[dict[str, Any]]) -> N
 
 
 async def deliveries(
-    session: AsyncSession, subscription_id: uuid.UUID, limit: int, before: datetime | None
+    session: AsyncSession,
+    subscription_id: uuid.UUID,
+    limit: int,
+    before: tuple[datetime, uuid.UUID] | None,
 ) -> Sequence[WebhookDelivery]:
+    """Newest first, by ``(created_at desc, id)``; ``before``: the last row of the page read."""
     query = select(WebhookDelivery).where(WebhookDelivery.subscription_id == subscription_id)
     if before is not None:
-        query = query.where(WebhookDelivery.created_at < before)
+        moment, last_id = before
+        query = query.where(
+            or_(
+                WebhookDelivery.created_at < moment,
+                (WebhookDelivery.created_at == moment) & (WebhookDelivery.id > last_id),
+            )
+        )
     query = query.order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id).limit(limit + 1)
     return (await session.scalars(query)).all()
 

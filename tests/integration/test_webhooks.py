@@ -121,6 +121,17 @@ async def test_every_event_exactly_once_after_a_failure_and_a_retry(
     async with httpx.AsyncClient() as http:
         assert await delivery.send_due(database, http, allowed, "w1") == 1
 
+    paged: list[str] = []
+    cursor = None
+    while True:
+        params = {"limit": "2", **({"cursor": cursor} if cursor else {})}
+        page = await admin_client.get(f"{API}/webhooks/{created['id']}/deliveries", params=params)
+        paged += [d["id"] for d in page.json()["items"]]
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            break
+    assert len(paged) == len(set(paged)) == 6  # five events and the redelivery, each once
+
     secret = str(created["secret"])
     seen: dict[str, str] = {}
     for item in receiver.received:

@@ -165,7 +165,7 @@ async def list_subscriptions(
     session: AsyncSession, principal: Principal, limit: int, cursor: str | None
 ) -> Page[WebhookOut]:
     visible = authz.scope(principal, Action.WEBHOOKS_MANAGE).clause(WebhookSubscription.unit_id)
-    after = decode_cursor(cursor, uuid.UUID)[0] if cursor else None
+    after = decode_cursor(cursor, uuid.UUID)[0] if cursor is not None else None
     rows = await repo.subscriptions(session, visible, limit, after)
     kept = list(rows[:limit])
     next_cursor = encode_cursor([kept[-1].id]) if len(rows) > limit else None
@@ -227,10 +227,13 @@ async def list_deliveries(
     cursor: str | None,
 ) -> Page[WebhookDeliveryOut]:
     await _visible(session, principal, subscription_id)
-    before: datetime | None = decode_cursor(cursor, datetime)[0] if cursor else None
+    before: tuple[datetime, uuid.UUID] | None = None
+    if cursor is not None:
+        moment, last_id = decode_cursor(cursor, datetime, uuid.UUID)
+        before = (moment, last_id)
     rows = await repo.deliveries(session, subscription_id, limit, before)
     kept = list(rows[:limit])
-    next_cursor = encode_cursor([kept[-1].created_at]) if len(rows) > limit else None
+    next_cursor = encode_cursor([kept[-1].created_at, kept[-1].id]) if len(rows) > limit else None
     return Page(items=[delivery_out(r) for r in kept], next_cursor=next_cursor)
 
 
