@@ -57,6 +57,13 @@ async def test_the_bundle_of_a_commune(
         json={"values": [{"indicator_code": "2.1", "value": 85}]},
     )
     assert written.status_code == 200, written.text
+    # The feed names the version and ETag the values write left.
+    events = await admin_client.get(
+        f"{API}/events", params={"types": "assessment_values.updated", "limit": 500}
+    )
+    mine = [e for e in events.json()["items"] if e["entity_id"] == assessment_id]
+    assert [e["etag"] for e in mine] == [written.headers["etag"]]
+    assert mine[0]["link"] == f"/api/v1/assessments/{assessment_id}"
 
     response = await admin_client.get(
         f"{API}/sync/bundle",
