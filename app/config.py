@@ -80,20 +80,36 @@ class Settings(BaseSettings):
     # a province's step durations.
     dossier_document_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
     dossier_procedures_file: Path | None = None
+    # The change feed keeps events this many days; a poller further behind gets 410 and starts
+    # again from a sync bundle (issue 15). An operator's choice, not a legal figure.
+    feed_retention_days: int = Field(default=90, ge=1)
+    # Webhooks (issue 15). Target URLs must be HTTPS and must not resolve into loopback,
+    # link-local, private or otherwise reserved ranges (SSRF), unless allowed here: plain HTTP
+    # for development, and networks (CIDR) a deployment reaches on purpose (e.g. 127.0.0.0/8 in
+    # tests, a provincial system on 10.20.0.0/16).
+    webhook_allow_http: bool = False
+    webhook_allowed_networks: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Retries of a failing delivery: exponential backoff from `base`, capped, with jitter, for
+    # at least `webhook_retry_hours`; then the delivery fails and the subscription is disabled.
+    webhook_retry_hours: float = Field(default=24.0, ge=24.0)
+    webhook_backoff_base_seconds: float = Field(default=5.0, gt=0)
+    webhook_backoff_max_seconds: float = Field(default=3600.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_batch_size: int = Field(default=100, ge=1, le=1000)
 
     @field_validator("database_url")
     @classmethod
     def _normalise_url(cls, value: str) -> str:
         return normalise_database_url(value.strip())
 
-    @field_validator("cors_origins", "trusted_proxies", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", "webhook_allowed_networks", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 
-    @field_validator("trusted_proxies")
+    @field_validator("trusted_proxies", "webhook_allowed_networks")
     @classmethod
     def _check_proxies(cls, value: list[str]) -> list[str]:
         for entry in value:

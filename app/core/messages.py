@@ -72,6 +72,7 @@ TITLES: dict[int, Text] = {
     405: Text("Phương thức không được phép", "Method Not Allowed"),
     406: Text("Không đáp ứng được định dạng yêu cầu", "Not Acceptable"),
     409: Text("Xung đột", "Conflict"),
+    410: Text("Không còn", "Gone"),
     412: Text("Điều kiện tiên quyết không thỏa mãn", "Precondition Failed"),
     413: Text("Nội dung quá lớn", "Content Too Large"),
     415: Text("Kiểu nội dung không được hỗ trợ", "Unsupported Media Type"),
@@ -698,6 +699,56 @@ MESSAGES: dict[str, Message] = {
         "A revocation must be dated after the decision it revokes.",
         "Ngày quyết định thu hồi phải sau ngày công nhận {grant_date}.",
         "A revocation must be dated after the grant of {grant_date}.",
+    ),
+    # --- the change feed and webhooks (app/integration) ------------------------------------
+    "feed_position_expired": _m(
+        "Các sự kiện sau vị trí này không còn được lưu (hết thời hạn lưu giữ); hãy bắt đầu lại "
+        "từ gói đồng bộ hoặc từ vị trí cũ nhất còn lưu.",
+        "Events after this position are no longer kept (retention); start again from a sync "
+        "bundle or from the oldest position still served.",
+        "Các sự kiện sau vị trí {after} không còn được lưu (hết thời hạn lưu giữ); vị trí cũ "
+        "nhất còn phục vụ là {oldest}.",
+        "Events after position {after} are no longer kept (retention); the oldest position "
+        "still served is {oldest}.",
+    ),
+    "feed_position_beyond_head": _m(
+        "Vị trí `after` vượt quá sự kiện mới nhất.",
+        "The position `after` is beyond the newest event.",
+        "Vị trí {after} vượt quá sự kiện mới nhất ({head}).",
+        "Position {after} is beyond the newest event ({head}).",
+    ),
+    "feed_type_unknown": _m(
+        "Loại sự kiện không hợp lệ: dùng tên thực thể (`unit`) hoặc `<thực thể>.<động từ>`.",
+        "Not an event type: give an entity (`unit`) or `<entity>.<verb>`.",
+        "{type} không phải loại sự kiện: dùng tên thực thể (`unit`) hoặc `<thực thể>.<động từ>`.",
+        "{type} is not an event type: give an entity (`unit`) or `<entity>.<verb>`.",
+    ),
+    "sync_unit_not_commune": _m(
+        "Gói đồng bộ chỉ lập cho một xã.",
+        "A sync bundle is made for a commune.",
+        "Gói đồng bộ chỉ lập cho một xã; đơn vị {id} là cấp {level}.",
+        "A sync bundle is made for a commune; unit {id} is a {level}.",
+    ),
+    "webhook_not_found": _not_found("webhook", "webhook"),
+    "webhook_delivery_not_found": _not_found("lần gửi webhook", "webhook delivery"),
+    "webhook_id_conflict": _m(
+        "Webhook với id này đã tồn tại với nội dung khác.",
+        "A webhook with this id exists with other values.",
+    ),
+    "webhook_url_invalid": _m(
+        "URL webhook không hợp lệ (phải là URL http(s) tuyệt đối, không kèm thông tin đăng nhập).",
+        "The webhook URL is not valid (an absolute http(s) URL without credentials).",
+    ),
+    "webhook_url_not_https": _m("URL webhook phải dùng HTTPS.", "Webhook URLs must use HTTPS."),
+    "webhook_url_unresolvable": _m(
+        "Không phân giải được tên máy chủ của URL webhook.",
+        "The host name of the webhook URL does not resolve.",
+    ),
+    "webhook_url_forbidden_address": _m(
+        "URL webhook trỏ tới dải địa chỉ không được phép (loopback, link-local, nội bộ hoặc dành "
+        "riêng).",
+        "The webhook URL points into a range webhooks may not reach (loopback, link-local, "
+        "private or reserved).",
     ),
 }
 

@@ -424,6 +424,7 @@ _TAG_FEATURE = {
     "indicator values": "assessments",
     "audit": "audit",
     "dossiers": "dossiers",
+    "integration": "integration",
     "system": "system",
     "recognitions": "recognitions",
 }

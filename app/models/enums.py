@@ -148,6 +148,9 @@ class AuditAction(StrEnum):
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
+    # A unit ended by a change of the map (dissolved, merged away, split up): the change feed's
+    # tombstone of that unit (app/outbox).
+    DISSOLVE = "dissolve"
     APPLY = "apply"
     PUBLISH = "publish"
     RETIRE = "retire"
@@ -420,3 +423,13 @@ class RevocationCheck(StrEnum):
     WITHIN_BANDS = "within_bands"
     NO_BANDS = "no_bands"  # the set defines none: an administrator must enter them
     NO_ASSESSMENT = "no_assessment"  # no assessment against a set of the title
+# --- the change feed and webhooks (app.models.integration) ---------------------------------------
+
+
+class WebhookDeliveryStatus(StrEnum):
+    """A delivery waits (``pending``, also between retries), reached its receiver with a 2xx
+    (``delivered``) or was given up after the retry period (``failed``)."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"

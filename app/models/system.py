@@ -4,10 +4,10 @@ datasets."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Boolean, Index, Integer, LargeBinary, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
@@ -59,9 +59,31 @@ class OutboxEvent(Base):
     unit_id: Mapped[uuid.UUID | None]
     actor_id: Mapped[uuid.UUID | None]
     request_id: Mapped[str | None] = mapped_column(String(128))
+    # What the change feed tells about the change (app/outbox/describe.py, migration 0012): the
+    # entity's version and strong ETag after it, the date it takes effect (a map change), whether
+    # the entity is gone (a tombstone) and small facts such as an import's counts.
+    version: Mapped[int | None] = mapped_column(Integer)
+    etag: Mapped[str | None] = mapped_column(String(200))
+    effective_date: Mapped[date | None]
+    tombstone: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
     # AUTOINCREMENT on SQLite: an id is never handed out twice (there, ids are the positions).
-    __table_args__ = ({"sqlite_autoincrement": True},)
+    __table_args__ = (
+        Index(None, "occurred_at"),
+        {"sqlite_autoincrement": True},
+    )
+
+
+class OutboxRetention(Base):
+    """One row: the feed's events up to ``pruned_through`` were removed by retention, so a
+    poller asking for anything after an older position gets 410 (it missed events)."""
+
+    __tablename__ = "outbox_retention"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pruned_through: Mapped[int] = mapped_column(BigInteger, default=0)
+    pruned_at: Mapped[datetime | None]
 
 
 class IdempotencyRecord(Base):

@@ -5,18 +5,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import ColumnElement, delete, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from app.db import dialect
-from app.models.system import OutboxEvent
+from app.models.system import OutboxEvent, OutboxRetention
 
 # The advisory-lock key of the outbox (any fixed 64-bit number, unique within the database).
 COMMIT_ORDER_LOCK = 0x4E544D_0B0C  # "NTM", outbox
 SEQUENCE = "outbox_position_seq"
+RETENTION_ROW = 1
 
 
 async def insert_events(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
@@ -44,3 +46,64 @@ async def read_after(session: AsyncSession, position: int, limit: int) -> Sequen
         .limit(limit)
     )
     return (await session.scalars(query)).all()
+
+
+async def read_filtered(
+    session: AsyncSession,
+    after: int,
+    limit: int,
+    *,
+    through: int,
+    entities: frozenset[str] | None,
+    pairs: frozenset[tuple[str, str]] | None,
+    where: Sequence[ColumnElement[bool]],
+) -> Sequence[OutboxEvent]:
+    query = select(OutboxEvent).where(
+        OutboxEvent.position > after, OutboxEvent.position <= through, *where
+    )
+    if entities is not None:
+        query = query.where(OutboxEvent.entity.in_(sorted(entities)))
+    if pairs is not None:
+        query = query.where(
+            or_(
+                *(
+                    (OutboxEvent.entity == entity) & (OutboxEvent.action == action)
+                    for entity, action in sorted(pairs)
+                )
+            )
+        )
+    query = query.order_by(OutboxEvent.position).limit(limit)
+    return (await session.scalars(query)).all()
+
+
+async def head(session: AsyncSession) -> int:
+    found = await session.scalar(select(func.max(OutboxEvent.position)))
+    return int(found or 0)
+
+
+async def pruned_through(session: AsyncSession) -> int:
+    found = await session.scalar(
+        select(OutboxRetention.pruned_through).where(OutboxRetention.id == RETENTION_ROW)
+    )
+    return int(found or 0)
+
+
+async def prune(session: AsyncSession, cutoff: datetime, now: datetime) -> int:
+    newest = await session.scalar(
+        select(func.max(OutboxEvent.position)).where(
+            OutboxEvent.occurred_at < cutoff, OutboxEvent.position.is_not(None)
+        )
+    )
+    if newest is None:
+        return 0
+    if await session.get(OutboxRetention, RETENTION_ROW) is None:
+        session.add(OutboxRetention(id=RETENTION_ROW, pruned_through=0))
+        await session.flush()
+    # Everything up to the newest expired position goes, so the feed never has a hole.
+    result = await session.execute(delete(OutboxEvent).where(OutboxEvent.position <= newest))
+    await session.execute(
+        update(OutboxRetention)
+        .where(OutboxRetention.id == RETENTION_ROW, OutboxRetention.pruned_through < newest)
+        .values(pruned_through=newest, pruned_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

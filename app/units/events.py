@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit.service import AuditContext, record
 from app.core.http import timestamp
 from app.models.enums import AuditAction
+from app.outbox import service as outbox
 from app.units import repository as repo
 from app.units.changes import (
     create_unit,
@@ -142,7 +143,39 @@ async def apply_event(
         after=event,
         unit_id=subject,
     )
+    await outbox.publish_effects(
+        session, _unit_effects(event, context.actor_id, context.request_id)
+    )
     return event, True
+
+
+def _unit_effects(
+    event: dict[str, Any], actor_id: uuid.UUID | None, request_id: str | None
+) -> list[dict[str, Any]]:
+    """One change-feed event per unit the map change touched, dated by the change: created,
+    updated, or dissolved (a tombstone: the unit no longer exists from that date)."""
+    detail = {"unit_event_id": str(event["id"]), "kind": str(event["kind"])}
+    found = []
+    for key, action in (
+        ("created_unit_ids", AuditAction.CREATE),
+        ("changed_unit_ids", AuditAction.UPDATE),
+        ("ended_unit_ids", AuditAction.DISSOLVE),
+    ):
+        for unit_id in event[key]:
+            unit = uuid.UUID(str(unit_id))
+            found.append(
+                {
+                    "entity": "unit",
+                    "entity_id": str(unit),
+                    "action": action.value,
+                    "unit_id": unit,
+                    "actor_id": actor_id,
+                    "request_id": request_id,
+                    "effective_date": event["effective_date"],
+                    "detail": detail,
+                }
+            )
+    return found
 
 
 async def get_event(session: AsyncSession, event_id: uuid.UUID) -> dict[str, Any]:

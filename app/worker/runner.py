@@ -7,17 +7,22 @@ import contextlib
 import logging
 import os
 import socket
+import time
 import uuid
 from datetime import timedelta
+
+import httpx
 
 from app.assessments.imports.parsing import Limits
 from app.assessments.imports.service import jobs as import_jobs
 from app.config import Settings
 from app.core import uploads
 from app.db.engine import Database
+from app.integration.service import delivery as webhooks
 from app.storage import FileStorage, build_storage
 
 logger = logging.getLogger("app.worker")
+PRUNE_EVERY_SECONDS = 3600.0
 
 
 class Worker:
@@ -33,11 +38,37 @@ class Worker:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._in_job = False
+        self._http: httpx.AsyncClient | None = None
+        self._pruned_at = 0.0
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The client webhooks are sent with (connections kept alive between deliveries)."""
+        if self._http is None:
+            self._http = webhooks.http_client()
+        return self._http
 
     def wake(self) -> None:
         self._wake.set()
 
     async def run_once(self) -> bool:
+        """One round: an import job if one waits, then webhooks (new events turned into
+        deliveries, due deliveries sent), and the feed's retention once an hour; whether
+        anything was done."""
+        ran = await self.run_import_job()
+        if self._stopping:
+            return ran
+        sent = False
+        if await webhooks.has_work(self.database):
+            sent = await webhooks.run_once(self.database, self.http, self.settings, self.id)
+        if time.monotonic() - self._pruned_at > PRUNE_EVERY_SECONDS:
+            self._pruned_at = time.monotonic()
+            removed = await webhooks.prune_feed(self.database, self.settings)
+            if removed:
+                logger.info("feed retention removed %d event(s)", removed)
+        return ran or sent
+
+    async def run_import_job(self) -> bool:
         """Release stale jobs, then run one job if there is one; whether one ran."""
         if self._stopping or not await import_jobs.any_active(self.database):
             return False
@@ -70,8 +101,16 @@ class Worker:
         return True
 
     async def run_until_idle(self) -> None:
-        while await self.run_once():
-            pass
+        try:
+            while await self.run_once():
+                pass
+        finally:
+            await self.close()
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
 
     async def run_forever(self) -> None:
         logger.info("worker %s started", self.id)
@@ -105,4 +144,5 @@ class Worker:
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._task = None
+        await self.close()
         logger.info("worker %s stopped", self.id)

@@ -200,7 +200,7 @@ async def put_values(
             entity="assessment_values",
             entity_id=assessment_id,
             action=AuditAction.UPDATE,
-            after={**counts, "indicators": sorted(str(i) for i in wanted)},
+            after={**counts, "revision": revision, "indicators": sorted(str(i) for i in wanted)},
             unit_id=current["unit_id"],
         )
     return {**counts, "revision": revision}

@@ -1,0 +1,1 @@
+"""The integration feature's rules: feed, webhooks (subscriptions, deliveries), sync bundle."""
