@@ -42,7 +42,9 @@ from pathlib import Path
 PACKAGE = "vietnam-provinces"
 PACKAGE_VERSION = "2026.9.0"
 PRE_DATE = "2025-01-04"  # the package's legacy (pre-reform) map is as of this date
-FIRST_KNOWN_DATE = "2004-08-31"  # first dated list (dvhcvn-historical-data); nothing earlier claimed
+FIRST_KNOWN_DATE = (
+    "2004-08-31"  # first dated list (dvhcvn-historical-data); nothing earlier claimed
+)
 REFORM_DATE = "2025-07-01"  # post-reform map valid from; pre-reform rows end here (exclusive)
 ERA_PRE, ERA_POST = "pre2025", "2025"
 LEVEL_RANK = {"province": 0, "district": 1, "commune": 2}
@@ -1213,8 +1215,16 @@ def history_md(info) -> str:
     ]
     for snap in h.snapshots:
         msg = snap.message if len(snap.message) <= 300 else snap.message[:297] + "…"
-        L.append(f"| {snap.date} | {snap.date_basis} | {snap.source} | {snap.commit} | {md_escape(msg)} |")
-    L += ["", "## Lineage links by confidence and rule", "", "| confidence | rule | links |", "| --- | --- | --- |"]
+        L.append(
+            f"| {snap.date} | {snap.date_basis} | {snap.source} | {snap.commit} | {md_escape(msg)} |"
+        )
+    L += [
+        "",
+        "## Lineage links by confidence and rule",
+        "",
+        "| confidence | rule | links |",
+        "| --- | --- | --- |",
+    ]
     L += [f"| {c} | {r} | {v} |" for (c, r), v in sorted(s["by_rule"].items())]
     L += [
         "",
@@ -1236,7 +1246,10 @@ def history_md(info) -> str:
         "2025-03-01):",
         "",
     ]
-    L += [f"- {lv}: {raw} (type field {typ}, name says {t})" for (lv, raw, typ), t in sorted(uh.TYPE_KEPT.items())]
+    L += [
+        f"- {lv}: {raw} (type field {typ}, name says {t})"
+        for (lv, raw, typ), t in sorted(uh.TYPE_KEPT.items())
+    ]
     L += ["", "Names listed without their type word (the type word added):", ""]
     L += [f"- {raw} → {n}" for raw, n in sorted(uh_prefix_added().items())] or ["- none"]
     L += ["", "## 2026", ""] + [f"- {n}" for n in info["notes_2026"]]

@@ -34,6 +34,9 @@ Anything else is UNRESOLVED (a unit that vanished with no successor found, a uni
 appeared with no predecessor found) and listed in the generated docs, never guessed.
 """
 
+# The closures of build_history (link, basis, event) are called within the iteration that
+# defines them, so binding the loop variables late is what is meant.
+# ruff: noqa: B023
 from __future__ import annotations
 
 import json
@@ -225,7 +228,12 @@ TYPE_FROM_NAME: dict[tuple[str, str, str], str] = {}  # (level, raw name, list t
 TYPE_KEPT: dict[tuple[str, str, str], str] = {}  # communes: type field kept, name says otherwise
 LEVEL_PREFIXES = {
     "province": [("tinh", "Tỉnh"), ("thanh_pho_tw", "Thành phố")],
-    "district": [("quan", "Quận"), ("huyen", "Huyện"), ("thi_xa", "Thị xã"), ("thanh_pho", "Thành phố")],
+    "district": [
+        ("quan", "Quận"),
+        ("huyen", "Huyện"),
+        ("thi_xa", "Thị xã"),
+        ("thanh_pho", "Thành phố"),
+    ],
     "commune": [("xa", "Xã"), ("phuong", "Phường"), ("thi_tran", "Thị trấn")],
 }
 
@@ -397,16 +405,24 @@ def build_history(snapshots: list[Snapshot], normalise) -> History:
             for a in van:
                 if a not in found_from:
                     unresolved.append(
-                        {"date": day, "what": "vanished, no successor found", "key": pre_key(level, a),
-                         "name": prev[(level, a)][0]}
+                        {
+                            "date": day,
+                            "what": "vanished, no successor found",
+                            "key": pre_key(level, a),
+                            "name": prev[(level, a)][0],
+                        }
                     )
             for b in app:
                 if b not in found_to and not any(
                     lk["to_key"] == pre_key(level, b) for lk in day_links
                 ):
                     unresolved.append(
-                        {"date": day, "what": "appeared, no predecessor found", "key": pre_key(level, b),
-                         "name": cur[(level, b)][0]}
+                        {
+                            "date": day,
+                            "what": "appeared, no predecessor found",
+                            "key": pre_key(level, b),
+                            "name": cur[(level, b)][0],
+                        }
                     )
 
         # stated links replace or confirm inferred ones
@@ -418,8 +434,15 @@ def build_history(snapshots: list[Snapshot], normalise) -> History:
                 hit[0].update(confidence="stated", rule=f"stated:{number}", partly=partly)
             else:
                 day_links.append(
-                    {"date": day, "level": a.split(":")[0], "from_key": a, "to_key": b,
-                     "partly": partly, "confidence": "stated", "rule": f"stated:{number}"}
+                    {
+                        "date": day,
+                        "level": a.split(":")[0],
+                        "from_key": a,
+                        "to_key": b,
+                        "partly": partly,
+                        "confidence": "stated",
+                        "rule": f"stated:{number}",
+                    }
                 )
 
         # events: one per unit that vanished, appeared or changed
@@ -449,7 +472,7 @@ def build_history(snapshots: list[Snapshot], normalise) -> History:
             )
             return ek
 
-        for (level, code) in appeared:
+        for level, code in appeared:
             k = pre_key(level, code)
             srcs = linked_to.get(k, [])
             kind = "establish"
@@ -465,11 +488,14 @@ def build_history(snapshots: list[Snapshot], normalise) -> History:
                 pass
             open_[(level, code)] = _version(level, code, nm, typ, parent_key(level, par), day)
             open_[(level, code)]["event_key"] = ek
-        for (level, code) in vanished:
+        for level, code in vanished:
             k = pre_key(level, code)
             outs = linked_from.get(k, [])
-            kind = "merge" if outs and any(o["partly"] == "0" for o in outs) else (
-                "split" if outs else "dissolve")
+            kind = (
+                "merge"
+                if outs and any(o["partly"] == "0" for o in outs)
+                else ("split" if outs else "dissolve")
+            )
             nm = prev[(level, code)][0]
             ek = event(kind, level, code, prev, f"{nm} is no longer in the list of {day}")
             for lk in outs:
@@ -477,7 +503,7 @@ def build_history(snapshots: list[Snapshot], normalise) -> History:
             row = open_.pop((level, code))
             row["valid_to"] = day
             versions.append(row)
-        for (level, code) in changed:
+        for level, code in changed:
             (on, ot, op), (nn, nt, np_) = prev[(level, code)], cur[(level, code)]
             kind = "reclassify" if ot != nt else ("transfer" if op != np_ else "rename")
             what = []
@@ -526,19 +552,63 @@ def _version(level, code, name, typ, parent, valid_from):
 #  date_basis). date_basis "effective": the text or an official source names the date;
 # "upper_bound" : see UNCONFIRMED.
 CHANGES_2026 = [
-    ("2026-04-30", "province", "75", "thanh_pho_tw", "30/2026/QH16", "2026-04-14",
-     "Thành lập thành phố Đồng Nai trực thuộc trung ương", "effective"),
-    ("2026-09-01", "province", "22", "thanh_pho_tw", "36/2026/QH16", "2026-08-24",
-     "Thành lập thành phố Quảng Ninh trực thuộc trung ương", "effective"),
-    ("2026-09-20", "province", "24", "thanh_pho_tw", "39/2026/QH16", "2026-08-24",
-     "Thành lập thành phố Bắc Ninh trực thuộc trung ương", "effective"),
+    (
+        "2026-04-30",
+        "province",
+        "75",
+        "thanh_pho_tw",
+        "30/2026/QH16",
+        "2026-04-14",
+        "Thành lập thành phố Đồng Nai trực thuộc trung ương",
+        "effective",
+    ),
+    (
+        "2026-09-01",
+        "province",
+        "22",
+        "thanh_pho_tw",
+        "36/2026/QH16",
+        "2026-08-24",
+        "Thành lập thành phố Quảng Ninh trực thuộc trung ương",
+        "effective",
+    ),
+    (
+        "2026-09-20",
+        "province",
+        "24",
+        "thanh_pho_tw",
+        "39/2026/QH16",
+        "2026-08-24",
+        "Thành lập thành phố Bắc Ninh trực thuộc trung ương",
+        "effective",
+    ),
 ]
-DONG_NAI_WARDS_2026 = (
-    "Dầu Giây, Đồng Phú, Long Thành, Lộc Ninh, Nhơn Trạch, Tân Khai, Tân Phú, Trảng Bom, Trị An, "
-    "Xuân Lộc"
-).split(", ")
-BAC_NINH_WARDS_2026 = ["07294", "07375", "07399", "07444", "07840", "09193", "09292", "09313",
-                       "09319", "09454", "09475", "09496"]
+DONG_NAI_WARDS_2026 = [
+    "Dầu Giây",
+    "Đồng Phú",
+    "Long Thành",
+    "Lộc Ninh",
+    "Nhơn Trạch",
+    "Tân Khai",
+    "Tân Phú",
+    "Trảng Bom",
+    "Trị An",
+    "Xuân Lộc",
+]
+BAC_NINH_WARDS_2026 = [
+    "07294",
+    "07375",
+    "07399",
+    "07444",
+    "07840",
+    "09193",
+    "09292",
+    "09313",
+    "09319",
+    "09454",
+    "09475",
+    "09496",
+]
 # 388/NQ-UBTVQH16: the reference gives no date ("to confirm from the text"). The dataset
 # maintainer of thanglequoc/vietnamese-provinces-database wrote (issue #210, 2026-09-13) that
 # 39/2026/QH16 and 388/NQ-UBTVQH16 apply "on 20 September onward", and the reference's counts
@@ -556,8 +626,13 @@ def apply_2026(rows: list[dict], events: list[dict]) -> list[str]:
     notes = []
 
     def split(row_key, day, typ, name, ek):
-        cur = [r for r in rows if r["key"] == row_key and r["valid_from"] <= day
-               and (r["valid_to"] == "" or day < r["valid_to"])]
+        cur = [
+            r
+            for r in rows
+            if r["key"] == row_key
+            and r["valid_from"] <= day
+            and (r["valid_to"] == "" or day < r["valid_to"])
+        ]
         assert len(cur) == 1, (row_key, day, cur)
         old = cur[0]
         new = dict(old, valid_from=day, type=typ, name=name, event_key=ek, flags="")
@@ -568,17 +643,34 @@ def apply_2026(rows: list[dict], events: list[dict]) -> list[str]:
     post = {(r["level"], r["code"]): r for r in rows if r["valid_from"] >= REFORM_DATE}
     for day, level, code, typ, number, bdate, title, how in CHANGES_2026:
         row = post[(level, code)]
-        base = row["name"].split(" ", 2)[-1] if row["name"].startswith("Thành phố ") else row["name"]
+        base = (
+            row["name"].split(" ", 2)[-1] if row["name"].startswith("Thành phố ") else row["name"]
+        )
         base = re.sub(r"^(Tỉnh|Thành phố) ", "", row["name"])
         ek = f"{day}:reclassify:{row['key']}"
         # before the upgrade the unit was a province (tỉnh); the package back-dates the type (C8)
         row["type"], row["name"] = "tinh", f"Tỉnh {base}"
         split(row["key"], day, typ, f"Thành phố {base}", ek)
-        events.append(_event2026(ek, day, "reclassify", row["key"], number, bdate, title, how,
-                                 f"Tỉnh {base} → Thành phố {base} (trực thuộc trung ương)"))
+        events.append(
+            _event2026(
+                ek,
+                day,
+                "reclassify",
+                row["key"],
+                number,
+                bdate,
+                title,
+                how,
+                f"Tỉnh {base} → Thành phố {base} (trực thuộc trung ương)",
+            )
+        )
     dn = {}
     for r in rows:
-        if r["valid_from"] >= REFORM_DATE and r["level"] == "commune" and r["parent_key"].startswith("province:75:"):
+        if (
+            r["valid_from"] >= REFORM_DATE
+            and r["level"] == "commune"
+            and r["parent_key"].startswith("province:75:")
+        ):
             for n in DONG_NAI_WARDS_2026:
                 if r["name"] == f"Xã {n}":
                     dn[n] = r
@@ -587,29 +679,57 @@ def apply_2026(rows: list[dict], events: list[dict]) -> list[str]:
         r = dn[n]
         ek = f"2026-04-30:reclassify:{r['key']}"
         split(r["key"], "2026-04-30", "phuong", f"Phường {n}", ek)
-        events.append(_event2026(ek, "2026-04-30", "reclassify", r["key"], "237/NQ-UBTVQH16",
-                                 "2026-04-14", "Thành lập các phường thuộc thành phố Đồng Nai",
-                                 "effective", f"Xã {n} → Phường {n}"))
+        events.append(
+            _event2026(
+                ek,
+                "2026-04-30",
+                "reclassify",
+                r["key"],
+                "237/NQ-UBTVQH16",
+                "2026-04-14",
+                "Thành lập các phường thuộc thành phố Đồng Nai",
+                "effective",
+                f"Xã {n} → Phường {n}",
+            )
+        )
     day, why = UNCONFIRMED_388
     for code in BAC_NINH_WARDS_2026:
         r = post[("commune", code)]
-        assert r["type"] == "xa" and r["parent_key"] == "province:24:2025", r
-        base = r["name"][len("Xã "):]
+        assert r["type"] == "xa", r
+        assert r["parent_key"] == "province:24:2025", r
+        base = r["name"][len("Xã ") :]
         ek = f"{day}:reclassify:{r['key']}"
         split(r["key"], day, "phuong", f"Phường {base}", ek)
-        events.append(_event2026(ek, day, "reclassify", r["key"], "388/NQ-UBTVQH16", None,
-                                 "Thành lập các phường thuộc thành phố Bắc Ninh", "unconfirmed",
-                                 f"Xã {base} → Phường {base}. {why}"))
+        events.append(
+            _event2026(
+                ek,
+                day,
+                "reclassify",
+                r["key"],
+                "388/NQ-UBTVQH16",
+                None,
+                "Thành lập các phường thuộc thành phố Bắc Ninh",
+                "unconfirmed",
+                f"Xã {base} → Phường {base}. {why}",
+            )
+        )
     notes.append(why)
     return notes
 
 
 def _event2026(ek, day, kind, subject, number, bdate, title, how, note):
     return {
-        "event_key": ek, "date": day, "kind": kind, "subject_key": subject,
-        "legal_basis_number": number, "legal_basis_date": bdate or "",
-        "legal_basis_title": title, "date_basis": how, "basis_source": "reference",
-        "source": "map-history-sources.md", "note": note,
+        "event_key": ek,
+        "date": day,
+        "kind": kind,
+        "subject_key": subject,
+        "legal_basis_number": number,
+        "legal_basis_date": bdate or "",
+        "legal_basis_title": title,
+        "date_basis": how,
+        "basis_source": "reference",
+        "source": "map-history-sources.md",
+        "note": note,
     }
 
 
@@ -639,12 +759,23 @@ REFERENCE_2026 = (2598, 710)
 
 
 def counts_on(rows: list[dict], day: str) -> tuple:
-    live = [r for r in rows if (r["valid_from"] or "0000") <= day and (r["valid_to"] == "" or day < r["valid_to"])]
+    live = [
+        r
+        for r in rows
+        if (r["valid_from"] or "0000") <= day and (r["valid_to"] == "" or day < r["valid_to"])
+    ]
     c = Counter((r["level"], r["type"]) for r in live)
     prov = c[("province", "tinh")] + c[("province", "thanh_pho_tw")]
-    return (prov, c[("province", "thanh_pho_tw")], sum(v for (lv, _), v in c.items() if lv == "district"),
-            c[("commune", "xa")], c[("commune", "phuong")], c[("commune", "thi_tran")],
-            c[("commune", "dac_khu")], sum(v for (lv, _), v in c.items() if lv == "commune"))
+    return (
+        prov,
+        c[("province", "thanh_pho_tw")],
+        sum(v for (lv, _), v in c.items() if lv == "district"),
+        c[("commune", "xa")],
+        c[("commune", "phuong")],
+        c[("commune", "thi_tran")],
+        c[("commune", "dac_khu")],
+        sum(v for (lv, _), v in c.items() if lv == "commune"),
+    )
 
 
 def assert_counts(rows: list[dict]) -> dict[str, tuple]:
@@ -652,8 +783,12 @@ def assert_counts(rows: list[dict]) -> dict[str, tuple]:
     for day, want in OFFICIAL_COUNTS.items():
         have = counts_on(rows, day)
         got[day] = have
-        for w, h, what in zip(want, have, ("provinces", "cities", "districts", "xa", "phuong",
-                                            "thi_tran", "dac_khu", "communes")):
+        for w, h, what in zip(
+            want,
+            have,
+            ("provinces", "cities", "districts", "xa", "phuong", "thi_tran", "dac_khu", "communes"),
+            strict=True,
+        ):
             if w is not None and w != h:
                 raise SystemExit(f"SANITY CHECK FAILED: {day} {what}: expected {w}, got {h}")
     return got

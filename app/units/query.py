@@ -75,6 +75,8 @@ class LineageStep:
     effective_date: date
     partly: bool
     event_id: uuid.UUID | None
+    confidence: str = "stated"
+    rule: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,6 +283,27 @@ async def chain_on(session: AsyncSession, unit_id: uuid.UUID, day: date) -> list
     return await _dated_units(session, statement)
 
 
+def subtree_ids(root_id: uuid.UUID, day: date | None) -> Select[Any]:
+    """The ids of the units under ``root_id`` (not the root itself): on ``day`` if given, else
+    under it at any time (every version counts). A statement to use in ``column.in_(...)``, so
+    that any list filtered on a unit (``within=``) stays one query."""
+    parent = VERSIONS.alias("within_parent")
+    child = VERSIONS.alias("within_child")
+    start = select(child.c.unit_id, literal(1).label("depth")).where(child.c.parent_id == root_id)
+    if day is not None:
+        start = start.where(valid_on(child, day))
+    tree = start.cte("within_tree", recursive=True)
+    step = (
+        select(parent.c.unit_id, tree.c.depth + 1)
+        .join(tree, parent.c.parent_id == tree.c.unit_id)
+        .where(tree.c.depth < MAX_DEPTH)
+    )
+    if day is not None:
+        step = step.where(valid_on(parent, day))
+    tree = tree.union(step)
+    return select(tree.c.unit_id)
+
+
 async def units_in_subtree(
     session: AsyncSession, roots: Iterable[uuid.UUID], day: date, *, level: str | None = None
 ) -> list[DatedUnit]:
@@ -373,7 +396,16 @@ async def _walk(
             seen.add(other)
             frontier.append(other)
             found.append(
-                LineageStep(other, via, depth, link.effective_date, link.partly, link.event_id)
+                LineageStep(
+                    other,
+                    via,
+                    depth,
+                    link.effective_date,
+                    link.partly,
+                    link.event_id,
+                    link.confidence,
+                    link.rule,
+                )
             )
         depth += 1
     return tuple(found)

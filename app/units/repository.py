@@ -33,6 +33,7 @@ from app.db.locking import serialise_until_commit
 from app.db.types import utcnow
 from app.models.enums import UnitLevel
 from app.models.units import Unit, UnitClassification, UnitEvent, UnitLink, UnitVersion
+from app.units.query import subtree_ids
 
 UNITS = cast(Table, Unit.__table__)
 VERSIONS = cast(Table, UnitVersion.__table__)
@@ -103,6 +104,7 @@ class ItemFilters:
     search: tuple[str, Sequence[tuple[str | None, str]]] | None = None
     classifications: Sequence[tuple[str, str]] = ()
     updated_since: datetime | None = None
+    within: uuid.UUID | None = None
 
 
 async def list_items(
@@ -130,6 +132,8 @@ def _filtered(filters: ItemFilters) -> tuple[Select[Any], list[ColumnElement[Any
         statement = statement.where(VERSIONS.c.level == filters.level)
     if filters.parent_id is not None:
         statement = statement.where(VERSIONS.c.parent_id == filters.parent_id)
+    if filters.within is not None:
+        statement = statement.where(VERSIONS.c.unit_id.in_(subtree_ids(filters.within, on)))
     if filters.code_forms is not None:
         statement = statement.where(code_condition(filters.code_forms))
     for kind, value in filters.classifications:

@@ -17,6 +17,7 @@ from app.models.system import AuditRecord, ReferenceDataset
 from app.models.units import Unit, UnitClassification, UnitEvent, UnitLink, UnitVersion
 from app.units.seed import (
     DATA_DIR,
+    EVENTS_FILE,
     LINEAGE_FILE,
     REGIONS_FILE,
     UNITS_FILE,
@@ -31,16 +32,22 @@ async def count(session: AsyncSession, model: type) -> int:
 
 
 async def test_the_national_dataset_is_loaded(session: AsyncSession) -> None:
-    assert await count(session, Unit) == 14022
-    assert await count(session, UnitVersion) == 14165
-    assert await count(session, UnitLink) == 10474
-    assert await count(session, UnitEvent) == 3207
-    assert await count(session, UnitClassification) == 63
+    # the dated lists from 2004-08-31, the map of 2025-07-01 and the 2026 changes
+    assert await count(session, Unit) == 15197
+    assert await count(session, UnitVersion) == 17577
+    assert await count(session, UnitLink) == 10834
+    assert await count(session, UnitEvent) == 8040
+    # 63 provinces (2021-2025 regions) + post-reform communes inheriting their region
+    assert await count(session, UnitClassification) == 3379
     dataset = await session.get(ReferenceDataset, "units")
     assert dataset is not None
-    assert dataset.version == "vietnam-provinces 2026.9.0"
+    assert dataset.version == "d88580f+eaddcea+vietnam-provinces 2026.9.0"
     partly = await session.scalar(select(func.count()).where(UnitLink.partly.is_(True)))
-    assert partly == 972
+    assert partly == 1035
+    inferred = await session.scalar(
+        select(func.count()).where(UnitLink.confidence == "inferred")
+    )
+    assert inferred == 347
 
 
 async def test_ids_are_the_same_on_every_install(session: AsyncSession) -> None:
@@ -82,15 +89,28 @@ def _changed_dataset(folder: Path) -> None:
             line = line.replace(",Thị trấn Đồi Ngô,thi_tran,", ",Thị trấn Đồi Ngô Cũ,thi_tran,")
             out.append(line)
         out.append(
-            "commune:99990:2025,commune,99990,Xã Thử Nghiệm,xa,province:24:2025,2025-07-01,\n"
+            "commune:99990:2025,commune,99990,Xã Thử Nghiệm,xa,province:24:2025,2025-07-01,,"
+            "reform-2025:commune:99990:2025,\n"
         )
         return out
 
     def lineage(lines: list[str]) -> list[str]:
-        return [*lines, "2025-07-01,commune,commune:07501:pre2025,commune:99990:2025,1\n"]
+        return [
+            *lines,
+            "2025-07-01,commune,commune:07501:pre2025,commune:99990:2025,1,stated,"
+            "conversion_table_2025,reform-2025:commune:99990:2025\n",
+        ]
+
+    def events(lines: list[str]) -> list[str]:
+        return [
+            *lines,
+            "reform-2025:commune:99990:2025,2025-07-01,merge,commune:99990:2025,,,,effective,"
+            "unknown,test,test\n",
+        ]
 
     _rewrite(DATA_DIR / UNITS_FILE, folder / UNITS_FILE, units)
     _rewrite(DATA_DIR / LINEAGE_FILE, folder / LINEAGE_FILE, lineage)
+    _rewrite(DATA_DIR / EVENTS_FILE, folder / EVENTS_FILE, events)
     regions = json.loads((DATA_DIR / REGIONS_FILE).read_text(encoding="utf-8"))
     for region in regions["regions"]:
         if "27" in region["province_codes"]:
@@ -125,7 +145,9 @@ async def test_a_changed_dataset_applies_only_the_differences(
         "versions inserted": 1,
         "units closed": 1,
         "links written": 1,
-        "classifications written": 1,
+        # Bắc Ninh (27) moved to TDMNPB: the province, and the 42 post-reform communes whose
+        # predecessors now all lie in TDMNPB inherit it (item 5 of issue #12)
+        "classifications written": 43,
     }
     assert any("done in" in m for m in messages)
     assert await count(session, Unit) == units_before + 1
@@ -169,7 +191,7 @@ async def test_a_changed_dataset_applies_only_the_differences(
         "versions updated": 2,
         "units closed": 1,
         "links removed": 1,
-        "classifications written": 1,
+        "classifications written": 42,  # the province and the communes given DBSH again
     }
     reopened = await session.scalar(
         select(UnitVersion.valid_to).where(UnitVersion.unit_id == unit_id_for("commune:11948:2025"))
