@@ -45,7 +45,7 @@ async def test_create_village_under_a_commune(
     other = await admin_client.post(f"{API}/units", json={**body, "name": "Thôn Khác"})
     assert_problem(other, 409, "unit_id_conflict")
 
-    found = await one(admin_client, "2026-01-01", q="dong moi", level="village")
+    found = await one(admin_client, "2026-10-01", q="dong moi", level="village")
     assert found["id"] == unit_id
     audit = await session.scalar(
         select(func.count()).where(AuditRecord.entity == "unit", AuditRecord.entity_id == unit_id)
