@@ -33,7 +33,6 @@ from app.db.locking import serialise_until_commit
 from app.db.types import utcnow
 from app.models.enums import UnitLevel
 from app.models.units import Unit, UnitClassification, UnitEvent, UnitLink, UnitVersion
-from app.units.query import subtree_ids
 
 UNITS = cast(Table, Unit.__table__)
 VERSIONS = cast(Table, UnitVersion.__table__)
@@ -104,7 +103,7 @@ class ItemFilters:
     search: tuple[str, Sequence[tuple[str | None, str]]] | None = None
     classifications: Sequence[tuple[str, str]] = ()
     updated_since: datetime | None = None
-    within: uuid.UUID | None = None
+    within: ColumnElement[bool] | None = None  # a subtree condition (service, query.subtree_ids)
 
 
 async def list_items(
@@ -133,7 +132,7 @@ def _filtered(filters: ItemFilters) -> tuple[Select[Any], list[ColumnElement[Any
     if filters.parent_id is not None:
         statement = statement.where(VERSIONS.c.parent_id == filters.parent_id)
     if filters.within is not None:
-        statement = statement.where(VERSIONS.c.unit_id.in_(subtree_ids(filters.within, on)))
+        statement = statement.where(filters.within)
     if filters.code_forms is not None:
         statement = statement.where(code_condition(filters.code_forms))
     for kind, value in filters.classifications:

@@ -22,6 +22,7 @@ from app.core.pagination import CursorPart, decode_cursor, encode_cursor
 from app.core.permissions import Action
 from app.core.security import Principal
 from app.models.enums import AuditAction, ClassificationKind, UnitLevel
+from app.units import query
 from app.units import repository as repo
 from app.units.changes import create_unit as create_unit_rows
 from app.units.changes import lifetime_end, new_version_from
@@ -169,7 +170,11 @@ def _repository_filters(filters: UnitFilters) -> repo.ItemFilters:
         on=filters.as_of,
         level=filters.level.value if filters.level else None,
         parent_id=filters.parent_id,
-        within=filters.within,
+        within=(
+            repo.VERSIONS.c.unit_id.in_(query.subtree_ids(filters.within, filters.as_of))
+            if filters.within is not None
+            else None
+        ),
         code_forms=code_candidates(filters.code) if filters.code is not None else None,
         search=(fold(filters.q), code_candidates(filters.q.strip())) if filters.q else None,
         classifications=filters.classifications,

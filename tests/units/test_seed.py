@@ -44,9 +44,7 @@ async def test_the_national_dataset_is_loaded(session: AsyncSession) -> None:
     assert dataset.version == "d88580f+eaddcea+vietnam-provinces 2026.9.0"
     partly = await session.scalar(select(func.count()).where(UnitLink.partly.is_(True)))
     assert partly == 1035
-    inferred = await session.scalar(
-        select(func.count()).where(UnitLink.confidence == "inferred")
-    )
+    inferred = await session.scalar(select(func.count()).where(UnitLink.confidence == "inferred"))
     assert inferred == 347
 
 
