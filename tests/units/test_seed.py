@@ -151,7 +151,10 @@ async def test_a_changed_dataset_applies_only_the_differences(
     assert await count(session, Unit) == units_before + 1
 
     lucnam = await session.scalar(
-        select(UnitVersion.name).where(UnitVersion.unit_id == unit_id_for("commune:07444:2025"))
+        select(UnitVersion.name).where(
+            UnitVersion.unit_id == unit_id_for("commune:07444:2025"),
+            UnitVersion.valid_from == date(2025, 7, 1),
+        )
     )
     assert lucnam == "Xã Lục Nam Mới"
     kept = await session.scalar(select(UnitVersion.name).where(UnitVersion.id == doi_ngo))
