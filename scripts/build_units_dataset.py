@@ -182,9 +182,12 @@ CORRECTIONS = [
         "C11 type word vs type field (dated lists)",
         "A few entries of the dated lists give a name whose type word disagrees with the type "
         "field (Thị xã Cai Lậy listed as Huyện, Huyện Quảng Trạch as Thị xã, Phường 5 as Xã, ...).",
-        "Districts: the type word of the name (Cai Lậy, Ba Đồn swapped). Communes: the published "
-        "type field, FLAGGED (the official counts count it). Type words capitalised as in the "
-        "official lists (Thị Xã → Thị xã, Thị Trấn → Thị trấn).",
+        "Two districts of a province listed with each other's type (Cai Lậy 817/820 from "
+        "2013-12-27, Ba Đồn 458 / Quảng Trạch 454 from 2013-12-21): the name's type word. "
+        "Otherwise the published type field, and a district's name takes its type word (817 is "
+        "listed as \"Thị xã Cai Lậy\" typed Huyện before the town existed: Huyện Cai Lậy); "
+        "communes keep their name, FLAGGED (the official counts count the type field). Type "
+        "words capitalised as in the official lists (Thị Xã → Thị xã).",
         "A source error (the names are consistent with the resolutions); the full list is in "
         "docs/units-history.md.",
     ),
@@ -1230,9 +1233,9 @@ def history_md(info) -> str:
         "",
         "## C11 type word of the name vs the list's type field",
         "",
-        "Where a list gives a name whose type word disagrees with its type field (a source error, "
-        "e.g. Cai Lậy and Ba Đồn swapped), the type word of the name is used. Cases (level, name "
-        "as listed, type field → type used):",
+        "Two districts of a province listed with each other's type (a source error: Cai Lậy and "
+        "Ba Đồn / Quảng Trạch): the type word of the name is used. Cases (level, name as "
+        "listed, type field → type used):",
         "",
     ]
     import units_history as uh
@@ -1240,10 +1243,10 @@ def history_md(info) -> str:
     L += [f"- {lv}: {raw} ({typ} → {t})" for (lv, raw, typ), t in sorted(uh.TYPE_FROM_NAME.items())]
     L += [
         "",
-        "Communes whose published type field disagrees with the name's type word: the type "
-        "field is kept, because the official counts are counts of the published lists "
-        "(FLAGGED; e.g. Phường 5 of Quận Phú Nhuận is listed as Xã on 2025-01-01 and "
-        "2025-03-01):",
+        "Other units whose published type field disagrees with the name's type word: the type "
+        "field is kept (a district's name takes its type word; communes keep their name), "
+        "because the official counts are counts of the published lists (FLAGGED; e.g. Phường 5 "
+        "of Quận Phú Nhuận is listed as Xã on 2025-01-01 and 2025-03-01):",
         "",
     ]
     L += [

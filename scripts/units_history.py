@@ -253,20 +253,45 @@ def build_history(snapshots: list[Snapshot], normalise) -> History:
     prev: dict[tuple[str, str], tuple[str, str, str]] = {}
     prev_snap: Snapshot | None = None
 
-    def name_of(raw: str, typ: str, level: str) -> tuple[str, str]:
+    def name_of(raw: str, typ: str, level: str, swapped: bool) -> tuple[str, str]:
         n = normalise(raw)
         for t, prefix in LEVEL_PREFIXES[level]:
             if n.lower().startswith(prefix.lower() + " "):
                 n = prefix + n[len(prefix) :]  # "Thị Xã Việt Yên" (list of 2024-02-01)
-                if t != typ and level == "district":  # C11: the name's type word wins
+                if t != typ and level == "district" and swapped:
+                    # C11: two districts of a province with each other's type: the name's
+                    # type word wins (Cai Lậy 817/820, Ba Đồn 458 / Quảng Trạch 454)
                     TYPE_FROM_NAME[(level, raw, typ)] = t
                     return n, t
-                if t != typ:  # C11: communes keep the published type field (official counts)
+                if t != typ:
+                    # C11: otherwise the published type field wins and the name takes its
+                    # type word (817 listed as "Thị xã Cai Lậy" but typed Huyện until the
+                    # town was formed; communes: the official counts count the type field)
                     TYPE_KEPT[(level, raw, typ)] = t
+                    if level == "district":
+                        return PREFIXES[typ] + n[len(prefix) :], typ
                     return n, typ
                 return n, t
         PREFIX_ADDED[raw] = PREFIXES[typ] + " " + n
         return PREFIXES[typ] + " " + n, typ
+
+    def swapped_districts(units) -> set[tuple[str, str]]:
+        """Districts whose name's type word is the type field of another district of the same
+        province whose own name's type word is this one's type field."""
+        wrong = defaultdict(list)
+        for (lv, code), (raw, typ, par) in units.items():
+            if lv != "district":
+                continue
+            n = normalise(raw).lower()
+            for t, prefix in LEVEL_PREFIXES[lv]:
+                if n.startswith(prefix.lower() + " ") and t != typ:
+                    wrong[par].append((code, typ, t))
+        found = set()
+        for items in wrong.values():
+            for code, typ, t in items:
+                if any(o != code and ot == t and on == typ for o, ot, on in items):
+                    found.add(("district", code))
+        return found
 
     def parent_key(level: str, parent: str) -> str:
         if level == "province":
@@ -281,7 +306,8 @@ def build_history(snapshots: list[Snapshot], normalise) -> History:
         return state[("district", state[(level, code)][2])][2]
 
     for snap in snapshots:
-        cur = {k: (*name_of(v[0], v[1], k[0]), v[2]) for k, v in snap.units.items()}
+        swapped = swapped_districts(snap.units)
+        cur = {k: (*name_of(v[0], v[1], k[0], k in swapped), v[2]) for k, v in snap.units.items()}
         c = Counter(t for (lv, _), (_, t, _) in cur.items() if lv == "commune")
         counts[snap.date] = (
             sum(1 for lv, _ in cur if lv == "province"),

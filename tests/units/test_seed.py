@@ -34,9 +34,9 @@ async def count(session: AsyncSession, model: type) -> int:
 async def test_the_national_dataset_is_loaded(session: AsyncSession) -> None:
     # the dated lists from 2004-08-31, the map of 2025-07-01 and the 2026 changes
     assert await count(session, Unit) == 15197
-    assert await count(session, UnitVersion) == 17577
+    assert await count(session, UnitVersion) == 17578
     assert await count(session, UnitLink) == 10834
-    assert await count(session, UnitEvent) == 8040
+    assert await count(session, UnitEvent) == 8041
     # 63 provinces (2021-2025 regions) + post-reform communes inheriting their region
     assert await count(session, UnitClassification) == 3379
     dataset = await session.get(ReferenceDataset, "units")
@@ -331,8 +331,8 @@ async def test_upgrade_from_the_previous_release_keeps_what_users_added(
     assert result.counts["versions updated"] > 10000  # open-start versions now dated
     # the dataset now matches a fresh load; what users added is still there
     assert await count(session, Unit) == 15197 + 1
-    assert await count(session, UnitVersion) == 17577 + 1
-    assert await count(session, UnitEvent) == 8040 + 1
+    assert await count(session, UnitVersion) == 17578 + 1
+    assert await count(session, UnitEvent) == 8041 + 1
     assert await count(session, UnitLink) == 10834 + 1
     assert await count(session, UnitClassification) == 3379 + 1
     kept = await session.scalar(select(UnitVersion.name).where(UnitVersion.unit_id == village))
