@@ -6,7 +6,8 @@ is created and dropped), it measures:
 - the seed of the national dataset (first load; then an unchanged rerun), next to the time to
   read and parse the bundled files alone;
 - p50/p99 of ``GET /units?parent_id=…`` (a page of 50), ``GET /units/{id}`` and
-  ``GET /units/tree`` of a pre-2025 province (Bắc Giang: 10 districts, 195 communes), in-process
+  ``GET /units/tree`` of a pre-2025 province (Bắc Giang on 2024-06-01: 10 districts, 209
+  communes) and ``GET /units?within=…&level=commune`` (a page of its communes), in-process
   through httpx's ASGI transport, next to two baselines measured in the same run: the service
   call without HTTP, and the same SQL through the bare driver (sqlite3 / asyncpg).
 
@@ -38,6 +39,7 @@ from app.config import Settings
 from app.db import migrate
 from app.db.engine import Database, build_engine
 from app.main import create_app
+from app.models.enums import UnitLevel
 from app.units import service
 from app.units.seed import DATA_DIR, read_dataset, seed_units, unit_id_for
 
@@ -234,12 +236,21 @@ async def bench_backend(label: str, url: str, rounds: int) -> dict[str, Any]:
             tree = await client.get(
                 "/api/v1/units/tree", params={"root_id": str(PROVINCE), "as_of": "2024-06-01"}
             )
-            assert tree.json()["count"] == 206, tree.text[:300]
+            # the list of 2024-05-01: 10 district-level units, 209 communes (issue 12)
+            assert tree.json()["count"] == 220, tree.text[:300]
+            within = await client.get(
+                "/api/v1/units",
+                params={"within": str(PROVINCE), "level": "commune", "as_of": "2024-06-01"},
+            )
+            assert len(within.json()["items"]) == 50, within.text[:300]
 
             http_timers = {
                 "list": http("/api/v1/units", parent_id=str(LIST_PARENT), as_of="2026-01-01"),
                 "get": http(f"/api/v1/units/{COMMUNE}", as_of="2026-01-01"),
                 "tree": http("/api/v1/units/tree", root_id=str(PROVINCE), as_of="2024-06-01"),
+                "within": http(
+                    "/api/v1/units", within=str(PROVINCE), level="commune", as_of="2024-06-01"
+                ),
             }
 
             async def in_session(work: Callable[[Any], Awaitable[Any]]) -> Timer:
@@ -250,10 +261,16 @@ async def bench_backend(label: str, url: str, rounds: int) -> dict[str, Any]:
                 return call
 
             filters = service.UnitFilters(as_of=AS_OF_NEW, parent_id=LIST_PARENT)
+            within_filters = service.UnitFilters(
+                as_of=AS_OF_OLD, within=PROVINCE, level=UnitLevel.COMMUNE
+            )
             service_timers = {
                 "list": await in_session(lambda s: service.list_units(s, filters, 50, None)),
                 "get": await in_session(lambda s: service.get_unit(s, COMMUNE, AS_OF_NEW)),
                 "tree": await in_session(lambda s: service.tree(s, PROVINCE, 4, AS_OF_OLD)),
+                "within": await in_session(
+                    lambda s: service.list_units(s, within_filters, 50, None)
+                ),
             }
             close: Callable[[], Awaitable[None]] | None = None
             if label == "sqlite":
@@ -261,11 +278,13 @@ async def bench_backend(label: str, url: str, rounds: int) -> dict[str, Any]:
             else:
                 raw_timers, close = await raw_postgres(url)
             try:
-                for name in ("list", "get", "tree"):
+                for name in ("list", "get", "tree", "within"):
                     results[name] = {
                         "http": await measure(http_timers[name], rounds),
                         "service": await measure(service_timers[name], rounds),
-                        "raw": await measure(raw_timers[name], rounds),
+                        "raw": await measure(raw_timers[name], rounds)
+                        if name in raw_timers
+                        else (float("nan"), float("nan")),
                     }
             finally:
                 if close is not None:
@@ -277,7 +296,10 @@ async def bench_backend(label: str, url: str, rounds: int) -> dict[str, Any]:
 
 def report(results: list[dict[str, Any]], parse_seconds: float) -> None:
     print(f"\nReading and parsing the bundled files alone: {parse_seconds:.2f} s")
-    print("\nSeed of the national dataset (14,022 units, 14,165 versions, 10,474 links):")
+    print(
+        "\nSeed of the national dataset (15,197 units, 17,578 versions, 8,041 events, "
+        "10,834 links, 3,379 classifications):"
+    )
     for result in results:
         print(
             f"  {result['backend']:<10} first load {result['seed']:6.2f} s   "
@@ -286,7 +308,8 @@ def report(results: list[dict[str, Any]], parse_seconds: float) -> None:
     labels = {
         "list": "GET /units?parent_id=… (50 items)  target p50 < 10 ms",
         "get": "GET /units/{id}                    target p50 < 10 ms",
-        "tree": "GET /units/tree (Bắc Giang, 206)   target < 100 ms",
+        "tree": "GET /units/tree (Bắc Giang, 220)   target < 100 ms",
+        "within": "GET /units?within=Bắc Giang&level=commune (50)  target p50 < 10 ms",
     }
     print("\nLatency in ms, p50 / p99 (HTTP in-process; baselines: service call without HTTP,")
     print("the same SQL through the bare driver):")

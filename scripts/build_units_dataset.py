@@ -42,13 +42,49 @@ from pathlib import Path
 PACKAGE = "vietnam-provinces"
 PACKAGE_VERSION = "2026.9.0"
 PRE_DATE = "2025-01-04"  # the package's legacy (pre-reform) map is as of this date
+FIRST_KNOWN_DATE = (
+    "2004-08-31"  # first dated list (dvhcvn-historical-data); nothing earlier claimed
+)
 REFORM_DATE = "2025-07-01"  # post-reform map valid from; pre-reform rows end here (exclusive)
 ERA_PRE, ERA_POST = "pre2025", "2025"
 LEVEL_RANK = {"province": 0, "district": 1, "commune": 2}
 CODE_WIDTH = {"province": 2, "district": 3, "commune": 5}
 
-UNIT_COLUMNS = ["key", "level", "code", "name", "type", "parent_key", "valid_from", "valid_to"]
-LINEAGE_COLUMNS = ["date", "level", "from_key", "to_key", "partly"]
+UNIT_COLUMNS = [
+    "key",
+    "level",
+    "code",
+    "name",
+    "type",
+    "parent_key",
+    "valid_from",
+    "valid_to",
+    "event_key",
+    "flags",
+]
+LINEAGE_COLUMNS = [
+    "date",
+    "level",
+    "from_key",
+    "to_key",
+    "partly",
+    "confidence",
+    "rule",
+    "event_key",
+]
+EVENT_COLUMNS = [
+    "event_key",
+    "date",
+    "kind",
+    "subject_key",
+    "legal_basis_number",
+    "legal_basis_date",
+    "legal_basis_title",
+    "date_basis",
+    "basis_source",
+    "source",
+    "note",
+]
 
 # ---------------------------------------------------------------------------------------------
 # CORRECTIONS -- every deviation from what the package says. Mirrored (with counts and the full
@@ -141,6 +177,19 @@ CORRECTIONS = [
         "Typo in the conversion table (package seed CSV): the row names Đặng Xá; Cổ Bi's other "
         "rows go to "
         "00136, 00541, 00565. Found while checking C5; the table was not audited row by row.",
+    ),
+    (
+        "C11 type word vs type field (dated lists)",
+        "A few entries of the dated lists give a name whose type word disagrees with the type "
+        "field (Thị xã Cai Lậy listed as Huyện, Huyện Quảng Trạch as Thị xã, Phường 5 as Xã, ...).",
+        "Two districts of a province listed with each other's type (Cai Lậy 817/820 from "
+        "2013-12-27, Ba Đồn 458 / Quảng Trạch 454 from 2013-12-21): the name's type word. "
+        "Otherwise the published type field, and a district's name takes its type word (817 is "
+        "listed as \"Thị xã Cai Lậy\" typed Huyện before the town existed: Huyện Cai Lậy); "
+        "communes keep their name, FLAGGED (the official counts count the type field). Type "
+        "words capitalised as in the official lists (Thị Xã → Thị xã).",
+        "A source error (the names are consistent with the resolutions); the full list is in "
+        "docs/units-history.md.",
     ),
 ]
 
@@ -626,8 +675,10 @@ def build():
                     "partly": "0",
                 }
             )
+    c4_edges = []  # (old, new, partly): sources absent from the package's legacy list (C4)
     for o, n in edges:
-        if o not in LW:  # C4
+        if o not in LW:  # C4: kept aside; the dated lists may know the source (units_history)
+            c4_edges.append((o, n, partly(o, n)))
             continue
         if n in cont_comm:
             check(o == n, f"continuing commune {n} has foreign source {o}")
@@ -818,6 +869,7 @@ def build():
         "data_version": vp.__data_version__,
         "new_key": new_key,
         "prov_src_api": prov_src_api,
+        "c4_edges": sorted(c4_edges),
         "bg_communes": sum(
             1
             for r in rows
@@ -830,43 +882,228 @@ def build():
 
 
 # ---------------------------------------------------------------------------------------------
+# History: dated versions before 2025-07-01 from the statistics office's dated lists, events
+# with their legal basis, lineage with its confidence, the 2026 changes (scripts/units_history.py)
+# ---------------------------------------------------------------------------------------------
+def merge_history(info, hist_git: Path, list_git: Path) -> None:
+    import units_history as uh
+
+    snapshots = uh.load_snapshots(hist_git, list_git)
+    history = uh.build_history(snapshots, lambda raw: normalise_name(raw)[0])
+    check(history.first_date == FIRST_KNOWN_DATE, f"first list {history.first_date}")
+    post = [r for r in info["rows"] if r["valid_from"]]
+    for r in post:
+        r.setdefault("event_key", "")
+        r.setdefault("flags", "")
+    pre = history.versions
+    final = {r["key"] for r in pre if r["valid_to"] == REFORM_DATE}
+    rows = pre + post
+    by_key = defaultdict(list)
+    for r in rows:
+        by_key[r["key"]].append(r)
+
+    # reform lineage: package rows (stated: the statistics office conversion table) + C4 rows
+    # whose source the dated lists know
+    lineage = []
+    c4_used, c4_skipped = [], []
+    for o, n, part in info["c4_edges"]:
+        k = key("commune", o, ERA_PRE)
+        if k in final:
+            info["lineage"].append(
+                {
+                    "date": REFORM_DATE,
+                    "level": "commune",
+                    "from_key": k,
+                    "to_key": info["new_key"]("commune", n),
+                    "partly": "1" if part else "0",
+                }
+            )
+            c4_used.append((o, n))
+        else:
+            c4_skipped.append((o, n))
+    events = list(history.events)
+    reform_basis = {"24": ("1658/NQ-UBTVQH15", "2025-06-16"), "75": ("1662/NQ-UBTVQH15", "")}
+    starts = {}
+    for r in info["lineage"]:
+        to_rows = [v for v in by_key[r["to_key"]] if v["valid_from"] == REFORM_DATE]
+        check(len(to_rows) == 1, f"lineage destination {r['to_key']}")
+        ek = f"reform-2025:{r['to_key']}"
+        to_rows[0]["event_key"] = ek
+        if ek not in starts:
+            prov = r["to_key"] if r["level"] == "province" else to_rows[0]["parent_key"]
+            pcode = prov.split(":")[1]
+            if r["level"] == "province":
+                number, bdate, title = (
+                    "202/2025/QH15",
+                    "2025-06-12",
+                    "Nghị quyết về việc sắp xếp đơn vị hành chính cấp tỉnh",
+                )
+            else:
+                number, bdate = reform_basis.get(pcode, ("", ""))
+                title = "Nghị quyết về việc sắp xếp các đơn vị hành chính cấp xã năm 2025"
+            starts[ek] = {
+                "event_key": ek,
+                "date": REFORM_DATE,
+                "kind": "merge",
+                "subject_key": r["to_key"],
+                "legal_basis_number": number,
+                "legal_basis_date": bdate,
+                "legal_basis_title": title,
+                "date_basis": "effective",
+                "basis_source": "reference" if number else "unknown",
+                "source": "vietnam-provinces 2026.9.0 (conversion table)",
+                "note": "2025 reform",
+            }
+        lineage.append(
+            {
+                **r,
+                "confidence": "stated",
+                "rule": "conversion_table_2025" if r["level"] == "commune" else "202/2025/QH15",
+                "event_key": ek,
+            }
+        )
+    events.extend(starts[k] for k in sorted(starts))
+    # districts end on 2025-07-01: the abolition of the district level, one event per district
+    for k in sorted(final):
+        if k.startswith("district:"):
+            ek = f"2025-07-01:dissolve:{k}"
+            events.append(
+                {
+                    "event_key": ek,
+                    "date": REFORM_DATE,
+                    "kind": "dissolve",
+                    "subject_key": k,
+                    "legal_basis_number": "",
+                    "legal_basis_date": "",
+                    "legal_basis_title": "Chấm dứt hoạt động của đơn vị hành chính cấp huyện "
+                    "từ 01/07/2025 (số văn bản không có trong nguồn tham chiếu)",
+                    "date_basis": "effective",
+                    "basis_source": "unknown",
+                    "source": "reference (DOMAIN.md §5)",
+                    "note": "district level abolished",
+                }
+            )
+    lineage.extend(history.links)
+    notes_2026 = uh.apply_2026(rows, events)
+
+    # sanity: parents cover children, no overlaps, lineage keys exist
+    rows.sort(key=lambda r: (LEVEL_RANK[r["level"]], r["code"], r["valid_from"], r["key"]))
+    by_key = defaultdict(list)
+    for r in rows:
+        by_key[r["key"]].append(r)
+    for r in rows:
+        check(r["valid_from"] < (r["valid_to"] or "9999"), f"empty interval {r}")
+        if r["parent_key"]:
+            check(r["parent_key"] in by_key, f"parent missing {r}")
+            check(
+                any(
+                    p["valid_from"] <= r["valid_from"]
+                    and (p["valid_to"] or "9999") >= (r["valid_to"] or "9999")
+                    for p in by_key[r["parent_key"]]
+                )
+                or _covered(by_key[r["parent_key"]], r["valid_from"], r["valid_to"] or "9999"),
+                f"parent not valid over child {r}",
+            )
+    for k, vs in by_key.items():
+        for a, b in itertools.pairwise(vs):
+            check(a["valid_to"] != "" and a["valid_to"] <= b["valid_from"], f"overlap {k}")
+    event_keys = {e["event_key"] for e in events}
+    check(len(event_keys) == len(events), "duplicate event keys")
+    for r in rows:
+        check(not r["event_key"] or r["event_key"] in event_keys, f"version event {r}")
+    for r in lineage:
+        check(r["from_key"] in by_key and r["to_key"] in by_key, f"lineage key {r}")
+        check(not r["event_key"] or r["event_key"] in event_keys, f"lineage event {r}")
+    pairs = [(r["from_key"], r["to_key"]) for r in lineage]
+    check(len(pairs) == len(set(pairs)), "duplicate lineage pair")
+    lineage.sort(key=lambda r: (r["date"], LEVEL_RANK[r["level"]], r["from_key"], r["to_key"]))
+    events.sort(key=lambda e: (e["date"], e["event_key"]))
+    got = uh.assert_counts(rows)
+    # Done-when examples, asserted
+    vy = by_key["district:222:pre2025"]
+    check(
+        any(v["type"] == "huyen" and v["valid_to"] == "2024-02-01" for v in vy)
+        and any(v["type"] == "thi_xa" and v["valid_from"] == "2024-02-01" for v in vy),
+        f"Việt Yên {vy}",
+    )
+    hue = by_key["province:46:pre2025"]
+    check(
+        any(v["type"] == "tinh" and v["valid_to"] == "2025-01-01" for v in hue)
+        and any(v["type"] == "thanh_pho_tw" and v["valid_from"] == "2025-01-01" for v in hue),
+        f"Huế {hue}",
+    )
+    check(
+        by_key["district:221:pre2025"][-1]["valid_to"] == "2025-01-01"
+        and by_key["district:224:pre2025"][0]["valid_from"] == "2025-01-01",
+        "Bắc Giang 2025-01-01",
+    )
+    info.update(
+        rows=rows,
+        lineage=lineage,
+        events=events,
+        history=history,
+        official=got,
+        notes_2026=notes_2026,
+        c4_used=c4_used,
+        c4_skipped=c4_skipped,
+    )
+
+
+def _covered(parents, lo, hi) -> bool:
+    """The parent's versions together cover [lo, hi) without a gap."""
+    day = lo
+    for p in sorted(parents, key=lambda p: p["valid_from"]):
+        if p["valid_from"] <= day < (p["valid_to"] or "9999"):
+            day = p["valid_to"] or "9999"
+        if day >= hi:
+            return True
+    return day >= hi
+
+
+# ---------------------------------------------------------------------------------------------
 # Provenance and documentation
 # ---------------------------------------------------------------------------------------------
 def summary_counts(info) -> dict:
-    rows, lineage = info["rows"], info["lineage"]
-    c = Counter()
-    for r in rows:
-        c[(r["level"], "pre" if not r["valid_from"] else "post")] += 1
-    lc = Counter((r["level"], r["partly"]) for r in lineage)
+    rows, lineage, events = info["rows"], info["lineage"], info["events"]
     return {
         "rows": len(rows),
         "keys": len({r["key"] for r in rows}),
-        "province_pre": c[("province", "pre")],
-        "province_post": c[("province", "post")],
-        "district_pre": c[("district", "pre")],
-        "commune_pre": c[("commune", "pre")],
-        "commune_post": c[("commune", "post")],
+        "pre_rows": sum(1 for r in rows if r["valid_from"] < REFORM_DATE),
+        "post_rows": sum(1 for r in rows if r["valid_from"] >= REFORM_DATE),
         "cont_prov": len(info["cont_prov"]),
         "cont_comm": len(info["cont_comm"]),
         "lineage": len(lineage),
-        "lineage_province": lc[("province", "0")] + lc[("province", "1")],
-        "lineage_commune": lc[("commune", "0")] + lc[("commune", "1")],
-        "lineage_commune_partly": lc[("commune", "1")],
+        "events": len(events),
         "name_changes": len(info["name_changes"]),
+        "by_rule": Counter((r["confidence"], r["rule"]) for r in lineage),
+        "by_kind": Counter(e["kind"] for e in events),
+        "by_date_basis": Counter(e["date_basis"] for e in events),
+        "unresolved": len(info["history"].unresolved),
     }
 
 
-def common_provenance(info) -> list[str]:
+def sources_provenance(info) -> list[str]:
+    snaps = info["history"].snapshots
+    hist = [s for s in snaps if s.date_basis == "effective"]
+    lists = [s for s in snaps if s.date_basis == "list"]
     return [
-        f"source: General Statistics Office (Tổng cục Thống kê) administrative-unit code lists, as "
-        f"packaged by {PACKAGE} {PACKAGE_VERSION} (package data retrieved {info['data_version']})",
-        f"licence: {PACKAGE} is GPL-3.0-or-later and is used only by scripts/build_units_dataset.py, "
-        f"never imported at runtime; the facts are the statistics office's public lists",
-        f"data dates: pre-reform map as of {PRE_DATE} (empty valid_from = since before the records); "
-        f"post-reform map from {REFORM_DATE}",
+        "source: General Statistics Office (Tổng cục Thống kê) administrative-unit code lists "
+        "(danhmuchanhchinh.gso.gov.vn), dated snapshots as kept by daohoangson/dvhcvn-historical-data "
+        f"({len(hist)} effective dates {hist[0].date}..{hist[-1].date}, last commit {hist[-1].commit}) "
+        f"and daohoangson/dvhcvn ({len(lists)} list dates {lists[0].date}..{lists[-1].date}, last "
+        f"commit {lists[-1].commit}); the map from {REFORM_DATE} and its lineage as packaged by "
+        f"{PACKAGE} {PACKAGE_VERSION} (package data retrieved {info['data_version']}); the 2026 "
+        "changes of map-history-sources.md",
+        "licence: the three sources are GPL-3.0(-or-later); they are read only by "
+        "scripts/build_units_dataset.py (git mirrors, a throwaway venv), never at runtime; the facts "
+        "are the statistics office's public lists and the cited resolutions",
+        f"data dates: first known list {FIRST_KNOWN_DATE} (versions starting then are flagged "
+        "may_be_older; nothing earlier is claimed); valid_from inclusive, valid_to exclusive, empty "
+        "valid_to = open-ended",
         "build: scripts/build_units_dataset.py --out app/units/data (build date deliberately omitted "
         "so that reruns are byte-identical)",
-        f"corrections: app/units/data/corrections.md and docs/units-dataset.md (C1-C{len(CORRECTIONS)})",
+        f"corrections: app/units/data/corrections.md and docs/units-dataset.md (C1-C{len(CORRECTIONS)}); "
+        "rules, unresolved cases: docs/units-history.md",
     ]
 
 
@@ -875,15 +1112,10 @@ def unit_provenance(info) -> list[str]:
     return [
         "dataset: Viet Nam administrative units (province, district, commune), one row per unit "
         "version; key = {level}:{code}:{era}",
-        *common_provenance(info),
-        f"rows: {s['rows']} versions of {s['keys']} units = provinces {s['province_pre']} pre2025 + "
-        f"{s['province_post']} from {REFORM_DATE} ({s['cont_prov']} continuing); districts "
-        f"{s['district_pre']} (all end {REFORM_DATE}); communes {s['commune_pre']} pre2025 + "
-        f"{s['commune_post']} from {REFORM_DATE} ({s['cont_comm']} continuing)",
-        "validity: valid_from inclusive, valid_to exclusive, ISO dates, empty = unbounded",
-        f"flagged: {len(info['no_lineage'])} pre-reform communes without successor (C3); types of "
-        f"provinces 22, 24, 75 from {REFORM_DATE} taken from the package's Python objects "
-        f"(thanh_pho_tw), its JSON says tinh, legal basis unknown (C8)",
+        *sources_provenance(info),
+        f"rows: {s['rows']} versions of {s['keys']} units ({s['pre_rows']} before {REFORM_DATE}, "
+        f"{s['post_rows']} from it)",
+        "event_key: the event (events.csv.gz) that started this version; flags: may_be_older",
         "sort: level (province, district, commune), code, valid_from",
     ]
 
@@ -891,19 +1123,28 @@ def unit_provenance(info) -> list[str]:
 def lineage_provenance(info) -> list[str]:
     s = summary_counts(info)
     return [
-        f"dataset: lineage of the {REFORM_DATE} reform (which pre-reform units formed each new "
-        "unit); keys refer to units.csv.gz",
-        *common_provenance(info),
-        "derived from: Province.get_legacy_sources() and _ward_conversion_2025.NEW_TO_OLD / "
-        "OLD_TO_NEW (statistics office conversion table)",
-        f"rows: {s['lineage']} = province {s['lineage_province']} + commune {s['lineage_commune']} "
-        f"({s['lineage_commune_partly']} partly); continuing units have no row to themselves",
-        "partly: 1 if the source was only partly merged into that destination (any source split "
-        "between 2+ destinations is 1 on each row), else 0",
-        f"gaps: {len(info['no_lineage'])} pre-reform communes have no row (C3); "
-        f"{len(info['missing'])} source codes absent from the pre-reform list skipped (C4); "
-        f"{len(DAC_KHU_NO_LINEAGE)} đặc khu have no sources (C7)",
-        "sort: level (province, commune), from_key, to_key",
+        "dataset: lineage (which unit gave all or part of itself to which, on which date); keys "
+        "refer to units.csv.gz, event_key to events.csv.gz",
+        *sources_provenance(info),
+        f"rows: {s['lineage']}; confidence stated (a source names the link: the 2025 conversion "
+        "table, a resolution) or inferred (rule named in the rule column, docs/units-history.md)",
+        "partly: 1 if the source gave only part of itself to that destination, else 0",
+        "sort: date, level, from_key, to_key",
+    ]
+
+
+def event_provenance(info) -> list[str]:
+    s = summary_counts(info)
+    return [
+        "dataset: dated changes of the map (establish, dissolve, merge, split, rename, reclassify, "
+        "transfer) with their legal basis",
+        *sources_provenance(info),
+        f"rows: {s['events']}; date_basis effective (the date a resolution or the historical-data "
+        "commit gives), list (the list date; the effective date is not in the sources: FLAGGED), "
+        "unconfirmed (see note: FLAGGED)",
+        "basis_source: commit_message (resolution matched to the province in the commit message), "
+        "stated / reference (map-history-sources.md), unmatched / list_date / unknown (no number)",
+        "sort: date, event_key",
     ]
 
 
@@ -922,28 +1163,123 @@ def corrections_table() -> str:
 
 def counts_table(info) -> str:
     s = summary_counts(info)
-    t = info["tcount"]
-    return "\n".join(
-        [
-            "| what | count |",
-            "| --- | --- |",
-            f"| units.csv.gz rows (versions) | {s['rows']} |",
-            f"| distinct unit keys | {s['keys']} |",
-            f"| provinces pre2025 / from {REFORM_DATE} | {s['province_pre']} / {s['province_post']} |",
-            f"| … continuing provinces (same key, 2nd version) | {s['cont_prov']} |",
-            f"| districts (all end {REFORM_DATE}) | {s['district_pre']} |",
-            f"| communes pre2025 (xa / phuong / thi_tran) | {s['commune_pre']} ({t[('commune', 'xa', 'pre')]} / "
-            f"{t[('commune', 'phuong', 'pre')]} / {t[('commune', 'thi_tran', 'pre')]}) |",
-            f"| communes from {REFORM_DATE} (xa / phuong / dac_khu) | {s['commune_post']} "
-            f"({t[('commune', 'xa', 'post')]} / {t[('commune', 'phuong', 'post')]} / "
-            f"{t[('commune', 'dac_khu', 'post')]}) |",
-            f"| … continuing communes (same key, 2nd version) | {s['cont_comm']} |",
-            f"| lineage_2025.csv.gz rows | {s['lineage']} |",
-            f"| … province rows / commune rows / commune rows with partly=1 | {s['lineage_province']} / "
-            f"{s['lineage_commune']} / {s['lineage_commune_partly']} |",
-            f"| names changed by normalisation (C9) | {s['name_changes']} |",
-        ]
-    )
+    lines = [
+        "| what | count |",
+        "| --- | --- |",
+        f"| units.csv.gz rows (versions) | {s['rows']} |",
+        f"| distinct unit keys | {s['keys']} |",
+        f"| versions starting before / from {REFORM_DATE} | {s['pre_rows']} / {s['post_rows']} |",
+        f"| continuing provinces / communes across {REFORM_DATE} | {s['cont_prov']} / {s['cont_comm']} |",
+        f"| events.csv.gz rows | {s['events']} |",
+    ]
+    lines += [f"| … {k} | {v} |" for k, v in sorted(s["by_kind"].items())]
+    lines += [f"| … date_basis {k} | {v} |" for k, v in sorted(s["by_date_basis"].items())]
+    lines.append(f"| lineage.csv.gz rows | {s['lineage']} |")
+    lines += [f"| … {c} / {r} | {v} |" for (c, r), v in sorted(s["by_rule"].items())]
+    lines.append(f"| unresolved cases (docs/units-history.md) | {s['unresolved']} |")
+    lines.append(f"| names changed by normalisation (C9, package data) | {s['name_changes']} |")
+    lines += [
+        "",
+        "Counts on the official dates (asserted by the build and by tests/units/test_history.py):",
+        "",
+        "| date | provinces (of which centrally-run) | district-level | communes | xã / phường / thị trấn / đặc khu |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for day, (p, tw, d, xa, ph, tt, dk, total) in sorted(info["official"].items()):
+        lines.append(f"| {day} | {p} ({tw}) | {d or '—'} | {total} | {xa} / {ph} / {tt} / {dk} |")
+    return "\n".join(lines)
+
+
+def uh_type_from_name() -> dict:
+    import units_history as uh
+
+    return uh.TYPE_FROM_NAME
+
+
+def uh_prefix_added() -> dict:
+    import units_history as uh
+
+    return uh.PREFIX_ADDED
+
+
+def history_md(info) -> str:
+    h = info["history"]
+    s = summary_counts(info)
+    L = [
+        "# The map through time: generated report",
+        "",
+        "Generated by `scripts/build_units_dataset.py --history-docs docs/units-history.md`; do not "
+        "edit by hand. Sources, rules and formats: docs/units-dataset.md.",
+        "",
+        "## Dated lists used",
+        "",
+        "| date | date basis | source | commit | message (resolutions) |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for snap in h.snapshots:
+        msg = snap.message if len(snap.message) <= 300 else snap.message[:297] + "…"
+        L.append(
+            f"| {snap.date} | {snap.date_basis} | {snap.source} | {snap.commit} | {md_escape(msg)} |"
+        )
+    L += [
+        "",
+        "## Lineage links by confidence and rule",
+        "",
+        "| confidence | rule | links |",
+        "| --- | --- | --- |",
+    ]
+    L += [f"| {c} | {r} | {v} |" for (c, r), v in sorted(s["by_rule"].items())]
+    L += [
+        "",
+        "## C11 type word of the name vs the list's type field",
+        "",
+        "Two districts of a province listed with each other's type (a source error: Cai Lậy and "
+        "Ba Đồn / Quảng Trạch): the type word of the name is used. Cases (level, name as "
+        "listed, type field → type used):",
+        "",
+    ]
+    import units_history as uh
+
+    L += [f"- {lv}: {raw} ({typ} → {t})" for (lv, raw, typ), t in sorted(uh.TYPE_FROM_NAME.items())]
+    L += [
+        "",
+        "Other units whose published type field disagrees with the name's type word: the type "
+        "field is kept (a district's name takes its type word; communes keep their name), "
+        "because the official counts are counts of the published lists (FLAGGED; e.g. Phường 5 "
+        "of Quận Phú Nhuận is listed as Xã on 2025-01-01 and 2025-03-01):",
+        "",
+    ]
+    L += [
+        f"- {lv}: {raw} (type field {typ}, name says {t})"
+        for (lv, raw, typ), t in sorted(uh.TYPE_KEPT.items())
+    ]
+    L += ["", "Names listed without their type word (the type word added):", ""]
+    L += [f"- {raw} → {n}" for raw, n in sorted(uh_prefix_added().items())] or ["- none"]
+    L += ["", "## 2026", ""] + [f"- {n}" for n in info["notes_2026"]]
+    L += [
+        "- The reference counts 2,598 xã / 710 phường from 2026-09-20 (23 communes reclassified) "
+        "but names 22 (10 in Đồng Nai, 12 in Bắc Ninh); the dataset has 2,599 / 709. FLAGGED.",
+        "",
+        f"## C4 sources now known from the 2025-03-01 list ({len(info['c4_used'])} lineage rows "
+        f"added, {len(info['c4_skipped'])} still skipped)",
+        "",
+    ]
+    L += [f"- {o:05d} → {n:05d}" for o, n in info["c4_used"]]
+    L += [f"- still skipped: {o:05d} → {n:05d}" for o, n in info["c4_skipped"]]
+    L += [
+        "",
+        f"## Unresolved cases ({len(h.unresolved)})",
+        "",
+        "A unit that vanished from a list with no successor found by the rules, or appeared with "
+        "no predecessor found (often carved out of units that continue). Nothing is guessed: "
+        "the event is recorded (dissolve / establish) without lineage.",
+        "",
+        "| date | case | key | name |",
+        "| --- | --- | --- | --- |",
+    ]
+    for u in h.unresolved:
+        L.append(f"| {u['date']} | {u['what']} | {u['key']} | {u['name']} |")
+    return "\n".join(L) + "\n"
 
 
 def corrections_md(info) -> str:
@@ -1116,16 +1452,29 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", required=True, type=Path, help="output directory, e.g. app/units/data")
     ap.add_argument("--docs", type=Path, help="docs/units-dataset.md: refresh its generated block")
+    ap.add_argument("--history-docs", type=Path, help="docs/units-history.md (generated)")
+    ap.add_argument("--hist-git", type=Path, default=None, help="dvhcvn-historical-data git dir")
+    ap.add_argument("--list-git", type=Path, default=None, help="dvhcvn git dir")
     args = ap.parse_args(argv)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import units_history as uh
 
     info = build()
+    merge_history(info, args.hist_git or uh.DEFAULT_HIST_GIT, args.list_git or uh.DEFAULT_LIST_GIT)
     args.out.mkdir(parents=True, exist_ok=True)
     units_path = args.out / "units.csv.gz"
-    lineage_path = args.out / "lineage_2025.csv.gz"
+    lineage_path = args.out / "lineage.csv.gz"
+    events_path = args.out / "events.csv.gz"
     corr_path = args.out / "corrections.md"
+    old_lineage = args.out / "lineage_2025.csv.gz"
+    if old_lineage.exists():
+        old_lineage.unlink()
     write_gz(units_path, csv_bytes(unit_provenance(info), UNIT_COLUMNS, info["rows"]))
     write_gz(lineage_path, csv_bytes(lineage_provenance(info), LINEAGE_COLUMNS, info["lineage"]))
+    write_gz(events_path, csv_bytes(event_provenance(info), EVENT_COLUMNS, info["events"]))
     write_text(corr_path, corrections_md(info))
+    if args.history_docs:
+        write_text(args.history_docs, history_md(info))
     if args.docs:
         text = args.docs.read_text(encoding="utf-8")
         check(text.count(BEGIN) == 1 and text.count(END) == 1, f"{args.docs}: markers missing")
@@ -1137,6 +1486,7 @@ def main(argv=None) -> int:
     for path, cols, n in (
         (units_path, UNIT_COLUMNS, len(info["rows"])),
         (lineage_path, LINEAGE_COLUMNS, len(info["lineage"])),
+        (events_path, EVENT_COLUMNS, len(info["events"])),
     ):
         with gzip.open(path, "rt", encoding="utf-8", newline="") as f:
             body = [ln for ln in f if not ln.startswith("# ")]
@@ -1150,8 +1500,8 @@ def main(argv=None) -> int:
     )
     print(
         f"units rows: {s['rows']} ({s['keys']} keys); lineage rows: {s['lineage']} "
-        f"(province {s['lineage_province']}, commune {s['lineage_commune']}, "
-        f"partly {s['lineage_commune_partly']})"
+        f"{dict(s['by_rule'])}; events {s['events']} {dict(s['by_kind'])}; "
+        f"unresolved {s['unresolved']}"
     )
     print(
         f"name changes: {s['name_changes']} "
@@ -1165,7 +1515,11 @@ def main(argv=None) -> int:
         f"{len(EDGE_CODE_FIX)} edge code fixed (C10), "
         f"province types {sorted(PROVINCE_TYPE_DISAGREEMENT)} from Python objects"
     )
-    for p in (units_path, lineage_path, corr_path) + ((args.docs,) if args.docs else ()):
+    for day, got in info["official"].items():
+        print(f"counts on {day}: {got}")
+    for p in (units_path, lineage_path, events_path, corr_path) + (
+        (args.docs,) if args.docs else ()
+    ):
         data = p.read_bytes()
         print(f"{p}: {len(data):,} bytes sha256={hashlib.sha256(data).hexdigest()[:16]}")
     return 0

@@ -343,6 +343,13 @@ MESSAGES: dict[str, Message] = {
         "Mã định danh đơn vị đã tồn tại với nội dung khác.",
         "A unit with this id exists with other content.",
     ),
+    "as_of_before_records": _m(
+        "Ngày tra cứu sớm hơn danh mục đơn vị hành chính đầu tiên có trong dữ liệu.",
+        "The date is earlier than the first administrative-unit list in the records.",
+        "Bản đồ hành chính chỉ được biết từ ngày {first} (danh mục đầu tiên của Tổng cục Thống "
+        "kê có trong dữ liệu).",
+        "The map is known from {first} (the first dated statistics office list).",
+    ),
     "unit_not_valid": _m(
         "Đơn vị không tồn tại vào thời điểm đó.", "The unit does not exist at that time."
     ),

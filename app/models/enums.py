@@ -99,6 +99,13 @@ class UnitEventKind(StrEnum):
     TRANSFER = "transfer"
 
 
+class LinkConfidence(StrEnum):
+    """How a lineage link is known (docs/units-dataset.md)."""
+
+    STATED = "stated"  # a source names it (a resolution, the 2025 conversion table, a user)
+    INFERRED = "inferred"  # a documented rule derived it from two dated lists (``rule``)
+
+
 class ClassificationKind(StrEnum):
     """Dated classifications of a unit that pick thresholds: ``ntm_region`` (the 7 regions of
     318/QĐ-TTg, provinces), ``especially_difficult`` (xã/thôn đặc biệt khó khăn: region III

@@ -125,6 +125,11 @@ class UnitLink(IdMixin, Base):
     predecessor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
     successor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
     partly: Mapped[bool] = mapped_column(Boolean, default=False)
+    # ``stated`` when a source names the link (a resolution, the 2025 conversion table, the
+    # user recording it); ``inferred`` when a documented rule derived it (``rule`` names it,
+    # docs/units-dataset.md).
+    confidence: Mapped[str] = mapped_column(String(16), default="stated", server_default="stated")
+    rule: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         Index(None, "predecessor_id", "successor_id", unique=True),

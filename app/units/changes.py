@@ -13,13 +13,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.errors import Unprocessable, field_error
 from app.db.types import utcnow
 from app.models.enums import UnitType
 from app.units import repository as repo
 from app.units.errors import Loc, invalid
 from app.units.invariants import Change, Touched
 from app.units.repository import Record
-from app.units.temporal import OPEN_END
+from app.units.temporal import OPEN_END, end_out, start_out
 from app.units.text import fold, normalise_name
 
 VERSION_VALUES = ("level", "code", "name", "type", "parent_id")
@@ -126,7 +127,23 @@ async def version_on(session: AsyncSession, unit_id: uuid.UUID, on: date, loc: L
     if row is None:
         if await repo.unit_row(session, unit_id) is None:
             raise invalid("unit_not_found", loc, f"No unit {unit_id}.")
-        raise invalid("unit_not_valid", loc, f"Unit {unit_id} does not exist on {on.isoformat()}.")
+        versions = await repo.history(session, unit_id)
+        first = start_out(min(v["valid_from"] for v in versions)) if versions else None
+        last = end_out(max(v["valid_to"] for v in versions)) if versions else None
+        span = (
+            f" It existed from {first.isoformat() if first else 'before the records'}"
+            f" until {last.isoformat() if last else 'now'} (exclusive)."
+        )
+        msg = f"Unit {unit_id} does not exist on {on.isoformat()}.{span}"
+        raise Unprocessable(
+            msg,
+            code="unit_not_valid",
+            errors=[field_error(loc, msg, "unit_not_valid")],
+            extra={
+                "first_date": first.isoformat() if first else None,
+                "last_date": last.isoformat() if last else None,
+            },
+        )
     return row
 
 

@@ -75,6 +75,8 @@ def _entry(
         "depth": step.depth,
         "effective_date": step.effective_date,
         "partly": step.partly,
+        "confidence": step.confidence,
+        "rule": step.rule,
         "event": None
         if event is None
         else {

@@ -85,6 +85,8 @@ class LineageStep:
     effective_date: date
     partly: bool
     event_id: uuid.UUID | None
+    confidence: str = "stated"
+    rule: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,6 +400,38 @@ async def ancestry_on(
     )
 
 
+def subtree_ids(root_id: uuid.UUID, day: date | None, level: str | None = None) -> Select[Any]:
+    """The ids of the units under ``root_id`` (not the root itself): on ``day`` if given, else
+    under it at any time (every version counts). A statement to use in ``column.in_(...)``, so
+    that any list filtered on a unit (``within=``) stays one query."""
+    parent = VERSIONS.alias("within_parent")
+    child = VERSIONS.alias("within_child")
+    start = select(child.c.unit_id, child.c.level, literal(1).label("depth")).where(
+        child.c.parent_id == root_id
+    )
+    if day is not None:
+        start = start.where(valid_on(child, day))
+    tree = start.cte("within_tree", recursive=True)
+    step = (
+        select(parent.c.unit_id, parent.c.level, tree.c.depth + 1)
+        .join(tree, parent.c.parent_id == tree.c.unit_id)
+        .where(tree.c.depth < MAX_DEPTH)
+    )
+    if day is not None:
+        step = step.where(valid_on(parent, day))
+    tree = tree.union(step)
+    found = select(tree.c.unit_id)
+    return found if level is None else found.where(tree.c.level == level)
+
+
+async def subtree_unit_ids(
+    session: AsyncSession, root_id: uuid.UUID, day: date | None, level: str | None = None
+) -> list[uuid.UUID]:
+    """The ids of :func:`subtree_ids`, read first so that a list filtered on them looks each
+    one up by its id (a few hundred index probes) instead of scanning every version of a level."""
+    return sorted(set((await session.scalars(subtree_ids(root_id, day, level))).all()))
+
+
 async def units_in_subtree(
     session: AsyncSession, roots: Iterable[uuid.UUID], day: date, *, level: str | None = None
 ) -> list[DatedUnit]:
@@ -490,7 +524,16 @@ async def _walk(
             seen.add(other)
             frontier.append(other)
             found.append(
-                LineageStep(other, via, depth, link.effective_date, link.partly, link.event_id)
+                LineageStep(
+                    other,
+                    via,
+                    depth,
+                    link.effective_date,
+                    link.partly,
+                    link.event_id,
+                    link.confidence,
+                    link.rule,
+                )
             )
         depth += 1
     return tuple(found)

@@ -103,6 +103,7 @@ class ItemFilters:
     search: tuple[str, Sequence[tuple[str | None, str]]] | None = None
     classifications: Sequence[tuple[str, str]] = ()
     updated_since: datetime | None = None
+    within: Sequence[uuid.UUID] | None = None  # the ids of a subtree (query.subtree_unit_ids)
 
 
 async def list_items(
@@ -126,10 +127,12 @@ async def count_items(session: AsyncSession, filters: ItemFilters) -> int:
 def _filtered(filters: ItemFilters) -> tuple[Select[Any], list[ColumnElement[Any]]]:
     on = filters.on
     statement = items_at(on)
-    if filters.level is not None:
+    if filters.level is not None and filters.within is None:  # ``within`` holds the level
         statement = statement.where(VERSIONS.c.level == filters.level)
     if filters.parent_id is not None:
         statement = statement.where(VERSIONS.c.parent_id == filters.parent_id)
+    if filters.within is not None:
+        statement = statement.where(VERSIONS.c.unit_id.in_(list(filters.within)))
     if filters.code_forms is not None:
         statement = statement.where(code_condition(filters.code_forms))
     for kind, value in filters.classifications:

@@ -105,6 +105,14 @@ async def list_units(
     as_of: AsOf = None,
     level: UnitLevel | None = None,
     parent_id: uuid.UUID | None = None,
+    within: Annotated[
+        uuid.UUID | None,
+        Query(
+            description="Only units under this one on `as_of`, at any depth (not the unit "
+            "itself): `within=<province id>&level=commune` lists a province's communes on the "
+            "date, whatever districts stood between them."
+        ),
+    ] = None,
     code: Annotated[
         str | None,
         Query(max_length=20, description="Official code; leading zeros optional (7444 = 07444)."),
@@ -142,6 +150,7 @@ async def list_units(
     cursor: CursorQuery = None,
     include_total: IncludeTotalQuery = False,
 ) -> Response:
+    service.known_date(as_of)
     pairs = [service.parse_classification(t, ["query", "tag"]) for t in tag or []]
     pairs += [
         service.parse_classification(c, ["query", "classification"]) for c in classification or []
@@ -150,6 +159,7 @@ async def list_units(
         as_of=as_of or today(),
         level=level,
         parent_id=parent_id,
+        within=within,
         code=code,
         q=q if q and q.strip() else None,
         classifications=pairs,
@@ -197,6 +207,7 @@ async def unit_tree(
     depth: Annotated[int, Query(ge=0, le=service.MAX_TREE_DEPTH)] = service.MAX_TREE_DEPTH,
     as_of: AsOf = None,
 ) -> Response:
+    service.known_date(as_of)
     return tagged_json(request, await service.tree(session, root_id, depth, as_of))
 
 
@@ -234,6 +245,7 @@ async def import_units(
     as_of: AsOf = None,
     dry_run: Annotated[bool, Query(description="Validate only; write nothing.")] = False,
 ) -> Response:
+    service.known_date(as_of)
     content = await _upload(request)
     result = await imports.import_villages(session, audit, content, as_of, dry_run, principal)
     if not dry_run:
@@ -265,6 +277,7 @@ async def _upload(request: Request) -> bytes:
 async def get_unit(
     request: Request, session: SessionDep, unit_id: uuid.UUID, as_of: AsOf = None
 ) -> Response:
+    service.known_date(as_of)
     unit, etag = await service.get_unit(session, unit_id, as_of)
     return cached_json(request, unit, etag)
 
@@ -306,6 +319,7 @@ async def unit_children(
     limit: Limit = 50,
     cursor: CursorQuery = None,
 ) -> Response:
+    service.known_date(as_of)
     items, next_cursor = await service.children(session, unit_id, as_of, level, limit, cursor)
     return page_response(request, items, next_cursor)
 
@@ -318,6 +332,7 @@ async def unit_children(
     responses=problem_responses(404, 422),
 )
 async def unit_ancestors(session: SessionDep, unit_id: uuid.UUID, as_of: AsOf = None) -> Response:
+    service.known_date(as_of)
     return FastJSONResponse({"items": await service.ancestors(session, unit_id, as_of)})
 
 
@@ -358,6 +373,7 @@ async def unit_classifications(
     unit_id: uuid.UUID,
     as_of: Annotated[IsoDate | None, Query(description="Default: the whole history.")] = None,
 ) -> Response:
+    service.known_date(as_of)
     items = await service.unit_classifications(session, unit_id, as_of)
     etag = await service.current_etag(session, unit_id)
     return cached_json(request, {"unit_id": unit_id, "items": items}, etag)

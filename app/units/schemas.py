@@ -10,7 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.core.pagination import TOTAL_DESCRIPTION
 from app.core.types import IsoDate, StrictBool
-from app.models.enums import ClassificationKind, UnitEventKind, UnitLevel, UnitType
+from app.models.enums import (
+    ClassificationKind,
+    LinkConfidence,
+    UnitEventKind,
+    UnitLevel,
+    UnitType,
+)
 
 Name = Annotated[str, Field(min_length=1, max_length=300)]
 Code = Annotated[str, Field(min_length=1, max_length=20, pattern=r"^[0-9A-Za-z._-]+$")]
@@ -84,6 +90,10 @@ class UnitItem(BaseModel):
     )
     valid_to: IsoDate | None = Field(
         description="First day it no longer applies (exclusive); null: open."
+    )
+    may_be_older: bool = Field(
+        description="The version starts on the first day the records know of (2004-08-31, the "
+        "first dated statistics office list): it may have started earlier."
     )
     updated_at: datetime
 
@@ -227,6 +237,16 @@ class LineageEntry(BaseModel):
     depth: int = Field(description="1 for a direct predecessor or successor.")
     effective_date: IsoDate
     partly: bool = Field(description="Only part of the predecessor went to the successor.")
+    confidence: LinkConfidence = Field(
+        description="`stated`: a source names the link (a resolution, the 2025 conversion "
+        "table, a user); `inferred`: a documented rule derived it from two dated lists."
+    )
+    rule: str | None = Field(
+        description="How the link is known: the inference rule (`children_followed`, "
+        "`children_from`, `name_carries_over`, `same_parent_one_new`, `code_survives_absorbs`) "
+        "or the source (`conversion_table_2025`, a resolution number); null when recorded "
+        "through the API."
+    )
     event: EventRef | None
 
 

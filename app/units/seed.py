@@ -33,19 +33,20 @@ from app.db import dialect as bulk_dialect
 from app.db.chunking import chunks
 from app.db.seeding import Progress, SeedResult, dataset_is_current, files_checksum, mark_dataset
 from app.db.types import utcnow
-from app.models.enums import AuditAction, ClassificationKind, UnitEventKind
+from app.models.enums import AuditAction, ClassificationKind, LinkConfidence, UnitEventKind
 from app.units import repository as repo
 from app.units.repository import CLASSIFICATIONS, EVENTS, LINKS, UNITS, VERSIONS
-from app.units.temporal import ONE_DAY, OPEN_END, OPEN_START
+from app.units.temporal import FIRST_KNOWN_DATE, ONE_DAY, OPEN_END, OPEN_START
 from app.units.text import fold
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 UNITS_FILE = "units.csv.gz"
-LINEAGE_FILE = "lineage_2025.csv.gz"
+LINEAGE_FILE = "lineage.csv.gz"
+EVENTS_FILE = "events.csv.gz"
 REGIONS_FILE = "ntm_regions_2021_2025.json"
 DATASET_NAME = "units"
 # Bump when the way the files are turned into rows changes, so that installs reapply them.
-LOADER_REVISION = "units-loader-1"
+LOADER_REVISION = "units-loader-2"
 
 NAMESPACE = uuid.UUID("20a40e6f-73b0-5621-924b-2a2f35daba33")
 
@@ -70,24 +71,18 @@ def classification_id_for(key: str, kind: str, valid_from: date) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, f"classification:{key}:{kind}:{valid_from.isoformat()}")
 
 
-# Resolution 202/2025/QH15 of 12/06/2025 rearranged the provinces from 01/07/2025.
-PROVINCE_REFORM_BASIS: dict[str, Any] = {
-    "legal_basis_number": "202/2025/QH15",
-    "legal_basis_date": date(2025, 6, 12),
-    "legal_basis_issuer": "Quốc hội",
-    "legal_basis_title": "Nghị quyết về việc sắp xếp đơn vị hành chính cấp tỉnh",
-}
-# The communes were rearranged by one Standing Committee resolution per province; the bundled
-# dataset does not carry their numbers, so none is stored rather than a guessed one.
-COMMUNE_REFORM_BASIS: dict[str, Any] = {
-    "legal_basis_number": None,
-    "legal_basis_date": None,
-    "legal_basis_issuer": "Ủy ban Thường vụ Quốc hội",
-    "legal_basis_title": "Nghị quyết về việc sắp xếp các đơn vị hành chính cấp xã của tỉnh, "
-    "thành phố năm 2025 (số hiệu theo từng tỉnh, chưa có trong bộ dữ liệu)",
-}
-REFORM_NOTE = "2025 reform, from the bundled dataset (lineage_2025.csv.gz)"
 REGIONS_NOTE = f"bundled dataset ({REGIONS_FILE})"
+INHERITED_REGION_NOTE = (
+    f"bundled dataset ({REGIONS_FILE}): inherited from the predecessors (lineage of 2025-07-01), "
+    "all in one region"
+)
+MAY_BE_OLDER_NOTE = (
+    f"may be older: first known in the statistics office list of {FIRST_KNOWN_DATE.isoformat()}"
+)
+REFORM_DATE = date(2025, 7, 1)
+# Decision 51/2025/QĐ-TTg (signed 29/12/2025) takes effect on 15/02/2026: the 2021-2025 sets,
+# and so the regions, apply until then (map-history-sources.md, criteria periods).
+SETS_2026_START = date(2026, 2, 15)
 
 VERSION_FIELDS = (
     "unit_id",
@@ -112,7 +107,15 @@ EVENT_FIELDS = (
     "legal_basis_issuer",
     "legal_basis_title",
 )
-LINK_FIELDS = ("event_id", "effective_date", "predecessor_id", "successor_id", "partly")
+LINK_FIELDS = (
+    "event_id",
+    "effective_date",
+    "predecessor_id",
+    "successor_id",
+    "partly",
+    "confidence",
+    "rule",
+)
 CLASSIFICATION_FIELDS = (
     "unit_id",
     "kind",
@@ -162,19 +165,60 @@ def _package_version(provenance: Sequence[str]) -> str:
     return "bundled"
 
 
+def _issuer(number: str | None) -> str | None:
+    """The issuing body, read from the number's suffix (QH = National Assembly, ...)."""
+    if not number:
+        return None
+    for suffix, issuer in _ISSUERS:
+        if suffix in number:
+            return issuer
+    return None
+
+
+_ISSUERS = (
+    ("UBTVQH", "Ủy ban Thường vụ Quốc hội"),
+    ("/QH", "Quốc hội"),
+    ("NĐ-CP", "Chính phủ"),
+    ("QĐ-TTg", "Thủ tướng Chính phủ"),
+)
+
+
 def read_dataset(data_dir: Path, now: datetime) -> Dataset:
     provenance, unit_rows = _read_csv(data_dir / UNITS_FILE)
+    _, event_rows = _read_csv(data_dir / EVENTS_FILE)
     _, lineage_rows = _read_csv(data_dir / LINEAGE_FILE)
-    dataset = Dataset(version=_package_version(provenance))
+    dataset = Dataset(version=_dataset_version(provenance))
     stamp = {"created_at": now, "updated_at": now}
+
+    events_by_key: dict[str, uuid.UUID] = {}
+    for row in event_rows:
+        event_id = event_id_for(row["event_key"])
+        events_by_key[row["event_key"]] = event_id
+        number = row["legal_basis_number"] or None
+        dataset.events[event_id] = {
+            "id": event_id,
+            "kind": UnitEventKind(row["kind"]).value,
+            "effective_date": date.fromisoformat(row["date"]),
+            "note": row["note"] or None,
+            "payload": {
+                "subject_key": row["subject_key"],
+                "date_basis": row["date_basis"],
+                "basis_source": row["basis_source"],
+                "source": row["source"],
+            },
+            "source_key": row["event_key"],
+            "legal_basis_number": number,
+            "legal_basis_date": _date(row["legal_basis_date"]),
+            "legal_basis_issuer": _issuer(number),
+            "legal_basis_title": row["legal_basis_title"] or None,
+            "created_at": now,
+        }
 
     by_key: dict[str, list[dict[str, str]]] = {}
     for row in unit_rows:
         by_key.setdefault(row["key"], []).append(row)
-    key_of: dict[uuid.UUID, str] = {}
     for key, rows in by_key.items():
         unit_id = unit_id_for(key)
-        key_of[unit_id] = key
         dataset.units[unit_id] = {
             "id": unit_id,
             "level": rows[0]["level"],
@@ -186,6 +230,9 @@ def read_dataset(data_dir: Path, now: datetime) -> Dataset:
             parent_key = row["parent_key"]
             if parent_key and parent_key not in by_key:
                 raise SeedError(f"{UNITS_FILE}: {key} names unknown parent {parent_key}")
+            event_key = row.get("event_key") or ""
+            if event_key and event_key not in events_by_key:
+                raise SeedError(f"{UNITS_FILE}: {key} names unknown event {event_key}")
             version_id = version_id_for(key, ordinal)
             dataset.versions[version_id] = {
                 "id": version_id,
@@ -198,81 +245,129 @@ def read_dataset(data_dir: Path, now: datetime) -> Dataset:
                 "name_folded": fold(row["name"]),
                 "type": row["type"],
                 "parent_id": unit_id_for(parent_key) if parent_key else None,
-                "event_id": None,
-                "note": None,
+                "event_id": events_by_key[event_key] if event_key else None,
+                "note": MAY_BE_OLDER_NOTE if "may_be_older" in row.get("flags", "") else None,
                 **stamp,
             }
 
-    first_version = {(v["unit_id"], v["valid_from"]): v for v in dataset.versions.values()}
-    sources: dict[str, list[dict[str, str]]] = {}
     for row in lineage_rows:
         for key in (row["from_key"], row["to_key"]):
             if key not in by_key:
                 raise SeedError(f"{LINEAGE_FILE}: unknown unit key {key}")
-        sources.setdefault(row["to_key"], []).append(row)
-    for to_key, rows in sources.items():
-        effective = date.fromisoformat(rows[0]["date"])
-        source_key = f"reform-2025:{to_key}"
-        event_id = event_id_for(source_key)
-        basis = PROVINCE_REFORM_BASIS if rows[0]["level"] == "province" else COMMUNE_REFORM_BASIS
-        dataset.events[event_id] = {
-            "id": event_id,
-            "kind": UnitEventKind.MERGE.value,
-            "effective_date": effective,
-            "note": REFORM_NOTE,
-            "payload": {
-                "successor_key": to_key,
-                "predecessor_keys": [row["from_key"] for row in rows],
-            },
-            "source_key": source_key,
-            **basis,
-            "created_at": now,
+        if row["event_key"] and row["event_key"] not in events_by_key:
+            raise SeedError(f"{LINEAGE_FILE}: unknown event {row['event_key']}")
+        link_id = link_id_for(row["from_key"], row["to_key"])
+        dataset.links[link_id] = {
+            "id": link_id,
+            "event_id": events_by_key.get(row["event_key"]),
+            "effective_date": date.fromisoformat(row["date"]),
+            "predecessor_id": unit_id_for(row["from_key"]),
+            "successor_id": unit_id_for(row["to_key"]),
+            "partly": row["partly"] == "1",
+            "confidence": LinkConfidence(row["confidence"]).value,
+            "rule": row["rule"] or None,
         }
-        successor = unit_id_for(to_key)
-        started = first_version.get((successor, effective))
-        if started is not None:
-            started["event_id"] = event_id
-        for row in rows:
-            link_id = link_id_for(row["from_key"], to_key)
-            dataset.links[link_id] = {
-                "id": link_id,
-                "event_id": event_id,
-                "effective_date": date.fromisoformat(row["date"]),
-                "predecessor_id": unit_id_for(row["from_key"]),
-                "successor_id": successor,
-                "partly": row["partly"] == "1",
-            }
 
-    _read_regions(data_dir / REGIONS_FILE, dataset, stamp)
+    _read_regions(data_dir / REGIONS_FILE, dataset, stamp, by_key, lineage_rows)
     return dataset
 
 
-def _read_regions(path: Path, dataset: Dataset, stamp: dict[str, Any]) -> None:
+def _dataset_version(provenance: Sequence[str]) -> str:
+    """The last commits of the dated lists and the package version, e.g. ``d88580f+eaddcea+
+    vietnam-provinces 2026.9.0``: what changes when the sources are refreshed."""
+    commits = []
+    for line in provenance:
+        commits += re.findall(r"last commit ([0-9a-f]{7})", line)
+    package = _package_version(provenance)
+    return "+".join([*commits, package]) if commits else package
+
+
+def regions_after_reform(
+    regions: dict[str, str],
+    by_key: dict[str, list[dict[str, str]]],
+    lineage_rows: Sequence[dict[str, str]],
+) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The NTM region of each post-reform commune for the 2021-2025 sets, from its
+    predecessors' pre-reform provinces: (commune key -> region when they all lie in one region,
+    commune key -> the regions found when they do not: for the province to decide)."""
+    day = REFORM_DATE.isoformat()
+
+    def province_before(key: str) -> str | None:
+        for _ in range(3):
+            rows = [
+                r for r in by_key.get(key, []) if r["valid_from"] < day <= (r["valid_to"] or "9")
+            ]
+            rows = [r for r in rows if r["valid_to"] == day] or rows
+            if not rows:
+                return None
+            row = rows[-1]
+            if row["level"] == "province":
+                return row["code"]
+            key = row["parent_key"]
+        return None
+
+    sources: dict[str, set[str]] = {}
+    for row in lineage_rows:
+        if row["date"] == day and row["level"] == "commune":
+            sources.setdefault(row["to_key"], set()).add(row["from_key"])
+    for key, rows in by_key.items():  # continuing communes are their own source
+        starts = any(r["valid_from"] == day for r in rows)
+        if rows[0]["level"] == "commune" and starts and any(r["valid_to"] == day for r in rows):
+            sources.setdefault(key, set()).add(key)
+    inherited: dict[str, str] = {}
+    mixed: dict[str, list[str]] = {}
+    for key, froms in sorted(sources.items()):
+        found = {regions.get(province_before(f) or "", "?") for f in froms}
+        if len(found) == 1 and "?" not in found:
+            inherited[key] = found.pop()
+        else:
+            mixed[key] = sorted(found)
+    return inherited, mixed
+
+
+def _read_regions(
+    path: Path,
+    dataset: Dataset,
+    stamp: dict[str, Any],
+    by_key: dict[str, list[dict[str, str]]],
+    lineage_rows: Sequence[dict[str, str]],
+) -> None:
     document = json.loads(path.read_text(encoding="utf-8"))
     kind = ClassificationKind(document["kind"]).value
     valid_from = date.fromisoformat(document["valid_from"])
     valid_to = date.fromisoformat(document["valid_to"])
     basis = document["legal_basis"]
+    regions: dict[str, str] = {}
+
+    def add(key: str, value: str, start: date, end: date, note: str) -> None:
+        classification_id = classification_id_for(key, kind, start)
+        dataset.classifications[classification_id] = {
+            "id": classification_id,
+            "unit_id": unit_id_for(key),
+            "kind": kind,
+            "value": value,
+            "valid_from": start,
+            "valid_to": end,
+            "note": note,
+            "legal_basis_number": basis["number"],
+            "legal_basis_date": date.fromisoformat(basis["date"]),
+            "legal_basis_issuer": basis["issuer"],
+            "legal_basis_title": basis["title"],
+            **stamp,
+        }
+
     for region in document["regions"]:
         for code in region["province_codes"]:
             key = f"province:{code}:pre2025"
             if unit_id_for(key) not in dataset.units:
                 raise SeedError(f"{REGIONS_FILE}: unknown province {key}")
-            classification_id = classification_id_for(key, kind, valid_from)
-            dataset.classifications[classification_id] = {
-                "id": classification_id,
-                "unit_id": unit_id_for(key),
-                "kind": kind,
-                "value": region["code"],
-                "valid_from": valid_from,
-                "valid_to": valid_to,
-                "note": REGIONS_NOTE,
-                "legal_basis_number": basis["number"],
-                "legal_basis_date": date.fromisoformat(basis["date"]),
-                "legal_basis_issuer": basis["issuer"],
-                "legal_basis_title": basis["title"],
-                **stamp,
-            }
+            regions[code] = region["code"]
+            add(key, region["code"], valid_from, valid_to, REGIONS_NOTE)
+    # After the reform the 2021-2025 sets still apply until 51/2025/QĐ-TTg takes effect: a
+    # post-reform commune inherits its predecessors' region when they all lie in one region.
+    inherited, _ = regions_after_reform(regions, by_key, lineage_rows)
+    for key, value in inherited.items():
+        add(key, value, REFORM_DATE, SETS_2026_START, INHERITED_REGION_NOTE)
 
 
 def _differs(wanted: dict[str, Any], stored: Any, fields: Iterable[str]) -> bool:
@@ -431,7 +526,7 @@ def plan_changes(dataset: Dataset, stored: dict[str, list[Any]]) -> Plan:
     for classification_id, have in stored_classifications.items():
         if (
             classification_id not in dataset.classifications
-            and have["note"] == REGIONS_NOTE
+            and have["note"] in (REGIONS_NOTE, INHERITED_REGION_NOTE)
             and not _touched(have)
         ):
             plan.classifications_delete.append(classification_id)
@@ -485,13 +580,21 @@ async def seed_units(
     clock: Callable[[], date] = today,
 ) -> SeedResult:
     started = time.perf_counter()
-    paths = [data_dir / UNITS_FILE, data_dir / LINEAGE_FILE, data_dir / REGIONS_FILE]
+    paths = [
+        data_dir / UNITS_FILE,
+        data_dir / EVENTS_FILE,
+        data_dir / LINEAGE_FILE,
+        data_dir / REGIONS_FILE,
+    ]
     checksum = files_checksum(paths, LOADER_REVISION)
     if await dataset_is_current(session, DATASET_NAME, checksum):
         return SeedResult(name=DATASET_NAME, skipped=True)
 
     now = utcnow()
-    progress(f"units: reading {data_dir.name}/{UNITS_FILE}, {LINEAGE_FILE}, {REGIONS_FILE}")
+    progress(
+        f"units: reading {data_dir.name}/{UNITS_FILE}, {EVENTS_FILE}, {LINEAGE_FILE}, "
+        f"{REGIONS_FILE}"
+    )
     dataset = read_dataset(data_dir, now)
     progress(
         f"units: dataset {dataset.version}: {len(dataset.units)} units, "

@@ -16,11 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit.service import AuditContext, record
 from app.core import authz
 from app.core.clock import today
+from app.core.errors import Unprocessable, field_error
 from app.core.http import etag_for, require_match, timestamp
 from app.core.pagination import CursorPart, decode_cursor, encode_cursor
 from app.core.permissions import Action
 from app.core.security import Principal
 from app.models.enums import AuditAction, ClassificationKind, UnitLevel
+from app.units import query
 from app.units import repository as repo
 from app.units.changes import create_unit as create_unit_rows
 from app.units.changes import lifetime_end, new_version_from
@@ -28,7 +30,15 @@ from app.units.errors import conflict, invalid, unit_not_found
 from app.units.invariants import Change, Touched, check
 from app.units.repository import Record
 from app.units.schemas import UnitCreate, UnitPatch
-from app.units.temporal import ONE_DAY, end_in, end_out, start_in, start_out
+from app.units.temporal import (
+    FIRST_KNOWN_DATE,
+    ONE_DAY,
+    end_in,
+    end_out,
+    may_be_older,
+    start_in,
+    start_out,
+)
 from app.units.text import code_candidates, fold
 
 # --- representations ---------------------------------------------------------------------------
@@ -44,8 +54,26 @@ def item(row: Record) -> dict[str, Any]:
         "parent_id": row["parent_id"],
         "valid_from": start_out(row["valid_from"]),
         "valid_to": end_out(row["valid_to"]),
+        "may_be_older": may_be_older(row["valid_from"]),
         "updated_at": timestamp(row["updated_at"]),
     }
+
+
+def known_date(as_of: date | None, loc: list[str | int] | None = None) -> date | None:
+    """``as_of`` if the map is known on it; before the first dated list, a 422 naming it."""
+    if as_of is not None and as_of < FIRST_KNOWN_DATE:
+        first = FIRST_KNOWN_DATE.isoformat()
+        msg = (
+            f"The map is known from {first} (the first dated statistics office list); "
+            f"{as_of.isoformat()} is earlier."
+        )
+        raise Unprocessable(
+            msg,
+            code="as_of_before_records",
+            errors=[field_error(loc or ["query", "as_of"], msg, "as_of_before_records")],
+            params={"first": first},
+        )
+    return as_of
 
 
 def ref(row: Record) -> dict[str, Any]:
@@ -88,6 +116,7 @@ class UnitFilters:
     as_of: date
     level: UnitLevel | None = None
     parent_id: uuid.UUID | None = None
+    within: uuid.UUID | None = None
     code: str | None = None
     q: str | None = None
     classifications: list[tuple[str, str]] = field(default_factory=list)
@@ -122,7 +151,7 @@ async def list_units(
     if cursor is not None:
         after = decode_cursor(cursor, *_CURSOR_PARTS[mode])
     rows = await repo.list_items(
-        session, _repository_filters(filters), after=after, limit=limit + 1
+        session, await _repository_filters(session, filters), after=after, limit=limit + 1
     )
     items = [item(row) for row in rows[:limit]]
     next_cursor = None
@@ -133,14 +162,24 @@ async def list_units(
 
 async def count_units(session: AsyncSession, filters: UnitFilters) -> int:
     """How many units :func:`list_units` lists over all its pages (``include_total``)."""
-    return await repo.count_items(session, _repository_filters(filters))
+    return await repo.count_items(session, await _repository_filters(session, filters))
 
 
-def _repository_filters(filters: UnitFilters) -> repo.ItemFilters:
+async def _repository_filters(session: AsyncSession, filters: UnitFilters) -> repo.ItemFilters:
     return repo.ItemFilters(
         on=filters.as_of,
         level=filters.level.value if filters.level else None,
         parent_id=filters.parent_id,
+        within=(
+            await query.subtree_unit_ids(
+                session,
+                filters.within,
+                filters.as_of,
+                filters.level.value if filters.level else None,
+            )
+            if filters.within is not None
+            else None
+        ),
         code_forms=code_candidates(filters.code) if filters.code is not None else None,
         search=(fold(filters.q), code_candidates(filters.q.strip())) if filters.q else None,
         classifications=filters.classifications,

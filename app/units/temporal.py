@@ -11,12 +11,14 @@ from datetime import date
 from app.db.intervals import BEGINNING_OF_TIME, END_OF_TIME, ONE_DAY, overlaps
 
 __all__ = [
+    "FIRST_KNOWN_DATE",
     "ONE_DAY",
     "OPEN_END",
     "OPEN_START",
     "covers",
     "end_in",
     "end_out",
+    "may_be_older",
     "overlaps",
     "start_in",
     "start_out",
@@ -24,6 +26,15 @@ __all__ = [
 
 OPEN_START = BEGINNING_OF_TIME
 OPEN_END = END_OF_TIME
+
+# The first dated statistics office list the bundled map is built from (docs/units-dataset.md):
+# the map before it is not claimed, and a version starting on it may have started earlier.
+FIRST_KNOWN_DATE = date(2004, 8, 31)
+
+
+def may_be_older(valid_from: date) -> bool:
+    """Whether a version's first day is only the first day the records know of."""
+    return valid_from == FIRST_KNOWN_DATE
 
 
 def start_in(value: date | None) -> date:

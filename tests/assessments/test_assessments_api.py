@@ -494,3 +494,27 @@ async def test_every_write_returns_the_new_strong_etag(
     again = await admin_client.put(url, json=values, headers={"If-Match": written.headers["etag"]})
     assert again.status_code == 412
     assert again.json()["current_etag"] == f'"{aid}.3"'
+
+
+async def test_list_within_a_province_or_district(
+    admin_client: AsyncClient, criteria_set: dict[str, Any], communes: dict[str, uuid.UUID]
+) -> None:
+    """``within=`` keeps the assessments of units under a unit at any date (issue #12)."""
+    from app.units.seed import unit_id_for
+
+    bac_giang = await _create(admin_client, criteria_set["id"], communes["A"])
+    ha_noi = await _create(admin_client, criteria_set["id"], communes["C"])
+
+    async def listed(within: uuid.UUID) -> set[str]:
+        response = await admin_client.get(
+            "/api/v1/assessments",
+            params={"within": str(within), "criteria_set_id": criteria_set["id"]},
+        )
+        assert response.status_code == 200, response.text
+        return {item["id"] for item in response.json()["items"]}
+
+    assert await listed(unit_id_for("province:24:pre2025")) == {bac_giang["id"]}
+    assert await listed(unit_id_for("district:218:pre2025")) == {bac_giang["id"]}
+    assert await listed(unit_id_for("province:01:pre2025")) == {ha_noi["id"]}
+    # the old commune's successor lies in the new Bắc Ninh; the old commune itself does not
+    assert await listed(unit_id_for("province:24:2025")) == set()

@@ -16,7 +16,9 @@ async def test_luc_nam_before_the_reform_is_the_district_of_bac_giang(client: As
     assert district["level"] == "district"
     assert district["type"] == "huyen"
     assert district["valid_to"] == "2025-07-01"
-    assert district["valid_from"] is None
+    # first known in the list of 2004-08-31 (the dated lists start there): it may be older
+    assert district["valid_from"] == "2004-08-31"
+    assert district["may_be_older"] is True
     parent = (await client.get(f"{API}/units/{district['parent_id']}")).json()
     assert parent["name"] == "Tỉnh Bắc Giang"
     assert parent["code"] == "24"
@@ -36,7 +38,8 @@ async def test_luc_nam_after_the_reform_is_a_commune_of_bac_ninh_from_doi_ngo(
     detail = (
         await client.get(f"{API}/units/{commune['id']}", params={"as_of": "2026-01-01"})
     ).json()
-    assert detail["parent"]["name"] == "Thành phố Bắc Ninh"
+    # a province until 39/2026/QH16 took effect on 2026-09-20 (the old data back-dated it)
+    assert detail["parent"]["name"] == "Tỉnh Bắc Ninh"
     assert detail["parent"]["code"] == "24"
 
     lineage = (await client.get(f"{API}/units/{commune['id']}/lineage")).json()
@@ -69,7 +72,8 @@ async def test_code_resolves_only_with_a_date(client: AsyncClient) -> None:
     assert (await one(client, "2024-06-01", code="24", level="province"))[
         "name"
     ] == "Tỉnh Bắc Giang"
-    assert (await one(client, "2026-01-01", code="24", level="province"))[
+    assert (await one(client, "2026-01-01", code="24", level="province"))["name"] == "Tỉnh Bắc Ninh"
+    assert (await one(client, "2026-10-01", code="24", level="province"))[
         "name"
     ] == "Thành phố Bắc Ninh"
 
@@ -109,7 +113,8 @@ async def test_national_sizes(client: AsyncClient) -> None:
 
     assert await count(level="district", as_of="2025-06-30") == 696
     assert await count(level="district", as_of="2025-07-01") == 0
-    assert await count(level="commune", as_of="2025-06-30") == 10051
+    # the statistics office list of 2025-03-01 (the old snapshot of 2025-01-04 said 10,051)
+    assert await count(level="commune", as_of="2025-06-30") == 10047
     assert await count(level="commune", as_of="2025-07-01") == 3321
 
 
@@ -175,10 +180,10 @@ async def test_children_ancestors_and_tree(client: AsyncClient) -> None:
         "218",
         "219",
         "220",
+        "221",
         "222",
         "223",
-        "224",
-    ]
+    ]  # Yên Dũng (221) until 2025-01-01; Thị xã Chũ (224) only from then
     by_parent = await find(client, "2024-06-01", parent_id=bac_giang["id"])
     assert [c["id"] for c in by_parent] == [c["id"] for c in children]
 
@@ -193,11 +198,11 @@ async def test_children_ancestors_and_tree(client: AsyncClient) -> None:
             f"{API}/units/tree", params={"root_id": bac_giang["id"], "as_of": "2024-06-01"}
         )
     ).json()
-    assert tree["count"] == 1 + 10 + 195
+    assert tree["count"] == 1 + 10 + 209  # the list of 2024-05-01
     (root,) = tree["items"]
     assert root["name"] == "Tỉnh Bắc Giang"
     luc_nam = next(d for d in root["children"] if d["code"] == "218")
-    assert len(luc_nam["children"]) == 24
+    assert len(luc_nam["children"]) == 25  # Xã Vũ Xá until 2025-01-01
     assert luc_nam["children"][0]["code"] == "07444"
     shallow = (
         await client.get(
@@ -228,7 +233,7 @@ async def test_history_of_a_commune_that_continued(client: AsyncClient) -> None:
     ngoc_long = await one(client, "2024-06-01", code="00859")
     history = (await client.get(f"{API}/units/{ngoc_long['id']}/history")).json()["items"]
     assert [(v["valid_from"], v["valid_to"]) for v in history] == [
-        (None, "2025-07-01"),
+        ("2004-08-31", "2025-07-01"),
         ("2025-07-01", None),
     ]
     assert history[0]["parent"]["level"] == "district"
@@ -263,7 +268,12 @@ async def test_region_classification_and_filters(client: AsyncClient) -> None:
     northern = await find(client, "2024-06-01", classification="ntm_region:TDMNPB")
     assert len(northern) == 14
     assert "Tỉnh Bắc Giang" in [p["name"] for p in northern]
-    assert await find(client, "2026-01-01", classification="ntm_region:TDMNPB") == []
+    # after the reform no province has a 2021-2025 region; communes inherit theirs from their
+    # predecessors until the 2026-2030 sets take effect (2026-02-15)
+    inherited = await find(client, "2026-01-01", classification="ntm_region:TDMNPB")
+    assert inherited
+    assert all(u["level"] == "commune" for u in inherited)
+    assert await find(client, "2026-02-15", classification="ntm_region:TDMNPB") == []
     bac_giang = await one(client, "2024-06-01", code="24", level="province")
     detail = (
         await client.get(f"{API}/units/{bac_giang['id']}", params={"as_of": "2024-06-01"})

@@ -32,9 +32,10 @@ async def test_create_village_under_a_commune(
     assert village["id"] == unit_id
     assert village["level"] == "village"
     assert village["name"] == "Thôn Đồng Mới"
-    assert village["valid_from"] == "2025-07-01"  # the commune's current version
+    # the commune's current version: Phường Lục Nam since 388/NQ-UBTVQH16 (2026-09-20, flagged)
+    assert village["valid_from"] == "2026-09-20"
     assert village["valid_to"] is None
-    assert village["parent"]["name"] == "Xã Lục Nam"
+    assert village["parent"]["name"] == "Phường Lục Nam"
     assert response.headers["location"] == f"/api/v1/units/{unit_id}"
     assert response.headers["etag"]
 
@@ -44,7 +45,7 @@ async def test_create_village_under_a_commune(
     other = await admin_client.post(f"{API}/units", json={**body, "name": "Thôn Khác"})
     assert_problem(other, 409, "unit_id_conflict")
 
-    found = await one(admin_client, "2026-01-01", q="dong moi", level="village")
+    found = await one(admin_client, "2026-10-01", q="dong moi", level="village")
     assert found["id"] == unit_id
     audit = await session.scalar(
         select(func.count()).where(AuditRecord.entity == "unit", AuditRecord.entity_id == unit_id)

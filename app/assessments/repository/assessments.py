@@ -213,6 +213,7 @@ async def find_for_year(
 @dataclass(frozen=True)
 class ListFilters:
     visible: Any = None
+    within: Any = None  # a condition on the unit (app.units.query.subtree_ids)
     unit_id: uuid.UUID | None = None
     criteria_set_id: uuid.UUID | None = None
     year: int | None = None
@@ -226,6 +227,8 @@ def list_select(filters: ListFilters) -> Select[Any]:
     statement = select(ASSESSMENTS)
     if filters.visible is not None:
         statement = statement.where(filters.visible)
+    if filters.within is not None:
+        statement = statement.where(filters.within)
     if filters.unit_id is not None:
         statement = statement.where(ASSESSMENTS.c.unit_id == filters.unit_id)
     if filters.criteria_set_id is not None:

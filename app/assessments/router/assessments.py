@@ -102,6 +102,13 @@ async def list_assessments(
     principal: Reader,
     lang: LanguageDep,
     unit_id: uuid.UUID | None = None,
+    within: Annotated[
+        uuid.UUID | None,
+        Query(
+            description="Only assessments of units under this one (any depth, not the unit "
+            "itself), under it at any date: `within=<province id>`."
+        ),
+    ] = None,
     criteria_set_id: uuid.UUID | None = None,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     kind: AssessmentKind | None = None,
@@ -115,6 +122,7 @@ async def list_assessments(
     page = await service.list_assessments(
         session,
         unit_id=unit_id,
+        within=within,
         criteria_set_id=criteria_set_id,
         year=year,
         kind=kind.value if kind else None,

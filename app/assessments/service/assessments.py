@@ -290,6 +290,7 @@ async def list_assessments(
     status: str | None,
     updated_since: datetime | None,
     cursor: str | None,
+    within: uuid.UUID | None = None,
     limit: int,
     with_evaluation: bool,
     language: Language = "vi",
@@ -303,6 +304,13 @@ async def list_assessments(
     )
     filters = repo.ListFilters(
         visible=visible,
+        # units under it at any time: an assessment of 2023 under a district that no longer
+        # exists is still within its province
+        within=(
+            repo.ASSESSMENTS.c.unit_id.in_(units.subtree_ids(within, None))
+            if within is not None
+            else None
+        ),
         unit_id=unit_id,
         criteria_set_id=criteria_set_id,
         year=year,
