@@ -1,7 +1,7 @@
 """map revision: one row the database changes on every write of the map
 
-Revision ID: 0014
-Revises: 0008
+Revision ID: 0015
+Revises: 0014
 
 Triggers on ``units``, ``unit_versions``, ``unit_classifications`` and ``unit_links`` bump
 ``map_revision.revision`` and draw a new random ``token`` in the transaction of the change,
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014"
-down_revision: str | Sequence[str] | None = "0008"
+revision: str = "0015"
+down_revision: str | Sequence[str] | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
