@@ -9,8 +9,8 @@ from app.audit.router import router as audit_router
 from app.criteria.router import router as criteria_router
 from app.dossiers.router import router as dossiers_router
 from app.identity.router import router as identity_router
-from app.recognitions.router import router as recognitions_router
 from app.integration.router import router as integration_router
+from app.recognitions.router import router as recognitions_router
 from app.system.router import router as system_router
 from app.units.router import router as units_router
 

@@ -430,6 +430,8 @@ class RevocationCheck(StrEnum):
     WITHIN_BANDS = "within_bands"
     NO_BANDS = "no_bands"  # the set defines none: an administrator must enter them
     NO_ASSESSMENT = "no_assessment"  # no assessment against a set of the title
+
+
 # --- the change feed and webhooks (app.models.integration) ---------------------------------------
 
 
