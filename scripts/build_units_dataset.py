@@ -185,7 +185,7 @@ CORRECTIONS = [
         "Two districts of a province listed with each other's type (Cai Lậy 817/820 from "
         "2013-12-27, Ba Đồn 458 / Quảng Trạch 454 from 2013-12-21): the name's type word. "
         "Otherwise the published type field, and a district's name takes its type word (817 is "
-        "listed as \"Thị xã Cai Lậy\" typed Huyện before the town existed: Huyện Cai Lậy); "
+        'listed as "Thị xã Cai Lậy" typed Huyện before the town existed: Huyện Cai Lậy); '
         "communes keep their name, FLAGGED (the official counts count the type field). Type "
         "words capitalised as in the official lists (Thị Xã → Thị xã).",
         "A source error (the names are consistent with the resolutions); the full list is in "
