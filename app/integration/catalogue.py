@@ -50,6 +50,9 @@ _RESOURCES: dict[str, tuple[str, str | None]] = {
     "assessment_judgements": ("assessment", "/assessments/{id}"),
     "assessment_conditions": ("assessment", "/assessments/{id}"),
     "indicator_value_import": ("indicator_value_import", None),
+    "recognition": ("recognition", "/recognitions/{id}"),
+    "dossier": ("dossier", "/dossiers/{id}"),
+    "dossier_document": ("dossier_document", None),
     "reference_dataset": ("reference_dataset", None),
 }
 
