@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.audit.service import AuditContext
@@ -24,10 +24,18 @@ CONTEXT = AuditContext.system("concurrency-test")
 
 
 async def _committed(database: Database) -> uuid.UUID:
-    units = Base.metadata.tables["units"]
+    versions = Base.metadata.tables["unit_versions"]
     async with database.session() as session:
+        # A commune that existed from the decision to the revocation.
         unit_id = await session.scalar(
-            select(units.c.id).where(units.c.level == "commune").order_by(units.c.id).limit(1)
+            select(versions.c.unit_id)
+            .where(
+                versions.c.level == "commune",
+                versions.c.valid_from <= date(2024, 1, 10),
+                or_(versions.c.valid_to.is_(None), versions.c.valid_to > date(2024, 6, 1)),
+            )
+            .order_by(versions.c.unit_id)
+            .limit(1)
         )
         assert unit_id is not None
         granted = await service.record_grant(
@@ -36,9 +44,9 @@ async def _committed(database: Database) -> uuid.UUID:
             principal=None,
             unit_id=unit_id,
             title=Title.NTM_COMMUNE,
-            year_for=2000,
+            year_for=2023,
             decision_number="race/QĐ",
-            decision_date=date(2000, 12, 1),
+            decision_date=date(2024, 1, 10),
             signer="test",
             source=RecognitionSource.HISTORICAL,
         )
@@ -59,7 +67,7 @@ async def test_one_of_two_concurrent_revocations_wins(engine: AsyncEngine) -> No
                 principal=None,
                 recognition_id=recognition_id,
                 decision_number=number,
-                decision_date=date(2001, 6, 1),
+                decision_date=date(2024, 6, 1),
                 signer="test",
                 reason="race",
                 if_match=etag,
