@@ -270,3 +270,23 @@ class Direction(StrEnum):
     WORSENED = "worsened"
     CHANGED = "changed"  # to or from undetermined, or a criterion only one side has
     UNCHANGED = "unchanged"
+
+
+class ExportFormat(StrEnum):
+    """What a list or report answers in (``format=`` or the ``Accept`` header)."""
+
+    JSON = "json"
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+class ColumnType(StrEnum):
+    """The type of an exported column: how CSV spells it and which XLSX cell type holds it."""
+
+    TEXT = "text"
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    DATETIME = "datetime"
+    UUID = "uuid"
