@@ -8,6 +8,7 @@ from app.assessments.router import router as assessments_router
 from app.audit.router import router as audit_router
 from app.criteria.router import router as criteria_router
 from app.identity.router import router as identity_router
+from app.reports.router import router as reports_router
 from app.system.router import router as system_router
 from app.units.router import router as units_router
 
@@ -20,3 +21,4 @@ api_router.include_router(units_router)
 api_router.include_router(criteria_router)
 api_router.include_router(assessments_router)
 api_router.include_router(audit_router)
+api_router.include_router(reports_router)
