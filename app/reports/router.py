@@ -36,6 +36,11 @@ from app.units.query import DatedUnit
 
 router = APIRouter(tags=["reports"])
 Reader = Annotated[Principal, require(Action.REPORTS_READ)]
+UnitQuery = Annotated[
+    uuid.UUID | None,
+    Query(description="The unit whose subtree is reported on; omitted: the whole country "
+          "(needs a national grant of reports:read)."),
+]  # fmt: skip
 YearQuery = Annotated[int, Query(ge=2000, le=2100, description="The year reported on.")]
 AsOf = Annotated[
     IsoDate | None,
@@ -44,7 +49,9 @@ AsOf = Annotated[
 ]  # fmt: skip
 
 
-def _unit(unit: DatedUnit) -> dict[str, Any]:
+def _unit(unit: DatedUnit | None) -> dict[str, Any] | None:
+    if unit is None:
+        return None
     return {
         "id": unit.unit_id,
         "code": unit.code,
@@ -151,8 +158,8 @@ async def summary_report(
     session: SessionDep,
     principal: Reader,
     lang: LanguageDep,
-    unit_id: uuid.UUID,
     year: YearQuery,
+    unit_id: UnitQuery = None,
     as_of: AsOf = None,
     criteria_set_id: Annotated[
         uuid.UUID | None,
@@ -226,8 +233,8 @@ async def criteria_attainment_report(
     session: SessionDep,
     principal: Reader,
     lang: LanguageDep,
-    unit_id: uuid.UUID,
     year: YearQuery,
+    unit_id: UnitQuery = None,
     as_of: AsOf = None,
     criteria_set_id: uuid.UUID | None = None,
     format: FormatQuery = None,
@@ -270,7 +277,7 @@ SERIES_TABLE = Table(
 
 def _group(group: service.SeriesGroup) -> dict[str, Any]:
     return {
-        "unit": _unit(group.unit) if group.unit else None,
+        "unit": _unit(group.unit),
         "communes": _communes(group.communes),
         "assessed": group.assessed,
         "average_criteria_met": group.average_criteria_met,
@@ -318,9 +325,9 @@ async def series_report(
     session: SessionDep,
     principal: Reader,
     lang: LanguageDep,
-    unit_id: uuid.UUID,
     from_: Annotated[int, Query(alias="from", ge=2000, le=2100)],
     to: Annotated[int, Query(ge=2000, le=2100)],
+    unit_id: UnitQuery = None,
     group_by: Annotated[
         UnitLevel | None, Query(description="province or district (a level of each year's map).")
     ] = None,

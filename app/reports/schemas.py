@@ -82,7 +82,7 @@ class Freshness(BaseModel):
 
 
 class Summary(BaseModel):
-    unit: ReportUnit
+    unit: ReportUnit | None = Field(description="null: the whole country.")
     year: int
     as_of: date
     communes: CommuneFigures

@@ -26,6 +26,7 @@ from app.core.permissions import Action
 from app.core.security import Principal
 from app.criteria.service.reading import head_or_404, list_sets
 from app.db.chunking import chunks
+from app.db.intervals import Period
 from app.models.enums import Title, UnitLevel
 from app.recognitions import query as register
 from app.recognitions.titles import TITLE_LEVEL, implied
@@ -87,7 +88,7 @@ class Freshness:
 
 @dataclass(frozen=True, slots=True)
 class Summary:
-    unit: units.DatedUnit
+    unit: units.DatedUnit | None  # None: the whole country
     year: int
     as_of: date
     communes: CommuneFigures
@@ -133,8 +134,13 @@ def default_as_of(year: int) -> date:
 
 
 async def _root(
-    session: AsyncSession, principal: Principal, unit_id: uuid.UUID, day: date
-) -> units.DatedUnit:
+    session: AsyncSession, principal: Principal, unit_id: uuid.UUID | None, day: date
+) -> units.DatedUnit | None:
+    """The unit reported on, on ``day``; None for the whole country (a national grant)."""
+    if unit_id is None:
+        national = NotFound("No national scope.", code="unit_not_found")
+        await authz.require(session, principal, Action.REPORTS_READ, unit_id=None, missing=national)
+        return None
     missing = NotFound(f"No unit {unit_id}.", code="unit_not_found", params={"id": unit_id})
     await authz.require(session, principal, Action.REPORTS_READ, unit_id=unit_id, missing=missing)
     version = await units.version_on(session, unit_id, day)
@@ -173,8 +179,14 @@ async def check_year(session: AsyncSession, year: int, language: Language, loc: 
 
 
 async def _subtree(
-    session: AsyncSession, root: units.DatedUnit, day: date
+    session: AsyncSession, root: units.DatedUnit | None, day: date
 ) -> tuple[list[units.DatedUnit], dict[uuid.UUID, units.DatedUnit]]:
+    """The units under ``root`` (the whole map for None) on ``day``, and every unit a placement
+    may climb to (those, and the root's ancestors)."""
+    if root is None:
+        provinces = await units.versions_at_level(session, UnitLevel.PROVINCE.value, Period.on(day))
+        inside = await units.units_in_subtree(session, [p.unit_id for p in provinces], day)
+        return inside, {u.unit_id: u for u in inside}
     inside = await units.units_in_subtree(session, [root.unit_id], day)
     above = await units.chain_on(session, root.unit_id, day)
     by_id = {u.unit_id: u for u in [*above, *inside]}
@@ -292,7 +304,7 @@ def _newest(*moments: datetime | None) -> datetime | None:
 async def summary(
     session: AsyncSession,
     principal: Principal,
-    unit_id: uuid.UUID,
+    unit_id: uuid.UUID | None,
     year: int,
     as_of: date | None,
     language: Language,
@@ -331,7 +343,7 @@ async def summary(
 async def criteria_attainment(
     session: AsyncSession,
     principal: Principal,
-    unit_id: uuid.UUID,
+    unit_id: uuid.UUID | None,
     year: int,
     as_of: date | None,
     language: Language,
@@ -363,7 +375,7 @@ async def criteria_attainment(
 async def series(
     session: AsyncSession,
     principal: Principal,
-    unit_id: uuid.UUID,
+    unit_id: uuid.UUID | None,
     first: int,
     last: int,
     group_by: UnitLevel | None,
@@ -377,18 +389,23 @@ async def series(
             code="invalid_range",
             errors=[field_error(["query", "to"], "before from", "invalid_range")],
         )
-    missing = NotFound(f"No unit {unit_id}.", code="unit_not_found", params={"id": unit_id})
-    await authz.require(session, principal, Action.REPORTS_READ, unit_id=unit_id, missing=missing)
-    if not await units.unit_exists(session, unit_id):
-        raise missing
+    if unit_id is None:
+        await _root(session, principal, None, date(first, 1, 1))
+    else:
+        missing = NotFound(f"No unit {unit_id}.", code="unit_not_found", params={"id": unit_id})
+        await authz.require(
+            session, principal, Action.REPORTS_READ, unit_id=unit_id, missing=missing
+        )
+        if not await units.unit_exists(session, unit_id):
+            raise missing
     for year in (first, last):
         await check_year(session, year, language, "from" if year == first else "to")
     out: list[SeriesYear] = []
     level_seen = group_by is None
     for year in range(first, last + 1):
         day = default_as_of(year)
-        root = await units.version_on(session, unit_id, day)
-        if root is None:
+        root = await units.version_on(session, unit_id, day) if unit_id else None
+        if unit_id is not None and root is None:
             empty = SeriesGroup(None, CommuneFigures(0, {}, ()), 0, None)
             out.append(SeriesYear(year, day, False, (), empty))
             continue
@@ -406,7 +423,7 @@ async def series(
                 above = _placed(commune, by_id).parents.get(group_by.value)
                 if above is not None:
                     members.setdefault(above.unit_id, []).append(commune)
-            heads = [u for u in [root, *inside] if u.level == group_by.value]
+            heads = [u for u in [*([root] if root else []), *inside] if u.level == group_by.value]
             level_seen = level_seen or bool(heads)
             for head in sorted({h.unit_id: h for h in heads}.values(), key=lambda u: u.code):
                 groups.append(_group(head, members.get(head.unit_id, []), held, attained))

@@ -8,7 +8,9 @@ from typing import Any
 
 from httpx import AsyncClient
 
+from app.core.permissions import Role
 from app.reports.router import SERIES_TABLE, SUMMARY_TABLE
+from tests.conftest import PrincipalFactory
 from tests.exports.helpers import csv_rows, xlsx_sheets
 
 SUMMARY = "/api/v1/reports/summary"
@@ -212,3 +214,34 @@ async def test_bad_input_names_the_field(
     assert no_district.json()["errors"][0]["loc"] == ["query", "group_by"]
     anonymous = await client.get(SUMMARY, params={"unit_id": province["TP"], "year": 2024})
     assert anonymous.status_code == 401
+
+
+async def test_national_summary_needs_a_national_grant(
+    admin_client: AsyncClient,
+    client: AsyncClient,
+    province: dict[str, Any],
+    make_principal: PrincipalFactory,
+) -> None:
+    params = {"year": 2023, "as_of": "2023-06-01"}
+    national = await admin_client.get(SUMMARY, params=params)
+    assert national.status_code == 200, national.text
+    body = national.json()
+    assert body["unit"] is None
+    # The seeded national map plus the six rural communes of the test province.
+    in_province = (
+        await admin_client.get(SUMMARY, params={**params, "unit_id": province["TP"]})
+    ).json()
+    assert body["communes"]["denominator"] > in_province["communes"]["denominator"] == 6
+    assert _titles(body["communes"])["ntm_commune"][0] == 4  # only the test decisions
+    coordinator = await make_principal(Role.PROVINCE_COORDINATOR, unit_id=uuid.UUID(province["TP"]))
+    refused = await client.get(SUMMARY, params=params, headers=coordinator.headers)
+    assert refused.status_code in (403, 404)
+    mine = await client.get(
+        SUMMARY, params={**params, "unit_id": province["TP"]}, headers=coordinator.headers
+    )
+    assert mine.status_code == 200, mine.text
+    other = await make_principal(Role.PROVINCE_COORDINATOR, unit_id=uuid.UUID(province["D2"]))
+    hidden = await client.get(
+        SUMMARY, params={**params, "unit_id": province["D1"]}, headers=other.headers
+    )
+    assert hidden.status_code == 404
