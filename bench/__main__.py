@@ -10,6 +10,7 @@ BENCHMARKS = [
     "bench.units",
     "bench.assessments",
     "bench.writers",
+    "bench.reports",
 ]
 
 
