@@ -11,6 +11,7 @@ from app.dossiers.router import router as dossiers_router
 from app.identity.router import router as identity_router
 from app.integration.router import router as integration_router
 from app.recognitions.router import router as recognitions_router
+from app.reports.router import router as reports_router
 from app.system.router import router as system_router
 from app.units.router import router as units_router
 
@@ -26,3 +27,4 @@ api_router.include_router(recognitions_router)
 api_router.include_router(dossiers_router)
 api_router.include_router(audit_router)
 api_router.include_router(integration_router)
+api_router.include_router(reports_router)

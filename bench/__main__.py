@@ -11,6 +11,7 @@ BENCHMARKS = [
     "bench.assessments",
     "bench.writers",
     "bench.feed",
+    "bench.reports",
 ]
 
 

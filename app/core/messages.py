@@ -139,6 +139,31 @@ MESSAGES: dict[str, Message] = {
         "Unknown query parameter(s): {names}. This operation accepts: {known}.",
     ),
     "unknown_parameter": _m("Tham số không được hỗ trợ.", "Unknown parameter."),
+    "unit_not_on_map": _m(
+        "Đơn vị không có trên bản đồ hành chính vào ngày được hỏi (`as_of`).",
+        "The unit was not on the map on the date asked about (`as_of`).",
+    ),
+    "year_outside_criteria_sets": _m(
+        "Không có bộ tiêu chí cấp xã đã ban hành nào áp dụng cho năm này.",
+        "No published commune criteria set covers this year.",
+    ),
+    "level_not_on_map": _m(
+        "Cấp đơn vị dùng để nhóm (`group_by`) không tồn tại dưới đơn vị này trong các năm "
+        "được hỏi.",
+        "The level to group by (`group_by`) did not exist under this unit in the years asked.",
+    ),
+    "level_not_groupable": _m(
+        "Chỉ nhóm được theo cấp tỉnh hoặc cấp huyện (`group_by`).",
+        "Group by province or district (`group_by`).",
+    ),
+    "invalid_range": _m(
+        "Năm kết thúc (`to`) đứng trước năm bắt đầu (`from`).",
+        "`to` is before `from`.",
+    ),
+    "export_format_unavailable": _m(
+        "Bảng này chỉ xuất được thành tệp: dùng `format=csv` hoặc `format=xlsx`.",
+        "This table exists only as a file: ask for format=csv or format=xlsx.",
+    ),
     "invalid_cursor": _m(
         "Con trỏ phân trang (`cursor`) không do dịch vụ này cấp hoặc đã hết hạn.",
         "The cursor is not one this service issued (or it has expired).",

@@ -404,6 +404,29 @@ class PreconditionKind(StrEnum):
     DOCUMENTS = "documents"
 
 
+# --- flat exports (app.exports) -----------------------------------------------------------------
+
+
+class ExportFormat(StrEnum):
+    """What a list or report answers in (``format=`` or the ``Accept`` header)."""
+
+    JSON = "json"
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+class ColumnType(StrEnum):
+    """The type of an exported column: how CSV spells it and which XLSX cell type holds it."""
+
+    TEXT = "text"
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    DATETIME = "datetime"
+    UUID = "uuid"
+
+
 # --- the register of titles (app.models.recognitions) --------------------------------------------
 
 
