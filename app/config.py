@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     import_max_xlsx_bytes: int = Field(default=256 * 1024 * 1024, ge=1024)
     import_max_shared_strings_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
     import_max_xlsx_ratio: int = Field(default=200, ge=2)
+    # Plan progress (docs/plans.md): a roadmap item is "at risk" when more than this many
+    # criteria are unmet with fewer than this many months left before its target year ends.
+    # Configuration, not law: unset, a plan's own thresholds are the only ones applied.
+    plan_at_risk_criteria_unmet: int | None = Field(default=None, ge=0)
+    plan_at_risk_months_left: int | None = Field(default=None, ge=0, le=120)
 
     @field_validator("database_url")
     @classmethod

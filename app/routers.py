@@ -8,6 +8,7 @@ from app.assessments.router import router as assessments_router
 from app.audit.router import router as audit_router
 from app.criteria.router import router as criteria_router
 from app.identity.router import router as identity_router
+from app.plans.router import router as plans_router
 from app.system.router import router as system_router
 from app.units.router import router as units_router
 
@@ -19,4 +20,5 @@ api_router.include_router(identity_router)
 api_router.include_router(units_router)
 api_router.include_router(criteria_router)
 api_router.include_router(assessments_router)
+api_router.include_router(plans_router)
 api_router.include_router(audit_router)
