@@ -623,6 +623,51 @@ MESSAGES: dict[str, Message] = {
         "The document kind is one of plan, adjustment, annex, other.",
     ),
     "document_empty": _m("Tệp rỗng.", "The file is empty."),
+    # --- the register of titles (recognitions) -------------------------------------------------
+    "recognition_not_found": _m(
+        "Không tìm thấy quyết định công nhận (hoặc bạn không có quyền xem).",
+        "No such recognition (or it is outside what you may see).",
+        "Không có quyết định công nhận {id}.",
+        "There is no recognition {id}.",
+    ),
+    "recognition_exists": _m(
+        "Đơn vị đã được ghi nhận danh hiệu này cho năm này (xem `existing_id`).",
+        "This title is already recorded for this unit and year (see `existing_id`).",
+        "Quyết định công nhận {existing_id} đã ghi nhận danh hiệu này cho đơn vị và năm này.",
+        "Recognition {existing_id} already records this title for this unit and year.",
+    ),
+    "recognition_id_conflict": _m(
+        "Đã có quyết định công nhận với mã định danh này nhưng nội dung khác.",
+        "A recognition with this id exists with other values.",
+    ),
+    "decision_date_in_future": _m(
+        "Ngày ký quyết định không được ở tương lai.",
+        "The decision date is in the future.",
+        "Ngày ký quyết định {date} ở tương lai.",
+        "The decision date {date} is in the future.",
+    ),
+    "year_for_after_decision": _m(
+        "Năm công nhận đạt chuẩn không được sau năm ký quyết định.",
+        "The year a title is for cannot be later than the decision's year.",
+    ),
+    "recognition_field_not_allowed": _m(
+        "Chỉ danh hiệu xã nông thôn mới kiểu mẫu mới ghi lĩnh vực nổi trội (319/QĐ-TTg).",
+        "Only a model NTM commune's title names a field of excellence (319/QĐ-TTg).",
+    ),
+    "issuing_unit_not_found": _m(
+        "Không có đơn vị ban hành quyết định này.",
+        "There is no such unit to have issued the decision.",
+    ),
+    "recognition_already_revoked": _m(
+        "Quyết định công nhận này đã bị thu hồi.",
+        "This recognition has already been revoked.",
+    ),
+    "revocation_before_grant": _m(
+        "Ngày quyết định thu hồi phải sau ngày quyết định công nhận.",
+        "A revocation must be dated after the decision it revokes.",
+        "Ngày quyết định thu hồi phải sau ngày công nhận {grant_date}.",
+        "A revocation must be dated after the grant of {grant_date}.",
+    ),
 }
 
 

@@ -33,6 +33,8 @@ class Action(StrEnum):
     DOSSIERS_WRITE = "dossiers:write"
     DOSSIERS_APPRAISE = "dossiers:appraise"
     DOSSIERS_DECIDE = "dossiers:decide"
+    RECOGNITIONS_READ = "recognitions:read"
+    RECOGNITIONS_WRITE = "recognitions:write"
     PLANS_READ = "plans:read"
     PLANS_WRITE = "plans:write"
     REPORTS_READ = "reports:read"
@@ -65,6 +67,7 @@ READ = frozenset(
         A.CRITERIA_READ,
         A.ASSESSMENTS_READ,
         A.DOSSIERS_READ,
+        A.RECOGNITIONS_READ,
         A.PLANS_READ,
         A.REPORTS_READ,
         A.EVENTS_READ,
@@ -81,6 +84,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
         A.ASSESSMENTS_WRITE,
         A.ASSESSMENTS_REVIEW,
         A.DOSSIERS_WRITE,
+        A.RECOGNITIONS_WRITE,
         A.PLANS_WRITE,
         A.AUDIT_READ,
     },
@@ -88,11 +92,18 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     | {A.ASSESSMENTS_WRITE, A.ASSESSMENTS_REVIEW, A.DOSSIERS_WRITE, A.PLANS_WRITE},
     Role.COMMUNE_OFFICER: READ | {A.ASSESSMENTS_WRITE, A.DOSSIERS_WRITE},
     Role.APPRAISER: READ | {A.ASSESSMENTS_REVIEW, A.DOSSIERS_APPRAISE},
-    Role.DECISION_MAKER: READ | {A.DOSSIERS_DECIDE},
+    Role.DECISION_MAKER: READ | {A.DOSSIERS_DECIDE, A.RECOGNITIONS_WRITE},
     Role.VIEWER: READ,
     # Narrowed per resource by the assignment's ``resources`` (see ``client_allows``).
     Role.INTEGRATION_CLIENT: READ
-    | {A.UNITS_WRITE, A.CRITERIA_WRITE, A.ASSESSMENTS_WRITE, A.DOSSIERS_WRITE, A.PLANS_WRITE},
+    | {
+        A.UNITS_WRITE,
+        A.CRITERIA_WRITE,
+        A.ASSESSMENTS_WRITE,
+        A.DOSSIERS_WRITE,
+        A.RECOGNITIONS_WRITE,
+        A.PLANS_WRITE,
+    },
 }
 
 # Roles a person may hold; clients hold integration_client only.

@@ -5,6 +5,7 @@ from app.models import assessments as assessments
 from app.models import criteria as criteria
 from app.models import identity as identity
 from app.models import plans as plans
+from app.models import recognitions as recognitions
 from app.models import system, units
 
 __all__ = ["Base", "system", "units"]

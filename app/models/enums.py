@@ -333,3 +333,15 @@ class PlanDocumentKind(StrEnum):
     ADJUSTMENT = "adjustment"
     ANNEX = "annex"
     OTHER = "other"
+
+
+# --- the register of titles (app.models.recognitions) --------------------------------------------
+
+
+class RecognitionSource(StrEnum):
+    """How a recognition entered the register."""
+
+    DOSSIER = "dossier"  # the decision that closed a recognition dossier
+    HISTORICAL = "historical"  # a decision made before the platform existed, entered by hand
+    IMPORT = "import"  # a province's history loaded from CSV/XLSX
+    CARRY_OVER = "carry_over"  # confirmed after a merger (267/BNN-VPĐP of 09/01/2024)

@@ -1,0 +1,1 @@
+"""The register of titles: recognitions by decision, revocations, carry-over after mergers."""
