@@ -138,6 +138,10 @@ MESSAGES: dict[str, Message] = {
         "Unknown query parameter(s): {names}. This operation accepts: {known}.",
     ),
     "unknown_parameter": _m("Tham số không được hỗ trợ.", "Unknown parameter."),
+    "export_format_unavailable": _m(
+        "Bảng này chỉ xuất được thành tệp: dùng `format=csv` hoặc `format=xlsx`.",
+        "This table exists only as a file: ask for format=csv or format=xlsx.",
+    ),
     "invalid_cursor": _m(
         "Con trỏ phân trang (`cursor`) không do dịch vụ này cấp hoặc đã hết hạn.",
         "The cursor is not one this service issued (or it has expired).",

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, Table, and_, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, Table, and_, case, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.chunking import chunks
@@ -384,4 +384,83 @@ async def lineage(session: AsyncSession, unit_id: uuid.UUID) -> Lineage:
     return Lineage(
         predecessors=await _walk(session, unit_id, backwards=True),
         successors=await _walk(session, unit_id, backwards=False),
+    )
+
+
+# --- units placed on a date, for flat exports -------------------------------------------------
+
+# The columns of :func:`placement_select`, in order (``app.exports.UNIT_COLUMNS`` names the same).
+PLACEMENT_NAMES = (
+    "unit_id",
+    "unit_code",
+    "unit_name",
+    "unit_type",
+    "unit_level",
+    "province_code",
+    "province_name",
+    "district_code",
+    "district_name",
+    "commune_code",
+    "commune_name",
+)
+
+
+def placement_select(day: date) -> Any:
+    """One row per unit that had begun by ``day``: its version then (an ended unit: its last
+    one, where it last was), with the code and name of its province, district and commune on
+    that day (the unit itself at its own level; empty where the map has no such level, e.g.
+    districts from 2025-07-01). Set-based: a subquery to join on ``unit_id``, never a read per
+    row, so an export streams one statement."""
+    begun = (
+        select(VERSIONS.c.unit_id, func.max(VERSIONS.c.valid_from).label("valid_from"))
+        .where(VERSIONS.c.valid_from <= day)
+        .group_by(VERSIONS.c.unit_id)
+        .subquery("begun")
+    )
+    placed = (
+        select(
+            VERSIONS.c.unit_id,
+            VERSIONS.c.level,
+            VERSIONS.c.code,
+            VERSIONS.c.name,
+            VERSIONS.c.type,
+            VERSIONS.c.parent_id,
+        )
+        .join(
+            begun,
+            and_(
+                begun.c.unit_id == VERSIONS.c.unit_id, begun.c.valid_from == VERSIONS.c.valid_from
+            ),
+        )
+        .cte()
+    )
+    # The unit, then up to three levels above it (village → commune → district → province);
+    # anonymous aliases: a statement may join two placements (the 2025 crosswalk).
+    chain = [placed.alias() for _ in range(4)]
+    joined: Any = chain[0]
+    for child, parent in zip(chain, chain[1:], strict=False):
+        joined = joined.outerjoin(parent, parent.c.unit_id == child.c.parent_id)
+
+    def at(level: str, field: str) -> Any:
+        return case(
+            *[(step.c.level == level, step.c[field]) for step in chain], else_=None
+        )
+
+    me = chain[0]
+    return (
+        select(
+            me.c.unit_id.label("unit_id"),
+            me.c.code.label("unit_code"),
+            me.c.name.label("unit_name"),
+            me.c.type.label("unit_type"),
+            me.c.level.label("unit_level"),
+            at("province", "code").label("province_code"),
+            at("province", "name").label("province_name"),
+            at("district", "code").label("district_code"),
+            at("district", "name").label("district_name"),
+            at("commune", "code").label("commune_code"),
+            at("commune", "name").label("commune_name"),
+        )
+        .select_from(joined)
+        .subquery()
     )

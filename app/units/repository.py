@@ -537,3 +537,9 @@ async def delete_by_ids(session: AsyncSession, table: Any, ids: Sequence[uuid.UU
 
 def count_of(statement: Select[Any]) -> Select[Any]:
     return select(func.count()).select_from(statement.subquery())
+
+
+
+def filtered(filters: ItemFilters) -> tuple[Select[Any], list[ColumnElement[Any]]]:
+    """The statement of :func:`list_items` before cursor and limit, and its order."""
+    return _filtered(filters)

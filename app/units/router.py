@@ -23,8 +23,17 @@ from app.core.security import PUBLIC, Principal, require
 from app.core.types import Instant, IsoDate
 from app.core.uploads import receive_upload
 from app.db.session import SessionDep
-from app.models.enums import UnitLevel
-from app.units import classifications, events, imports, lineage, service
+from app.exports import (
+    EXPORT_RESPONSES,
+    FILE_RESPONSES,
+    ExcelQuery,
+    FormatQuery,
+    export_response,
+    file_format,
+    requested_format,
+)
+from app.models.enums import ExportFormat, UnitLevel
+from app.units import classifications, events, exports, imports, lineage, service
 from app.units.errors import unit_not_found
 from app.units.schemas import (
     AncestorList,
@@ -96,8 +105,11 @@ def _unit_response(body: dict[str, Any], etag: str, status: int = 200) -> Respon
     "/units",
     response_model=UnitList,
     summary="List units valid on a date",
+    description="`format=csv|xlsx` (or `Accept: text/csv`, the XLSX media type) answers every "
+    "unit the filters select as a file: one row per unit with its parents' codes and names on "
+    "`as_of` (columns described in the XLSX's `columns` sheet and in `docs/exports.md`).",
     openapi_extra=PUBLIC,
-    responses=problem_responses(422),
+    responses={**EXPORT_RESPONSES, **problem_responses(422)},
 )
 async def list_units(
     request: Request,
@@ -141,7 +153,10 @@ async def list_units(
     limit: Limit = 50,
     cursor: CursorQuery = None,
     include_total: IncludeTotalQuery = False,
+    format: FormatQuery = None,
+    excel: ExcelQuery = False,
 ) -> Response:
+    fmt = requested_format(request, format)
     pairs = [service.parse_classification(t, ["query", "tag"]) for t in tag or []]
     pairs += [
         service.parse_classification(c, ["query", "classification"]) for c in classification or []
@@ -155,6 +170,15 @@ async def list_units(
         classifications=pairs,
         updated_since=updated_since,
     )
+    if fmt != ExportFormat.JSON:
+        return await export_response(
+            exports.UNITS_TABLE,
+            exports.unit_rows(session, filters),
+            fmt,
+            query={**request.query_params, "as_of": filters.as_of},
+            excel=excel,
+            filename=f"units-{filters.as_of.isoformat()}",
+        )
     items, next_cursor = await service.list_units(session, filters, limit, cursor)
     total = await service.count_units(session, filters) if include_total else None
     return page_response(request, items, next_cursor, total=total)
@@ -430,3 +454,31 @@ async def create_unit_event(
 )
 async def get_unit_event(session: SessionDep, event_id: uuid.UUID) -> Response:
     return FastJSONResponse(await events.get_event(session, event_id))
+
+
+@router.get(
+    "/exports/lineage-2025",
+    summary="Crosswalk of the 2025 reform: every old commune beside its new commune",
+    description="One row per commune of 30/06/2025 (with its district and province then) and "
+    "commune of 01/07/2025 it went into (with its province); a commune split between several "
+    "new ones has a row for each, flagged `partly`. For reporting across the reform in one "
+    "request. CSV (default) or XLSX.",
+    openapi_extra=PUBLIC,
+    responses={**FILE_RESPONSES, **problem_responses(422)},
+    response_class=Response,
+)
+async def lineage_2025(
+    request: Request,
+    session: SessionDep,
+    format: FormatQuery = None,
+    excel: ExcelQuery = False,
+) -> Response:
+    fmt = file_format(request, format)
+    return await export_response(
+        exports.LINEAGE_2025_TABLE,
+        exports.lineage_2025_rows(session),
+        fmt,
+        query=dict(request.query_params),
+        excel=excel,
+        filename="lineage-2025",
+    )

@@ -122,7 +122,7 @@ async def list_units(
     if cursor is not None:
         after = decode_cursor(cursor, *_CURSOR_PARTS[mode])
     rows = await repo.list_items(
-        session, _repository_filters(filters), after=after, limit=limit + 1
+        session, repository_filters(filters), after=after, limit=limit + 1
     )
     items = [item(row) for row in rows[:limit]]
     next_cursor = None
@@ -133,10 +133,10 @@ async def list_units(
 
 async def count_units(session: AsyncSession, filters: UnitFilters) -> int:
     """How many units :func:`list_units` lists over all its pages (``include_total``)."""
-    return await repo.count_items(session, _repository_filters(filters))
+    return await repo.count_items(session, repository_filters(filters))
 
 
-def _repository_filters(filters: UnitFilters) -> repo.ItemFilters:
+def repository_filters(filters: UnitFilters) -> repo.ItemFilters:
     return repo.ItemFilters(
         on=filters.as_of,
         level=filters.level.value if filters.level else None,
