@@ -9,15 +9,32 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from app.audit.service import AuditContextDep
+from app.core.clock import today
 from app.core.errors import problem_responses
-from app.core.http import FastJSONResponse, IfMatch, cached_json, revision_etag
+from app.core.http import (
+    VARY_LANGUAGE,
+    FastJSONResponse,
+    IfMatch,
+    LanguageDep,
+    cached_json,
+    revision_etag,
+)
 from app.core.pagination import CursorQuery, LimitQuery, page_response
 from app.core.permissions import Action
 from app.core.security import Principal, require
-from app.core.types import Instant
+from app.core.types import Instant, IsoDate
 from app.core.uploads import receive_upload
 from app.db.session import SessionDep
+from app.exports import (
+    EXPORT_RESPONSES,
+    ExcelQuery,
+    ExportFormat,
+    FormatQuery,
+    export_response,
+    requested_format,
+)
 from app.models.enums import PlanKind, PlanStatus
+from app.plans import present
 from app.plans.schemas import (
     Plan,
     PlanAdjust,
@@ -26,6 +43,7 @@ from app.plans.schemas import (
     PlanDocumentList,
     PlanPage,
     PlanPatch,
+    Progress,
     RoadmapCreate,
     RoadmapItem,
     RoadmapPage,
@@ -42,6 +60,7 @@ from app.plans.schemas import (
 from app.plans.service import documents as documents_service
 from app.plans.service import items as items_service
 from app.plans.service import plans as service
+from app.plans.service import progress as progress_service
 
 router = APIRouter(tags=["plans"])
 
@@ -498,3 +517,47 @@ async def document_content(
             "X-Content-Type-Options": "nosniff",
         },
     )
+
+
+# --- progress --------------------------------------------------------------------------------
+
+
+@router.get(
+    "/plans/{plan_id}/progress",
+    response_model=Progress,
+    summary="Progress of the plan on a date: every target and roadmap item, with the reason",
+    description="Targets: planned and achieved on `as_of` over their own denominator (units "
+    "that merged away, were dissolved or became wards leave it), status achieved, on_track, "
+    "at_risk, missed or unknown. Roadmap items: recognised, left_scope, missed, "
+    "dossier_in_progress, not_assessed, criteria_met, at_risk, assessment_gap. Rolled up by "
+    "district and for the plan's unit. Every rule in docs/plans.md. `format=csv|xlsx`: the same "
+    "as flat rows (codes and names as of the date; text cells neutralised).",
+    responses={**EXPORT_RESPONSES, **problem_responses(404, 422)},
+)
+async def plan_progress(
+    request: Request,
+    session: SessionDep,
+    principal: Reader,
+    lang: LanguageDep,
+    plan_id: uuid.UUID,
+    as_of: Annotated[
+        IsoDate | None, Query(description="The date progress is read on; default today.")
+    ] = None,
+    format: FormatQuery = None,
+    excel: ExcelQuery = False,
+) -> Response:
+    on = as_of or today()
+    fmt = requested_format(request, format)
+    result = await progress_service.progress(
+        session, plan_id, on, request.app.state.settings, principal
+    )
+    if fmt != ExportFormat.JSON:
+        return await export_response(
+            present.PROGRESS_TABLE,
+            present.progress_rows(result, lang),
+            fmt,
+            query={"plan_id": str(plan_id), "as_of": on.isoformat()},
+            excel=excel,
+            filename=f"plan-progress-{on.isoformat()}",
+        )
+    return FastJSONResponse(present.progress(result, lang), headers=VARY_LANGUAGE)

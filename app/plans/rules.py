@@ -20,21 +20,9 @@ from app.models.enums import (
     UnitLevel,
     UnitType,
 )
+from app.recognitions import titles
 
-# The level a title is granted at (as the criteria sets declare it: 318-321/QĐ-TTg, 51/2025).
-TITLE_LEVEL: Mapping[Title, UnitLevel] = {
-    Title.NTM_COMMUNE: UnitLevel.COMMUNE,
-    Title.ADVANCED_NTM_COMMUNE: UnitLevel.COMMUNE,
-    Title.MODEL_NTM_COMMUNE: UnitLevel.COMMUNE,
-    Title.MODERN_NTM_COMMUNE: UnitLevel.COMMUNE,
-    Title.NTM_DISTRICT: UnitLevel.DISTRICT,
-    Title.ADVANCED_NTM_DISTRICT: UnitLevel.DISTRICT,
-    Title.COMPLETED_NTM_TOWN: UnitLevel.DISTRICT,
-    Title.COMPLETED_NTM_PROVINCE: UnitLevel.PROVINCE,
-    Title.NTM_VILLAGE: UnitLevel.VILLAGE,
-    Title.MODEL_VILLAGE: UnitLevel.VILLAGE,
-    Title.SMART_VILLAGE: UnitLevel.VILLAGE,
-}
+TITLE_LEVEL = titles.TITLE_LEVEL
 
 # The units a title's denominator counts, by type: the programme is rural, so a commune that
 # became a ward (phường) or a township leaves the commune denominator (DOMAIN.md §5-6), and
@@ -211,7 +199,7 @@ def roadmap_status(
     if facts.left_scope is not None:
         return RoadmapStatus.LEFT_SCOPE, facts.left_scope
     if on > year_end(target_year):
-        return RoadmapStatus.MISSED, Reason("year_over", {"year": target_year})
+        return RoadmapStatus.MISSED, Reason("target_year_over", {"year": target_year})
     if facts.dossier is not None:
         return RoadmapStatus.DOSSIER_IN_PROGRESS, facts.dossier
     if facts.criteria_total is None:

@@ -312,6 +312,12 @@ class UnitRef(BaseModel):
     level: str | None
 
 
+class DossierRef(BaseModel):
+    id: str
+    status: str
+    at: str | None
+
+
 class TargetProgress(BaseModel):
     target_id: uuid.UUID
     metric: TargetMetric
@@ -323,6 +329,7 @@ class TargetProgress(BaseModel):
     numerator: int | None
     denominator: int | None
     status: TargetStatus
+    reason_code: str
     reason: str
     source_document: str
 
@@ -335,11 +342,12 @@ class RoadmapProgress(BaseModel):
     target_year: int
     owner: str | None
     status: RoadmapStatus
+    reason_code: str
     reason: str
     criteria_met: int | None
     criteria_total: int | None
     criteria_not_met: list[int]
-    dossier: dict[str, str | None] | None
+    dossier: DossierRef | None
 
 
 class RollupRow(BaseModel):
@@ -352,7 +360,10 @@ class RollupRow(BaseModel):
 class Progress(BaseModel):
     plan_id: uuid.UUID
     as_of: IsoDate
-    thresholds: dict[str, int | None]
+    thresholds: dict[str, int | None] = Field(
+        description="The at-risk thresholds applied (the plan's, else the settings'): "
+        "`criteria_unmet` (more than this many) and `months_left` (fewer than this many)."
+    )
     targets: list[TargetProgress]
     roadmap: list[RoadmapProgress]
     rollup: list[RollupRow]
