@@ -43,18 +43,18 @@ from app.plans.schemas import (
     PlanDocumentList,
     PlanPage,
     PlanPatch,
+    PlanTarget,
+    PlanTargetPage,
+    PlanTask,
+    PlanTaskPage,
     Progress,
     RoadmapCreate,
     RoadmapItem,
     RoadmapPage,
     RoadmapPatch,
-    Target,
     TargetCreate,
-    TargetPage,
     TargetPatch,
-    Task,
     TaskCreate,
-    TaskPage,
     TaskPatch,
 )
 from app.plans.service import documents as documents_service
@@ -80,10 +80,7 @@ DOCUMENT_BODY: dict[str, Any] = {
                     "type": "object",
                     "properties": {
                         "file": {"type": "string", "format": "binary"},
-                        "kind": {
-                            "type": "string",
-                            "enum": ["plan", "adjustment", "annex", "other"],
-                        },
+                        "kind": {"$ref": "#/components/schemas/PlanDocumentKind"},
                     },
                     "required": ["file"],
                 }
@@ -245,7 +242,7 @@ async def _list(
 
 @router.get(
     "/plans/{plan_id}/targets",
-    response_model=TargetPage,
+    response_model=PlanTargetPage,
     summary="The plan's targets",
     responses=problem_responses(404, 422),
 )
@@ -265,14 +262,14 @@ async def list_targets(
 
 @router.post(
     "/plans/{plan_id}/targets",
-    response_model=Target,
+    response_model=PlanTarget,
     status_code=201,
     summary="Add a target",
     description="The year lies in the plan's period; a title some published criteria set "
     "grants at its level; a share at most 100; the scope unit inside the plan's scope on its "
     "scope date; `source_document` names the document that set the target.",
     responses={
-        200: {"model": Target, "description": "Already created (replay)."},
+        200: {"model": PlanTarget, "description": "Already created (replay)."},
         **problem_responses(404, 409, 422),
     },
 )
@@ -290,7 +287,7 @@ async def create_target(
 
 @router.patch(
     "/plans/{plan_id}/targets/{target_id}",
-    response_model=Target,
+    response_model=PlanTarget,
     summary="Update a target",
     responses=problem_responses(404, 409, 412, 422),
 )
@@ -381,7 +378,7 @@ async def patch_roadmap_item(
 
 @router.get(
     "/plans/{plan_id}/tasks",
-    response_model=TaskPage,
+    response_model=PlanTaskPage,
     summary="The plan's tasks",
     responses=problem_responses(404, 422),
 )
@@ -401,12 +398,12 @@ async def list_tasks(
 
 @router.post(
     "/plans/{plan_id}/tasks",
-    response_model=Task,
+    response_model=PlanTask,
     status_code=201,
     summary="Assign a task",
     description="A deadline before the plan's date is refused (422 `deadline_before_plan`).",
     responses={
-        200: {"model": Task, "description": "Already created (replay)."},
+        200: {"model": PlanTask, "description": "Already created (replay)."},
         **problem_responses(404, 409, 422),
     },
 )
@@ -424,7 +421,7 @@ async def create_task(
 
 @router.patch(
     "/plans/{plan_id}/tasks/{task_id}",
-    response_model=Task,
+    response_model=PlanTask,
     summary="Update a task, or add a dated progress note",
     responses=problem_responses(404, 409, 412, 422),
 )

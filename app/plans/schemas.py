@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -94,18 +95,18 @@ class Plan(BaseModel):
     title: str
     kind: PlanKind
     issuing_unit_id: uuid.UUID
-    issue_date: IsoDate
+    issue_date: date
     start_year: int
     end_year: int
     parent_id: uuid.UUID | None
     status: PlanStatus
     legal_reference: str | None
-    scope_as_of: IsoDate
+    scope_as_of: date
     version: int
     supersedes_id: uuid.UUID | None
     superseded_by_id: uuid.UUID | None
-    effective_from: IsoDate
-    effective_to: IsoDate | None
+    effective_from: date
+    effective_to: date | None
     at_risk_criteria_unmet: int | None
     at_risk_months_left: int | None
     note: str | None
@@ -128,6 +129,12 @@ class ReportedFigure(Strict):
     on: IsoDate
     value: Annotated[float, Field(ge=0)]
     document: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+
+
+class ReportedFigureOut(BaseModel):
+    on: date
+    value: float
+    document: str | None
 
 
 class TargetCreate(Strict):
@@ -168,26 +175,26 @@ class TargetPatch(Strict):
     note: Text | None = None
 
 
-class Target(BaseModel):
+class PlanTarget(BaseModel):
     id: uuid.UUID
     plan_id: uuid.UUID
     metric: TargetMetric
     title: Title | None
     scope_unit_id: uuid.UUID
-    scope_as_of: IsoDate
+    scope_as_of: date
     year: int
     planned_value: float
     criteria_threshold: int | None
     source_document: str
-    reported: list[ReportedFigure] | None
+    reported: list[ReportedFigureOut] | None
     note: str | None
     revision: int
     created_at: str
     updated_at: str
 
 
-class TargetPage(BaseModel):
-    items: list[Target]
+class PlanTargetPage(BaseModel):
+    items: list[PlanTarget]
     next_cursor: str | None
 
 
@@ -241,7 +248,7 @@ class ProgressNoteIn(Strict):
 
 
 class ProgressNote(BaseModel):
-    on: IsoDate
+    on: date
     text: str
     by: str | None
     at: str
@@ -265,12 +272,12 @@ class TaskPatch(Strict):
     )
 
 
-class Task(BaseModel):
+class PlanTask(BaseModel):
     id: uuid.UUID
     plan_id: uuid.UUID
     description: str
     agency: str
-    deadline: IsoDate | None
+    deadline: date | None
     status: TaskStatus
     notes: list[ProgressNote]
     revision: int
@@ -278,8 +285,8 @@ class Task(BaseModel):
     updated_at: str
 
 
-class TaskPage(BaseModel):
-    items: list[Task]
+class PlanTaskPage(BaseModel):
+    items: list[PlanTask]
     next_cursor: str | None
 
 
@@ -359,7 +366,7 @@ class RollupRow(BaseModel):
 
 class Progress(BaseModel):
     plan_id: uuid.UUID
-    as_of: IsoDate
+    as_of: date
     thresholds: dict[str, int | None] = Field(
         description="The at-risk thresholds applied (the plan's, else the settings'): "
         "`criteria_unmet` (more than this many) and `months_left` (fewer than this many)."

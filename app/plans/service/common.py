@@ -95,6 +95,15 @@ async def plan_for_child_write(
     return plan
 
 
+def missing_item(entity: str, item_id: uuid.UUID) -> NotFound:
+    """The 404 of an item of a plan (codes spelled out for the catalogue's scanner)."""
+    if entity == "plan_target":
+        return not_found("plan_target", item_id)
+    if entity == "plan_roadmap_item":
+        return not_found("plan_roadmap_item", item_id)
+    return not_found("plan_task", item_id)
+
+
 async def child_for_write(
     session: AsyncSession,
     table: Table,
@@ -105,7 +114,7 @@ async def child_for_write(
 ) -> RowMapping:
     item = await repo.get_for_update(session, table, item_id)
     if item is None or item["plan_id"] != plan["id"]:
-        raise not_found(entity, item_id)
+        raise missing_item(entity, item_id)
     require_match(if_match, etag_of(item), what=f"The {entity.replace('_', ' ')} {item_id}")
     return item
 

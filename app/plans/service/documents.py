@@ -33,7 +33,7 @@ from app.plans.service.common import (
 )
 from app.storage import FileStorage
 
-ENTITY = "plan_document"
+AUDIT_ENTITY = "plan_document"
 _CHUNK = 1 << 20
 # Served inline-safe types; anything else is sent as an opaque download.
 SERVED_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
@@ -91,7 +91,7 @@ async def attach(
     await record(
         session,
         context,
-        entity=ENTITY,
+        entity=AUDIT_ENTITY,
         entity_id=document_id,
         action=AuditAction.CREATE,
         after={k: v for k, v in row.items() if k != "storage_key"},

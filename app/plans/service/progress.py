@@ -46,8 +46,8 @@ from app.plans.rules import (
     share,
     target_status,
 )
-from app.plans.service.register import DossierUnderWay, Held, dossiers_under_way, holding
 from app.plans.service.common import readable_plan
+from app.plans.service.register import DossierUnderWay, Held, dossiers_under_way, holding
 from app.units import query as units
 
 
