@@ -3,6 +3,7 @@
 from app.db.base import Base
 from app.models import assessments as assessments
 from app.models import criteria as criteria
+from app.models import dossiers as dossiers
 from app.models import identity as identity
 from app.models import plans as plans
 from app.models import recognitions as recognitions

@@ -365,3 +365,69 @@ class ColumnType(StrEnum):
     DATE = "date"
     DATETIME = "datetime"
     UUID = "uuid"
+
+
+# --- recognition dossiers (app.models.dossiers) --------------------------------------------------
+
+
+class DossierStatus(StrEnum):
+    """Where a dossier stands. The steps of every procedure version (app/dossiers/data) are
+    states, plus the three ends. Which steps a dossier passes depends on its procedure."""
+
+    DRAFT = "draft"  # the applying unit prepares: self-assessment, survey, public posting
+    DISTRICT_REVIEW = "district_review"  # thẩm tra by the district (until 30/06/2025)
+    PROVINCIAL_REVIEW = "provincial_review"  # the province reviews a district's dossier
+    PROVINCIAL_APPRAISAL = "provincial_appraisal"  # thẩm định: provincial appraisal council
+    PROVINCIAL_DECISION = "provincial_decision"  # the provincial chairman decides
+    CENTRAL_APPRAISAL = "central_appraisal"  # central appraisal council (district titles)
+    PRIME_MINISTER_DECISION = "prime_minister_decision"
+    RECOGNISED = "recognised"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def is_final(self) -> bool:
+        return self in _FINAL_DOSSIER_STATES
+
+    @property
+    def under_review(self) -> bool:
+        """Submitted and not yet ended: the assessment's values are locked."""
+        return self is not DossierStatus.DRAFT and not self.is_final
+
+
+_FINAL_DOSSIER_STATES = frozenset(
+    {DossierStatus.RECOGNISED, DossierStatus.REJECTED, DossierStatus.WITHDRAWN}
+)
+
+
+class DossierAction(StrEnum):
+    """What moves a dossier (``POST /dossiers/{id}/transitions``)."""
+
+    SUBMIT = "submit"  # the applying unit sends the dossier up
+    FORWARD = "forward"  # a review step passes it on
+    APPRAISE = "appraise"  # an appraisal council passes it on, with its vote
+    RECOGNISE = "recognise"  # the decision: the title is granted
+    RETURN = "return"  # back one step for completion, with reasons
+    REJECT = "reject"  # refused, with reasons
+    WITHDRAW = "withdraw"  # the applying unit takes it back
+
+
+class DossierDocumentType(StrEnum):
+    """Documents a dossier carries (DOMAIN.md §4; 18/2022/QĐ-TTg)."""
+
+    SUBMISSION = "submission"  # tờ trình
+    RESULTS_REPORT = "results_report"  # báo cáo kết quả
+    OPINIONS_REPORT = "opinions_report"  # báo cáo tổng hợp ý kiến
+    SATISFACTION_SURVEY = "satisfaction_survey"  # kết quả lấy ý kiến sự hài lòng
+    MEETING_MINUTES = "meeting_minutes"  # biên bản họp, with vote counts
+    EVIDENCE = "evidence"  # tài liệu minh chứng
+    DECISION = "decision"  # the decision text (quyết định)
+
+
+class PreconditionKind(StrEnum):
+    """What a transition checks (listed, when failing, in the problem's ``failed``)."""
+
+    ASSESSMENT_MEETS_SET = "assessment_meets_set"
+    CONDITIONS = "conditions"
+    TITLE_PREREQUISITES = "title_prerequisites"
+    DOCUMENTS = "documents"
