@@ -11,7 +11,10 @@ from typing import Any, cast
 from sqlalchemy import RowMapping, Table, and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.chunking import chunks
 from app.db.locking import for_update
+from app.models.dossiers import Dossier
+from app.models.enums import DossierStatus
 from app.models.plans import Plan, PlanDocument, PlanRoadmapItem, PlanTarget, PlanTask
 
 PLANS = cast(Table, Plan.__table__)
@@ -19,6 +22,8 @@ TARGETS = cast(Table, PlanTarget.__table__)
 ROADMAP = cast(Table, PlanRoadmapItem.__table__)
 TASKS = cast(Table, PlanTask.__table__)
 DOCUMENTS = cast(Table, PlanDocument.__table__)
+DOSSIERS = cast(Table, Dossier.__table__)
+_ENDED = [status.value for status in DossierStatus if status.is_final]
 
 
 async def get(session: AsyncSession, table: Table, row_id: uuid.UUID) -> RowMapping | None:
@@ -130,3 +135,30 @@ async def plan_page(
         )
     statement = statement.order_by(PLANS.c.updated_at, PLANS.c.id).limit(limit + 1)
     return list((await session.execute(statement)).mappings().all())
+
+
+async def open_dossiers(
+    session: AsyncSession, unit_ids: list[uuid.UUID], title: str, up_to_year: int
+) -> list[RowMapping]:
+    """Dossiers for ``title`` of the units that have not ended (recognised, rejected,
+    withdrawn), for a year up to ``up_to_year``, oldest first."""
+    rows: list[RowMapping] = []
+    for part in chunks(sorted(set(unit_ids))):
+        statement = (
+            select(
+                DOSSIERS.c.id,
+                DOSSIERS.c.unit_id,
+                DOSSIERS.c.status,
+                DOSSIERS.c.year,
+                DOSSIERS.c.submitted_at,
+            )
+            .where(
+                DOSSIERS.c.unit_id.in_(part),
+                DOSSIERS.c.title == title,
+                DOSSIERS.c.year <= up_to_year,
+                DOSSIERS.c.status.not_in(_ENDED),
+            )
+            .order_by(DOSSIERS.c.created_at, DOSSIERS.c.id)
+        )
+        rows.extend((await session.execute(statement)).mappings().all())
+    return rows

@@ -84,24 +84,39 @@ async def province(admin_client: AsyncClient) -> dict[str, str]:
     """Province P9 ⊃ district P90 ⊃ communes P901-P905; another province P8 ⊃ commune P801.
     All from 2020-01-01."""
     since = "2020-01-01"
-    ids = {"province": await unit(admin_client, type="tinh", code="P9", name="Tỉnh Kế Hoạch",
-                                  valid_from=since)}  # fmt: skip
+    ids = {
+        "province": await unit(
+            admin_client, type="tinh", code="P9", name="Tỉnh Kế Hoạch", valid_from=since
+        )
+    }
     ids["district"] = await unit(
-        admin_client, type="huyen", code="P90", name="Huyện Lộ Trình",
-        parent_id=ids["province"], valid_from=since,
-    )  # fmt: skip
+        admin_client,
+        type="huyen",
+        code="P90",
+        name="Huyện Lộ Trình",
+        parent_id=ids["province"],
+        valid_from=since,
+    )
     for n in range(1, 6):
         ids[f"c{n}"] = await unit(
-            admin_client, type="xa", code=f"P90{n}", name=f"Xã Số {n}",
-            parent_id=ids["district"], valid_from=since,
-        )  # fmt: skip
+            admin_client,
+            type="xa",
+            code=f"P90{n}",
+            name=f"Xã Số {n}",
+            parent_id=ids["district"],
+            valid_from=since,
+        )
     ids["other_province"] = await unit(
         admin_client, type="tinh", code="P8", name="Tỉnh Khác", valid_from=since
     )
     ids["other_commune"] = await unit(
-        admin_client, type="xa", code="P801", name="Xã Ngoài",
-        parent_id=ids["other_province"], valid_from=since,
-    )  # fmt: skip
+        admin_client,
+        type="xa",
+        code="P801",
+        name="Xã Ngoài",
+        parent_id=ids["other_province"],
+        valid_from=since,
+    )
     return ids
 
 

@@ -9,7 +9,7 @@ from httpx import AsyncClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models.plans import Plan, PlanRoadmapItem, PlanTarget, PlanTask
+from app.models.plans import PlanRoadmapItem, PlanTarget, PlanTask
 from app.models.system import AuditRecord
 from tests.plans.conftest import API, assert_problem, make_plan, ok
 
@@ -34,13 +34,16 @@ async def test_plan_lifecycle_with_etags(
         },
     )
     plan = ok(created, 201)
-    assert plan["status"] == "draft" and plan["version"] == 1
-    assert plan["scope_as_of"] == "2022-06-21" and plan["effective_from"] == "2022-06-21"
+    assert plan["status"] == "draft"
+    assert plan["version"] == 1
+    assert plan["scope_as_of"] == "2022-06-21"
+    assert plan["effective_from"] == "2022-06-21"
     etag = created.headers["ETag"]
     got = await admin_client.get(f"{API}/plans/{plan['id']}")
     assert got.headers["ETag"] == etag
-    assert (await admin_client.get(
-        f"{API}/plans/{plan['id']}", headers={"If-None-Match": etag})).status_code == 304  # fmt: skip
+    assert (
+        await admin_client.get(f"{API}/plans/{plan['id']}", headers={"If-None-Match": etag})
+    ).status_code == 304
 
     stale = await admin_client.patch(
         f"{API}/plans/{plan['id']}", json={"title": "Mới"}, headers={"If-Match": '"stale"'}
@@ -49,7 +52,8 @@ async def test_plan_lifecycle_with_etags(
     edited = await admin_client.patch(
         f"{API}/plans/{plan['id']}", json={"title": "Kế hoạch (sửa)"}, headers={"If-Match": etag}
     )
-    assert ok(edited)["title"] == "Kế hoạch (sửa)" and edited.headers["ETag"] != etag
+    assert ok(edited)["title"] == "Kế hoạch (sửa)"
+    assert edited.headers["ETag"] != etag
     in_force = ok(
         await admin_client.patch(f"{API}/plans/{plan['id']}", json={"status": "in_force"})
     )
@@ -93,9 +97,13 @@ async def test_items_and_their_bad_input(
     }
     created = await admin_client.post(f"{base}/targets", json=target)
     body = ok(created, 201)
-    assert body["scope_unit_id"] == province["province"] and body["scope_as_of"] == "2022-06-21"
-    before = (await _count(session, PlanTarget), await _count(session, PlanRoadmapItem),
-              await _count(session, PlanTask))  # fmt: skip
+    assert body["scope_unit_id"] == province["province"]
+    assert body["scope_as_of"] == "2022-06-21"
+    before = (
+        await _count(session, PlanTarget),
+        await _count(session, PlanRoadmapItem),
+        await _count(session, PlanTask),
+    )
 
     cases = [
         ("targets", {**target, "year": 2026}, "target_year_outside_period", ["body", "year"]),
@@ -162,8 +170,11 @@ async def test_items_and_their_bad_input(
     ]
     for path, payload, code, loc in cases:
         assert_problem(await admin_client.post(f"{base}/{path}", json=payload), 422, code, loc)
-    after = (await _count(session, PlanTarget), await _count(session, PlanRoadmapItem),
-             await _count(session, PlanTask))  # fmt: skip
+    after = (
+        await _count(session, PlanTarget),
+        await _count(session, PlanRoadmapItem),
+        await _count(session, PlanTask),
+    )
     assert after == before
 
     # An update is checked the same way, and keeps the item as it was.
@@ -182,33 +193,42 @@ async def test_items_and_their_bad_input(
         json={"planned_value": 5, "source_document": "KH điều chỉnh"},
         headers={"If-Match": created.headers["ETag"]},
     )
-    assert ok(updated)["planned_value"] == 5 and ok(updated)["revision"] == 2
+    assert ok(updated)["planned_value"] == 5
+    assert ok(updated)["revision"] == 2
     assert_problem(
         await admin_client.patch(
-            f"{base}/targets/{body['id']}", json={"planned_value": 6},
+            f"{base}/targets/{body['id']}",
+            json={"planned_value": 6},
             headers={"If-Match": created.headers["ETag"]},
         ),
         412,
         "precondition_failed",
-    )  # fmt: skip
+    )
 
     item = ok(
         await admin_client.post(
             f"{base}/roadmap",
-            json={"unit_id": province["c1"], "title": "ntm_commune", "target_year": 2024,
-                  "owner": "UBND huyện Lộ Trình"},
+            json={
+                "unit_id": province["c1"],
+                "title": "ntm_commune",
+                "target_year": 2024,
+                "owner": "UBND huyện Lộ Trình",
+            },
         ),
         201,
-    )  # fmt: skip
+    )
     assert item["owner"] == "UBND huyện Lộ Trình"
     task = ok(
         await admin_client.post(
             f"{base}/tasks",
-            json={"description": "Hướng dẫn hồ sơ", "agency": "Văn phòng điều phối",
-                  "deadline": "2024-03-31"},
+            json={
+                "description": "Hướng dẫn hồ sơ",
+                "agency": "Văn phòng điều phối",
+                "deadline": "2024-03-31",
+            },
         ),
         201,
-    )  # fmt: skip
+    )
     noted = ok(
         await admin_client.patch(
             f"{base}/tasks/{task['id']}",
@@ -226,18 +246,36 @@ async def test_adjustment_is_a_new_version_and_the_old_stays_readable(
 ) -> None:
     plan = await make_plan(admin_client, province["province"])
     base = f"{API}/plans/{plan['id']}"
-    ok(await admin_client.post(f"{base}/targets", json={
-        "metric": "share_with_title", "title": "ntm_commune", "year": 2025, "planned_value": 60,
-        "source_document": "2831/KH-UBND"}), 201)  # fmt: skip
+    ok(
+        await admin_client.post(
+            f"{base}/targets",
+            json={
+                "metric": "share_with_title",
+                "title": "ntm_commune",
+                "year": 2025,
+                "planned_value": 60,
+                "source_document": "2831/KH-UBND",
+            },
+        ),
+        201,
+    )
     assert_problem(
-        await admin_client.post(f"{base}/adjustments", json={
-            "number": "100/KH-UBND", "issue_date": "2023-05-01", "effective_from": "2023-05-01"}),
+        await admin_client.post(
+            f"{base}/adjustments",
+            json={
+                "number": "100/KH-UBND",
+                "issue_date": "2023-05-01",
+                "effective_from": "2023-05-01",
+            },
+        ),
         409,
         "plan_not_in_force",
-    )  # fmt: skip
+    )
     current = await admin_client.patch(base, json={"status": "in_force"})
-    early = await admin_client.post(f"{base}/adjustments", json={
-        "number": "100/KH-UBND", "issue_date": "2023-05-01", "effective_from": "2022-01-01"})  # fmt: skip
+    early = await admin_client.post(
+        f"{base}/adjustments",
+        json={"number": "100/KH-UBND", "issue_date": "2023-05-01", "effective_from": "2022-01-01"},
+    )
     assert_problem(early, 422, "adjustment_before_plan", ["body", "effective_from"])
     adjusted = await admin_client.post(
         f"{base}/adjustments",
@@ -249,7 +287,10 @@ async def test_adjustment_is_a_new_version_and_the_old_stays_readable(
     assert adjusted.headers["ETag"]
     old = ok(await admin_client.get(base))
     assert (old["status"], old["superseded_by_id"], old["effective_to"]) == (
-        "superseded", new["id"], "2023-05-01")  # fmt: skip
+        "superseded",
+        new["id"],
+        "2023-05-01",
+    )
     old_targets = ok(await admin_client.get(f"{base}/targets"))["items"]
     new_targets = ok(await admin_client.get(f"{API}/plans/{new['id']}/targets"))["items"]
     assert [t["planned_value"] for t in old_targets] == [60]
@@ -275,17 +316,22 @@ async def test_documents_attach_list_and_read_back(
     )
     document = ok(attached, 201)
     assert (document["kind"], document["filename"], document["size_bytes"]) == (
-        "plan", "2831-KH-UBND.pdf", len(content))  # fmt: skip
+        "plan",
+        "2831-KH-UBND.pdf",
+        len(content),
+    )
     listed = ok(await admin_client.get(base))["items"]
     assert [d["id"] for d in listed] == [document["id"]]
     read = await admin_client.get(f"{base}/{document['id']}/content")
-    assert read.status_code == 200 and read.content == content
+    assert read.status_code == 200
+    assert read.content == content
     assert read.headers["content-type"] == "application/pdf"
     assert_problem(
-        await admin_client.post(base, files={"file": ("a.pdf", b"x", "application/pdf")},
-                                data={"kind": "memo"}),
+        await admin_client.post(
+            base, files={"file": ("a.pdf", b"x", "application/pdf")}, data={"kind": "memo"}
+        ),
         422,
         "document_kind_invalid",
         ["body", "kind"],
-    )  # fmt: skip
+    )
     assert len(ok(await admin_client.get(base))["items"]) == 1

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+import uuid
+from datetime import UTC, date, datetime
 from typing import Any
 
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import AuditContext
+from app.models.dossiers import Dossier
 from app.models.enums import RecognitionSource, Title
 from app.recognitions import service as recognitions
 from tests.plans.conftest import API, BASIS, make_plan, ok
@@ -31,11 +33,15 @@ async def _assess(client: AsyncClient, unit_id: str, set_id: str, met: int) -> N
     created = ok(
         await client.post(
             f"{API}/assessments",
-            json={"unit_id": unit_id, "criteria_set_id": set_id, "year": 2024,
-                  "kind": "self_assessment"},
+            json={
+                "unit_id": unit_id,
+                "criteria_set_id": set_id,
+                "year": 2024,
+                "kind": "self_assessment",
+            },
         ),
         201,
-    )  # fmt: skip
+    )
     values = [{"indicator_code": f"{n}.1", "value": n <= met} for n in (1, 2, 3, 4)]
     ok(await client.put(f"{API}/assessments/{created['id']}/values", json={"values": values}))
 
@@ -45,7 +51,7 @@ async def _grant(session: AsyncSession, unit_id: str, year: int, number: str, da
         session,
         context=SYSTEM,
         principal=None,
-        unit_id=__import__("uuid").UUID(unit_id),
+        unit_id=uuid.UUID(unit_id),
         title=Title.NTM_COMMUNE,
         year_for=year,
         decision_number=number,
@@ -109,16 +115,44 @@ async def test_progress_on_two_dates_across_a_merger_and_a_ward(
         },
     ]
     for target in targets:
-        ok(await admin_client.post(
-            f"{base}/targets", json={**target, "year": 2024, "source_document": "03/KH-UBND"}), 201)  # fmt: skip
-    ok(await admin_client.post(f"{API}/plans/{period['id']}/targets", json={
-        "metric": "units_with_title", "title": "ntm_commune", "year": 2025, "planned_value": 5,
-        "source_document": "2831/KH-UBND"}), 201)  # fmt: skip
-    for n, title in ((1, "ntm_commune"), (2, "ntm_commune"), (5, "ntm_commune"),
-                     (3, "advanced_ntm_commune"), (4, "advanced_ntm_commune")):  # fmt: skip
-        ok(await admin_client.post(f"{base}/roadmap", json={
-            "unit_id": province[f"c{n}"], "title": title, "target_year": 2024,
-            "owner": "=HYPERLINK(\"x\")" if n == 1 else "UBND huyện Lộ Trình"}), 201)  # fmt: skip
+        ok(
+            await admin_client.post(
+                f"{base}/targets", json={**target, "year": 2024, "source_document": "03/KH-UBND"}
+            ),
+            201,
+        )
+    ok(
+        await admin_client.post(
+            f"{API}/plans/{period['id']}/targets",
+            json={
+                "metric": "units_with_title",
+                "title": "ntm_commune",
+                "year": 2025,
+                "planned_value": 5,
+                "source_document": "2831/KH-UBND",
+            },
+        ),
+        201,
+    )
+    for n, title in (
+        (1, "ntm_commune"),
+        (2, "ntm_commune"),
+        (5, "ntm_commune"),
+        (3, "advanced_ntm_commune"),
+        (4, "advanced_ntm_commune"),
+    ):
+        ok(
+            await admin_client.post(
+                f"{base}/roadmap",
+                json={
+                    "unit_id": province[f"c{n}"],
+                    "title": title,
+                    "target_year": 2024,
+                    "owner": '=HYPERLINK("x")' if n == 1 else "UBND huyện Lộ Trình",
+                },
+            ),
+            201,
+        )
 
     for n, met in MET.items():
         await _assess(admin_client, province[f"c{n}"], sets["ntm_commune"], met)
@@ -126,10 +160,15 @@ async def test_progress_on_two_dates_across_a_merger_and_a_ward(
     await _grant(session, province["c2"], 2024, "88/QĐ-UBND", date(2024, 11, 20))
     await _grant(session, province["c3"], 2022, "40/QĐ-UBND", date(2022, 12, 1))
     await _grant(session, province["c4"], 2023, "70/QĐ-UBND", date(2023, 12, 1))
-    await _event(admin_client, "reclassify", unit_id=province["c3"], type="phuong",
-                 name="Phường Số 3")  # fmt: skip
-    await _event(admin_client, "merge", sources=[{"unit_id": province["c4"]}],
-                 target={"into_id": province["c5"]})  # fmt: skip
+    await _event(
+        admin_client, "reclassify", unit_id=province["c3"], type="phuong", name="Phường Số 3"
+    )
+    await _event(
+        admin_client,
+        "merge",
+        sources=[{"unit_id": province["c4"]}],
+        target={"into_id": province["c5"]},
+    )
 
     # --- 30/06/2024: five communes; P901, P903, P904 hold NTM --------------------------------
     june = await _progress(admin_client, yearly["id"], "2024-06-30")
@@ -158,10 +197,14 @@ async def test_progress_on_two_dates_across_a_merger_and_a_ward(
     assert items["P901:ntm_commune"]["reason_code"] == "recognised"
     assert "12/QĐ-UBND" in items["P901:ntm_commune"]["reason"]
     assert (items["P902:ntm_commune"]["status"], items["P902:ntm_commune"]["criteria_not_met"]) == (
-        "assessment_gap", [4])  # fmt: skip
+        "assessment_gap",
+        [4],
+    )
     # Two criteria unmet (more than 1) but six months left (not fewer than 6): a gap, not a risk.
     assert (items["P905:ntm_commune"]["status"], items["P905:ntm_commune"]["criteria_not_met"]) == (
-        "assessment_gap", [3, 4])  # fmt: skip
+        "assessment_gap",
+        [3, 4],
+    )
     assert items["P903:advanced_ntm_commune"]["status"] == "not_assessed"
     assert items["P904:advanced_ntm_commune"]["status"] == "not_assessed"
     district, whole = june["rollup"]
@@ -185,7 +228,10 @@ async def test_progress_on_two_dates_across_a_merger_and_a_ward(
     assert (average["achieved"], average["denominator"], average["status"]) == (3, 3, "achieved")
     below = t["communes_below_criteria"]
     assert (below["achieved"], below["status"], below["reason_code"]) == (
-        1, "at_risk", "little_time_left")  # fmt: skip
+        1,
+        "at_risk",
+        "little_time_left",
+    )
     assert t["budget_disbursed_vnd"]["status"] == "achieved"
 
     items = _by_code(december)
@@ -200,10 +246,35 @@ async def test_progress_on_two_dates_across_a_merger_and_a_ward(
     assert "P905" in merged["reason"]
     assert merged["district"]["code"] == "P90"  # placed where it last stood
 
+    # A dossier for P905 reaches the provincial appraisal council: the item is under way, and
+    # the count target stays at risk (2 held + 1 under way < 4 planned).
+    session.add(
+        Dossier(
+            unit_id=uuid.UUID(province["c5"]),
+            title="ntm_commune",
+            year=2024,
+            criteria_set_id=uuid.UUID(sets["ntm_commune"]),
+            procedure="test-procedure",
+            status="provincial_appraisal",
+            submitted_at=datetime(2024, 10, 1, tzinfo=UTC),
+        )
+    )
+    await session.flush()
+    with_dossier = await _progress(admin_client, yearly["id"], "2024-12-31")
+    appraised = _by_code(with_dossier)["P905:ntm_commune"]
+    assert (appraised["status"], appraised["reason_code"]) == (
+        "dossier_in_progress",
+        "dossier_under_way",
+    )
+    assert appraised["dossier"]["status"] == "provincial_appraisal"
+    assert appraised["dossier"]["at"] == "2024-10-01"
+    assert _by_metric(with_dossier)["units_with_title"]["status"] == "at_risk"
+
     # --- 15/01/2025: the year is over ---------------------------------------------------------
     january = await _progress(admin_client, yearly["id"], "2025-01-15")
     assert _by_metric(january)["units_with_title"]["status"] == "missed"
     assert _by_code(january)["P905:ntm_commune"]["status"] == "missed"
+    assert _by_code(january)["P905:ntm_commune"]["reason_code"] == "target_year_over"
 
     # The period plan's 2025 target counts the same three communes, with a year to go.
     whole_period = await _progress(admin_client, period["id"], "2024-12-31")
@@ -211,8 +282,11 @@ async def test_progress_on_two_dates_across_a_merger_and_a_ward(
     assert (five["achieved"], five["denominator"], five["status"]) == (2, 3, "on_track")
 
     # In English, and as a file whose text cells cannot run as formulas.
-    english = ok(await admin_client.get(
-        f"{base}/progress", params={"as_of": "2024-12-31"}, headers={"Accept-Language": "en"}))  # fmt: skip
+    english = ok(
+        await admin_client.get(
+            f"{base}/progress", params={"as_of": "2024-12-31"}, headers={"Accept-Language": "en"}
+        )
+    )
     assert _by_code(english)["P904:advanced_ntm_commune"]["reason"].startswith("The unit merged")
     exported = await admin_client.get(
         f"{base}/progress", params={"as_of": "2024-12-31", "format": "csv"}
@@ -222,7 +296,7 @@ async def test_progress_on_two_dates_across_a_merger_and_a_ward(
     roadmap_rows = {
         r["unit_code"]: r for r in rows if r["row"] == "roadmap" and r["title"] == "ntm_commune"
     }
-    assert roadmap_rows["P905"]["status"] == "at_risk"
+    assert roadmap_rows["P905"]["status"] == "dossier_in_progress"
     assert roadmap_rows["P905"]["district_code"] == "P90"
     assert {r["row"] for r in rows} == {"target", "roadmap", "rollup"}
     assert roadmap_rows["P901"]["owner"] == '\'=HYPERLINK("x")'

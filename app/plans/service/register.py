@@ -1,5 +1,6 @@
 """What plan progress reads from the register of titles (``app.recognitions.query``) and from
-the recognition dossiers, behind two set-based functions.
+the recognition dossiers (their table, read by ``app.plans.repository``), behind two set-based
+functions.
 
 A unit holds a title on a date when a recognition of that title, or of a higher title on the
 same ladder (an advanced NTM commune has met NTM: ``app.recognitions.titles.implied``), is in
@@ -16,6 +17,7 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.enums import Title
+from app.plans import repository as repo
 from app.recognitions.query import recognitions_held
 from app.recognitions.titles import LADDERS
 
@@ -71,7 +73,16 @@ async def holding(
 async def dossiers_under_way(
     session: AsyncSession, unit_ids: Iterable[uuid.UUID], title: Title, on: date
 ) -> dict[uuid.UUID, DossierUnderWay]:
-    """Dossiers for the title that have not ended, by unit. The dossiers feature is not part
-    of this branch yet: until it is, no dossier is ever under way (see docs/plans.md)."""
-    del session, unit_ids, title, on
-    return {}
+    """Dossiers for the title that have not ended (any step from draft to the decision), for a
+    year up to the date's, by unit: the latest opened one. A dossier's step is read as it stands
+    now (its history is not replayed for past dates: docs/plans.md)."""
+    found: dict[uuid.UUID, DossierUnderWay] = {}
+    for row in await repo.open_dossiers(session, list(unit_ids), title.value, on.year):
+        submitted = row["submitted_at"]
+        found[row["unit_id"]] = DossierUnderWay(
+            row["unit_id"],
+            row["id"],
+            row["status"],
+            submitted.date().isoformat() if submitted is not None else None,
+        )
+    return found
