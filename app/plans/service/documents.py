@@ -17,14 +17,12 @@ from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import AuditContext, record
-from app.core.permissions import Action
 from app.core.security import Principal
 from app.core.uploads import Upload
 from app.db.types import utcnow
 from app.models.enums import AuditAction, PlanDocumentKind
 from app.plans import repository as repo
 from app.plans.service.common import (
-    authorize,
     document_out,
     invalid,
     not_found,
@@ -113,8 +111,7 @@ async def list_documents(
 async def document_row(
     session: AsyncSession, plan_id: uuid.UUID, document_id: uuid.UUID, principal: Principal | None
 ) -> RowMapping:
-    plan = await readable_plan(session, plan_id, principal)
-    await authorize(session, principal, Action.PLANS_READ, plan)
+    await readable_plan(session, plan_id, principal)
     row = await repo.get(session, repo.DOCUMENTS, document_id)
     if row is None or row["plan_id"] != plan_id:
         raise not_found("plan_document", document_id)
