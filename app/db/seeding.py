@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.system import ReferenceDataset
@@ -69,5 +69,12 @@ async def run_seeders(
     results = []
     for seeder in seeders:
         results.append(await seeder(session, progress))
+        await session.commit()
+    if not all(result.skipped for result in results):
+        # Planner statistics after a bulk load: without them PostgreSQL estimates the freshly
+        # loaded map at a few rows and picks nested loops over it (a set-based read of the map,
+        # such as a flat export's placement of units, then takes minutes instead of
+        # milliseconds) until autovacuum gets to it. Both databases accept ANALYZE.
+        await session.execute(text("ANALYZE"))
         await session.commit()
     return results

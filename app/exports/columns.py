@@ -66,15 +66,21 @@ def unit_columns(prefix: str = "", about: str = "the unit") -> tuple[Column, ...
     (``new_`` in the 2025 crosswalk)."""
     return (
         identifier(f"{prefix}unit_id", f"Id of {about}."),
-        text(f"{prefix}unit_code", f"Official code of {about} on the date (a code means "
-             "nothing without its date: codes are reused)."),
+        text(
+            f"{prefix}unit_code",
+            f"Official code of {about} on the date (a code means "
+            "nothing without its date: codes are reused).",
+        ),
         text(f"{prefix}unit_name", f"Name of {about} on the date."),
         text(f"{prefix}unit_type", f"Type of {about} (xa, phuong, thi_tran, huyen, …)."),
         text(f"{prefix}unit_level", f"Level of {about}: province, district, commune, village."),
         text(f"{prefix}province_code", f"Code of the province of {about} on the date."),
         text(f"{prefix}province_name", f"Name of the province of {about} on the date."),
-        text(f"{prefix}district_code", f"Code of the district of {about} on the date (empty "
-             "from 2025-07-01, when districts were abolished)."),
+        text(
+            f"{prefix}district_code",
+            f"Code of the district of {about} on the date (empty "
+            "from 2025-07-01, when districts were abolished).",
+        ),
         text(f"{prefix}district_name", f"Name of the district of {about} on the date."),
         text(f"{prefix}commune_code", f"Code of the commune of {about} (villages) on the date."),
         text(f"{prefix}commune_name", f"Name of the commune of {about} (villages) on the date."),

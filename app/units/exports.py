@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import date
+from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.intervals import valid_on
@@ -63,10 +64,10 @@ LINEAGE_2025_TABLE = Table(
 
 
 async def unit_rows(session: AsyncSession, filters: UnitFilters) -> AsyncIterator[Chunk]:
-    statement, order = repo.filtered(repository_filters(filters))
+    listed, order = repo.filtered(repository_filters(filters))
     placement = query.placement_select(filters.as_of)
-    statement = (
-        statement.join(placement, placement.c.unit_id == query.VERSIONS.c.unit_id)
+    statement: Select[Any] = (
+        listed.join(placement, placement.c.unit_id == query.VERSIONS.c.unit_id)
         .with_only_columns(
             *[placement.c[name] for name in query.PLACEMENT_NAMES],
             query.VERSIONS.c.parent_id,

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import pairwise
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, Table, and_, case, func, literal, or_, select
@@ -438,13 +439,11 @@ def placement_select(day: date) -> Any:
     # anonymous aliases: a statement may join two placements (the 2025 crosswalk).
     chain = [placed.alias() for _ in range(4)]
     joined: Any = chain[0]
-    for child, parent in zip(chain, chain[1:], strict=False):
+    for child, parent in pairwise(chain):
         joined = joined.outerjoin(parent, parent.c.unit_id == child.c.parent_id)
 
     def at(level: str, field: str) -> Any:
-        return case(
-            *[(step.c.level == level, step.c[field]) for step in chain], else_=None
-        )
+        return case(*[(step.c.level == level, step.c[field]) for step in chain], else_=None)
 
     me = chain[0]
     return (

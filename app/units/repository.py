@@ -539,7 +539,6 @@ def count_of(statement: Select[Any]) -> Select[Any]:
     return select(func.count()).select_from(statement.subquery())
 
 
-
 def filtered(filters: ItemFilters) -> tuple[Select[Any], list[ColumnElement[Any]]]:
     """The statement of :func:`list_items` before cursor and limit, and its order."""
     return _filtered(filters)

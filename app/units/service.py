@@ -121,9 +121,7 @@ async def list_units(
     after = None
     if cursor is not None:
         after = decode_cursor(cursor, *_CURSOR_PARTS[mode])
-    rows = await repo.list_items(
-        session, repository_filters(filters), after=after, limit=limit + 1
-    )
+    rows = await repo.list_items(session, repository_filters(filters), after=after, limit=limit + 1)
     items = [item(row) for row in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:

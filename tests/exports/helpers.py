@@ -21,8 +21,9 @@ def csv_rows(response: Response, *, excel: bool = False) -> list[dict[str, str]]
         raw = raw[3:]
     else:
         assert not raw.startswith("\ufeff".encode())
-    reader = csv.DictReader(io.StringIO(raw.decode("utf-8"), newline=""),
-                            delimiter=";" if excel else ",")
+    reader = csv.DictReader(
+        io.StringIO(raw.decode("utf-8"), newline=""), delimiter=";" if excel else ","
+    )
     return list(reader)
 
 

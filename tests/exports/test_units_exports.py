@@ -17,8 +17,9 @@ def test_unit_columns_match_the_placement_select() -> None:
 
 
 async def _luc_nam_2024(client: AsyncClient) -> dict[str, object]:
-    found = await client.get("/api/v1/units", params={"q": "luc nam", "as_of": "2024-06-01",
-                                                       "level": "district"})
+    found = await client.get(
+        "/api/v1/units", params={"q": "luc nam", "as_of": "2024-06-01", "level": "district"}
+    )
     return found.json()["items"][0]
 
 
@@ -31,8 +32,7 @@ async def test_units_csv_has_parents_on_the_date(client: AsyncClient) -> None:
     rows = csv_rows(response)
     assert list(rows[0]) == list(UNITS_TABLE.names)
     json_page = await client.get(
-        "/api/v1/units", params={"parent_id": district["id"], "as_of": "2024-06-01",
-                                 "limit": 500}
+        "/api/v1/units", params={"parent_id": district["id"], "as_of": "2024-06-01", "limit": 500}
     )
     assert [r["unit_id"] for r in rows] == [i["id"] for i in json_page.json()["items"]]
     first = rows[0]
@@ -69,8 +69,12 @@ async def test_excel_csv_has_bom_and_semicolons(client: AsyncClient) -> None:
     district = await _luc_nam_2024(client)
     response = await client.get(
         "/api/v1/units",
-        params={"parent_id": district["id"], "as_of": "2024-06-01", "format": "csv",
-                "excel": "true"},
+        params={
+            "parent_id": district["id"],
+            "as_of": "2024-06-01",
+            "format": "csv",
+            "excel": "true",
+        },
     )
     rows = csv_rows(response, excel=True)
     assert rows[0]["district_code"] == "218"

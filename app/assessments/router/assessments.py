@@ -7,7 +7,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.assessments import present
+from app.assessments import exports, present
+from app.assessments.router.exports import ExportAsOf, export_day
 from app.assessments.schemas import (
     Assessment,
     AssessmentCreate,
@@ -42,6 +43,14 @@ from app.core.permissions import Action
 from app.core.security import Principal, require
 from app.core.types import Instant
 from app.db.session import SessionDep
+from app.exports import (
+    EXPORT_RESPONSES,
+    ExcelQuery,
+    ExportFormat,
+    FormatQuery,
+    export_response,
+    requested_format,
+)
 from app.models.assessments import AssessmentKind, AssessmentStatus
 
 router = APIRouter(tags=["assessments"])
@@ -93,8 +102,11 @@ async def create_assessment(
     response_model=AssessmentPage,
     summary="List assessments",
     description="Ordered by `(updated_at, id)` for sync. `include=evaluation` adds each one's "
-    "evaluation summary (computed set-based for the page).",
-    responses=problem_responses(422),
+    "evaluation summary (computed set-based for the page). `format=csv|xlsx` (or the `Accept` "
+    "header) answers every assessment the filters select as a file, one row each with the "
+    "unit's code, name, type and parents on `as_of` (default: the last day of `year`, or "
+    "today); `/exports/evaluation-results` has the evaluations.",
+    responses={**EXPORT_RESPONSES, **problem_responses(422)},
 )
 async def list_assessments(
     request: Request,
@@ -111,7 +123,31 @@ async def list_assessments(
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
     include_total: IncludeTotalQuery = False,
+    as_of: ExportAsOf = None,
+    format: FormatQuery = None,
+    excel: ExcelQuery = False,
 ) -> Response:
+    fmt = requested_format(request, format)
+    if fmt != ExportFormat.JSON:
+        day = export_day(as_of, year)
+        filters = exports.filters_for(
+            principal,
+            on=day,
+            unit_id=unit_id,
+            criteria_set_id=criteria_set_id,
+            year=year,
+            kind=kind.value if kind else None,
+            status=status.value if status else None,
+            updated_since=updated_since,
+        )
+        return await export_response(
+            exports.ASSESSMENTS_TABLE,
+            exports.assessment_rows(session, filters, lang),
+            fmt,
+            query={**request.query_params, "as_of": day},
+            excel=excel,
+            filename="assessments",
+        )
     page = await service.list_assessments(
         session,
         unit_id=unit_id,
