@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from httpx import AsyncClient
+from openpyxl import load_workbook
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import AuditContext
@@ -300,3 +301,12 @@ async def test_progress_on_two_dates_across_a_merger_and_a_ward(
     assert roadmap_rows["P905"]["district_code"] == "P90"
     assert {r["row"] for r in rows} == {"target", "roadmap", "rollup"}
     assert roadmap_rows["P901"]["owner"] == '\'=HYPERLINK("x")'
+    workbook = await admin_client.get(
+        f"{base}/progress", params={"as_of": "2024-12-31", "format": "xlsx"}
+    )
+    assert workbook.status_code == 200, workbook.text
+    sheet = load_workbook(io.BytesIO(workbook.content)).worksheets[0]
+    header, *cells = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert header[:3] == ["row", "plan_id", "as_of"]
+    owners = {row[header.index("owner")] for row in cells}
+    assert '\'=HYPERLINK("x")' in owners
