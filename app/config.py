@@ -96,6 +96,11 @@ class Settings(BaseSettings):
     webhook_backoff_max_seconds: float = Field(default=3600.0, gt=0)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
     webhook_batch_size: int = Field(default=100, ge=1, le=1000)
+    # Plan progress (docs/plans.md): a roadmap item is "at risk" when more than this many
+    # criteria are unmet with fewer than this many months left before its target year ends.
+    # Configuration, not law: unset, a plan's own thresholds are the only ones applied.
+    plan_at_risk_criteria_unmet: int | None = Field(default=None, ge=0)
+    plan_at_risk_months_left: int | None = Field(default=None, ge=0, le=120)
 
     @field_validator("database_url")
     @classmethod

@@ -12,6 +12,7 @@ from app.identity.router import router as identity_router
 from app.integration.router import router as integration_router
 from app.recognitions.router import router as recognitions_router
 from app.reports.router import router as reports_router
+from app.plans.router import router as plans_router
 from app.system.router import router as system_router
 from app.units.router import router as units_router
 
@@ -25,6 +26,7 @@ api_router.include_router(criteria_router)
 api_router.include_router(assessments_router)
 api_router.include_router(recognitions_router)
 api_router.include_router(dossiers_router)
+api_router.include_router(plans_router)
 api_router.include_router(audit_router)
 api_router.include_router(integration_router)
 api_router.include_router(reports_router)

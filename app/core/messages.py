@@ -669,6 +669,85 @@ MESSAGES: dict[str, Message] = {
         "Không có bước quy trình này (dạng `<quy trình>/<bước>`, xem GET /dossier-procedures).",
         "No such procedure step (`<procedure>/<step>`, see GET /dossier-procedures).",
     ),
+    # --- plans (docs/plans.md) ------------------------------------------------------------------
+    "plan_not_found": _not_found("kế hoạch", "plan"),
+    "plan_target_not_found": _not_found("chỉ tiêu của kế hoạch", "plan target"),
+    "plan_roadmap_item_not_found": _not_found("mục lộ trình", "roadmap item"),
+    "plan_task_not_found": _not_found("nhiệm vụ của kế hoạch", "plan task"),
+    "plan_document_not_found": _not_found("văn bản của kế hoạch", "plan document"),
+    "plan_read_only": _m(
+        "Kế hoạch đã bị thay thế hoặc đã kết thúc: không thể thay đổi (hãy điều chỉnh kế hoạch "
+        "đang có hiệu lực).",
+        "The plan is superseded or closed: it can no longer change.",
+        "Kế hoạch đang ở trạng thái {status}: không thể thay đổi (hãy điều chỉnh kế hoạch đang "
+        "có hiệu lực).",
+        "The plan is {status}: it can no longer change.",
+    ),
+    "plan_id_conflict": _m(
+        "Đã có kế hoạch với mã định danh này nhưng nội dung khác.",
+        "A plan with this id exists with other values.",
+    ),
+    "item_id_conflict": _m(
+        "Đã có mục với mã định danh này nhưng nội dung khác.",
+        "An item with this id exists with other values.",
+    ),
+    "plan_period_invalid": _m(
+        "Năm kết thúc của kế hoạch trước năm bắt đầu.", "The period ends before it starts."
+    ),
+    "plan_outside_parent_period": _m(
+        "Thời kỳ của kế hoạch nằm ngoài thời kỳ của kế hoạch cấp trên.",
+        "The period lies outside the parent plan's period.",
+    ),
+    "plan_not_draft": _m(
+        "Kế hoạch đã có hiệu lực: nội dung chỉ thay đổi bằng văn bản điều chỉnh (phiên bản mới).",
+        "The plan is in force: its content changes by adjustment (a new version).",
+    ),
+    "plan_not_in_force": _m(
+        "Chỉ điều chỉnh được kế hoạch đang có hiệu lực.",
+        "Only a plan in force is adjusted.",
+        "Kế hoạch đang ở trạng thái {status}: chỉ điều chỉnh được kế hoạch đang có hiệu lực.",
+        "The plan is {status}: only a plan in force is adjusted.",
+    ),
+    "plan_transition_not_allowed": _m(
+        "Kế hoạch không cho phép chuyển trạng thái này.",
+        "The plan does not allow this change of status.",
+    ),
+    "adjustment_before_plan": _m(
+        "Văn bản điều chỉnh phải có ngày sau ngày của kế hoạch được điều chỉnh.",
+        "An adjustment is dated after the plan it adjusts.",
+    ),
+    "target_year_outside_period": _m(
+        "Năm nằm ngoài thời kỳ của kế hoạch.", "The year is outside the plan's period."
+    ),
+    "unit_outside_plan_scope": _m(
+        "Đơn vị không thuộc phạm vi của kế hoạch vào ngày xác định phạm vi.",
+        "The unit was not under the plan's issuing unit on the plan's scope date.",
+    ),
+    "title_not_granted": _m(
+        "Không có bộ tiêu chí đã ban hành nào công nhận danh hiệu này ở cấp đó trong năm đó.",
+        "No published criteria set grants this title at that level for that year.",
+    ),
+    "share_over_100": _m("Tỷ lệ không vượt quá 100%.", "A share is at most 100 (per cent)."),
+    "target_title_required": _m("Chỉ tiêu này phải nêu danh hiệu.", "This target names a title."),
+    "target_title_not_applicable": _m(
+        "Danh hiệu không phù hợp với loại chỉ tiêu.", "The title does not fit the metric."
+    ),
+    "criteria_threshold_required": _m(
+        "Hãy nêu số tiêu chí làm ngưỡng (dưới N tiêu chí).",
+        "Say below how many criteria a commune is counted.",
+    ),
+    "roadmap_field_not_applicable": _m(
+        "Chỉ xã nông thôn mới kiểu mẫu mới nêu lĩnh vực nổi trội.",
+        "Only a model NTM commune names the field it excels in.",
+    ),
+    "deadline_before_plan": _m(
+        "Thời hạn trước ngày ban hành kế hoạch.", "The deadline is before the plan's date."
+    ),
+    "document_kind_invalid": _m(
+        "Loại văn bản không hợp lệ (plan, adjustment, annex, other).",
+        "The document kind is one of plan, adjustment, annex, other.",
+    ),
+    "document_empty": _m("Tệp rỗng.", "The file is empty."),
     # --- the register of titles (recognitions) -------------------------------------------------
     "recognition_not_found": _m(
         "Không tìm thấy quyết định công nhận (hoặc bạn không có quyền xem).",

@@ -53,6 +53,7 @@ _RESOURCES: dict[str, tuple[str, str | None]] = {
     "recognition": ("recognition", "/recognitions/{id}"),
     "dossier": ("dossier", "/dossiers/{id}"),
     "dossier_document": ("dossier_document", None),
+    "plan": ("plan", "/plans/{id}"),
     "reference_dataset": ("reference_dataset", None),
 }
 

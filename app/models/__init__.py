@@ -6,6 +6,7 @@ from app.models import criteria as criteria
 from app.models import dossiers as dossiers
 from app.models import identity as identity
 from app.models import integration as integration
+from app.models import plans as plans
 from app.models import recognitions as recognitions
 from app.models import system, units
 

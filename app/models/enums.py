@@ -338,6 +338,101 @@ class Direction(StrEnum):
     UNCHANGED = "unchanged"
 
 
+# --- plans (app.models.plans) ---------------------------------------------------------------------
+
+
+class PlanStatus(StrEnum):
+    """draft → in_force → closed; in_force → superseded only by an adjustment (a new version)."""
+
+    DRAFT = "draft"
+    IN_FORCE = "in_force"
+    SUPERSEDED = "superseded"
+    CLOSED = "closed"
+
+
+class PlanKind(StrEnum):
+    PERIOD = "period"  # kế hoạch giai đoạn (e.g. 2021-2025)
+    YEARLY = "yearly"  # kế hoạch năm, under a period plan
+    OTHER = "other"
+
+
+class TargetMetric(StrEnum):
+    """What a target measures over its scope (DOMAIN.md §6)."""
+
+    UNITS_WITH_TITLE = "units_with_title"  # count of units holding ``title``
+    SHARE_WITH_TITLE = "share_with_title"  # percent of the title's units holding it
+    AVERAGE_CRITERIA_MET = "average_criteria_met"  # criteria met per commune
+    COMMUNES_BELOW_CRITERIA = "communes_below_criteria"  # communes meeting fewer than N
+    DIFFICULT_VILLAGES_NTM = "difficult_villages_ntm"  # villages of especially difficult communes
+    BUDGET_PLANNED_VND = "budget_planned_vnd"
+    BUDGET_DISBURSED_VND = "budget_disbursed_vnd"
+
+
+class TargetStatus(StrEnum):
+    ACHIEVED = "achieved"
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    MISSED = "missed"
+    UNKNOWN = "unknown"  # nothing to measure (no denominator, no figure reported)
+
+
+class RoadmapStatus(StrEnum):
+    RECOGNISED = "recognised"
+    DOSSIER_IN_PROGRESS = "dossier_in_progress"
+    CRITERIA_MET = "criteria_met"  # the latest assessment meets every criterion; no dossier yet
+    ASSESSMENT_GAP = "assessment_gap"
+    AT_RISK = "at_risk"
+    MISSED = "missed"
+    NOT_ASSESSED = "not_assessed"
+    LEFT_SCOPE = "left_scope"  # merged away, became a ward, dissolved
+
+
+class TaskStatus(StrEnum):
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class PlanDocumentKind(StrEnum):
+    PLAN = "plan"  # the signed KH
+    ADJUSTMENT = "adjustment"
+    ANNEX = "annex"
+    OTHER = "other"
+
+
+# --- the register of titles (app.models.recognitions) --------------------------------------------
+
+
+class RecognitionSource(StrEnum):
+    """How a recognition entered the register."""
+
+    DOSSIER = "dossier"  # the decision that closed a recognition dossier
+    HISTORICAL = "historical"  # a decision made before the platform existed, entered by hand
+    IMPORT = "import"  # a province's history loaded from CSV/XLSX
+    CARRY_OVER = "carry_over"  # confirmed after a merger (267/BNN-VPĐP of 09/01/2024)
+
+
+class ExportFormat(StrEnum):
+    """What a list or report answers in (``format=`` or the ``Accept`` header)."""
+
+    JSON = "json"
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+class ColumnType(StrEnum):
+    """The type of an exported column: how CSV spells it and which XLSX cell type holds it."""
+
+    TEXT = "text"
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    DATETIME = "datetime"
+    UUID = "uuid"
+
+
 # --- recognition dossiers (app.models.dossiers) --------------------------------------------------
 
 

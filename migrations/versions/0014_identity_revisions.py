@@ -1,7 +1,7 @@
 """identity revisions: users.revision and clients.revision, the counters their ETags are made of
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 
 Every write of a person or an integration client (its fields, its password or secret, its role
 assignments) raises the counter, as units and assessments do with theirs.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014"
-down_revision: str | Sequence[str] | None = "0012"
+down_revision: str | Sequence[str] | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

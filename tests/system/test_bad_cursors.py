@@ -108,6 +108,22 @@ async def _unit_id(client: AsyncClient) -> str:
     return unit_id
 
 
+async def _plan_id(client: AsyncClient, unit_id: str) -> str:
+    """A plan of the unit, for the lists of what a plan holds (targets, roadmap, tasks)."""
+    body = {
+        "number": "1/KH-UBND",
+        "title": "Kế hoạch kiểm thử",
+        "issuing_unit_id": unit_id,
+        "issue_date": "2024-01-11",
+        "start_year": 2024,
+        "end_year": 2024,
+    }
+    response = await client.post("/api/v1/plans", json=body)
+    assert response.status_code == 201, response.text
+    plan_id: str = response.json()["id"]
+    return plan_id
+
+
 async def test_forged_cursors_are_422_on_every_paginated_list(
     app: FastAPI, admin_client: AsyncClient, client: AsyncClient
 ) -> None:
@@ -119,10 +135,15 @@ async def test_forged_cursors_are_422_on_every_paginated_list(
         "/api/v1/webhooks", json={"url": "https://93.184.215.14/hook"}
     )
     assert webhook.status_code == 201, webhook.text
+    plan_id = await _plan_id(admin_client, unit_id)
     failures = []
     checked = 0
     for path in lists:
-        url = path.replace("{unit_id}", unit_id).replace("{webhook_id}", webhook.json()["id"])
+        url = (
+            path.replace("{unit_id}", unit_id)
+            .replace("{webhook_id}", webhook.json()["id"])
+            .replace("{plan_id}", plan_id)
+        )
         operation = app.openapi()["paths"][path]["get"]
         callers = [admin_client] + ([client] if operation.get("x-public") else [])
         for extra in [{}, *EXTRA_QUERIES.get(path, [])]:

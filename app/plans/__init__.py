@@ -1,0 +1,1 @@
+"""Plans of the programme: targets, roadmap, tasks, documents and progress (docs/plans.md)."""
