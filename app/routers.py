@@ -10,9 +10,9 @@ from app.criteria.router import router as criteria_router
 from app.dossiers.router import router as dossiers_router
 from app.identity.router import router as identity_router
 from app.integration.router import router as integration_router
+from app.plans.router import router as plans_router
 from app.recognitions.router import router as recognitions_router
 from app.reports.router import router as reports_router
-from app.plans.router import router as plans_router
 from app.system.router import router as system_router
 from app.units.router import router as units_router
 

@@ -485,7 +485,6 @@ async def get_unit_event(request: Request, session: SessionDep, event_id: uuid.U
     return cached_json(request, await events.get_event(session, event_id))
 
 
-
 @router.get(
     "/exports/lineage-2025",
     summary="Crosswalk of the 2025 reform: every old commune beside its new commune",
