@@ -401,38 +401,6 @@ class PlanDocumentKind(StrEnum):
     OTHER = "other"
 
 
-# --- the register of titles (app.models.recognitions) --------------------------------------------
-
-
-class RecognitionSource(StrEnum):
-    """How a recognition entered the register."""
-
-    DOSSIER = "dossier"  # the decision that closed a recognition dossier
-    HISTORICAL = "historical"  # a decision made before the platform existed, entered by hand
-    IMPORT = "import"  # a province's history loaded from CSV/XLSX
-    CARRY_OVER = "carry_over"  # confirmed after a merger (267/BNN-VPĐP of 09/01/2024)
-
-
-class ExportFormat(StrEnum):
-    """What a list or report answers in (``format=`` or the ``Accept`` header)."""
-
-    JSON = "json"
-    CSV = "csv"
-    XLSX = "xlsx"
-
-
-class ColumnType(StrEnum):
-    """The type of an exported column: how CSV spells it and which XLSX cell type holds it."""
-
-    TEXT = "text"
-    INTEGER = "integer"
-    NUMBER = "number"
-    BOOLEAN = "boolean"
-    DATE = "date"
-    DATETIME = "datetime"
-    UUID = "uuid"
-
-
 # --- recognition dossiers (app.models.dossiers) --------------------------------------------------
 
 
