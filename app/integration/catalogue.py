@@ -35,6 +35,12 @@ VERBS: dict[str, str] = {
     "transition": "transitioned",
     "recognise": "recognised",
     "submit": "submitted",
+    # the other actions of a recognition dossier (app.models.enums.DossierAction)
+    "forward": "forwarded",
+    "appraise": "appraised",
+    "return": "returned",
+    "reject": "rejected",
+    "withdraw": "withdrawn",
     "lock": "locked",
 }
 ACTIONS = {verb: action for action, verb in VERBS.items()}

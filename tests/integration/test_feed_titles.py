@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from httpx import AsyncClient
 
+from app.integration import catalogue
+from app.models.enums import DossierAction
 from tests.integration.test_feed import _all_after, _head
 from tests.recognitions.helpers import API, grant, revocation, unit_of
 
@@ -29,3 +31,12 @@ async def test_a_recognition_and_its_revocation_reach_the_feed(admin_client: Asy
     ]
     assert {i["link"] for i in items} == {f"/api/v1/recognitions/{recognition_id}"}
     assert {i["unit_id"] for i in items} == {str(commune)}
+
+
+def test_every_dossier_action_has_an_event_type_a_poller_can_filter_by() -> None:
+    for action in DossierAction:
+        kind = catalogue.event_type("dossier", action.value)
+        assert kind != f"dossier.{action.value}", kind  # a past tense, like every other type
+        parsed = catalogue.parse_types([kind])
+        assert isinstance(parsed, catalogue.TypeFilter), kind
+        assert ("dossier", action.value) in parsed.pairs
