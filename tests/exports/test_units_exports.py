@@ -95,7 +95,7 @@ async def test_lineage_2025_crosswalk(client: AsyncClient) -> None:
     rows = csv_rows(await client.get("/api/v1/exports/lineage-2025"))
     assert list(rows[0]) == list(LINEAGE_2025_TABLE.names)
     # Every commune of 30/06/2025 appears, the split ones once per part.
-    assert len({r["old_unit_id"] for r in rows}) == 10051
+    assert len({r["old_unit_id"] for r in rows}) == 10047  # the official count (dvhcvn eaddcea)
     doi_ngo = [r for r in rows if r["old_unit_code"] == "07444"]
     assert len(doi_ngo) == 1
     row = doi_ngo[0]
