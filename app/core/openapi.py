@@ -237,6 +237,13 @@ IF_MATCH = frozenset(
         "assessments_judgements_put",
         "assessments_conditions_put",
         "dossiers_transitions_create",
+        "recognitions_revocation_revoke",
+        "plans_update",
+        "plans_adjustments_adjust",
+        "plans_targets_update",
+        "plans_roadmap_update",
+        "plans_tasks_update",
+        "webhooks_update",
     }
 )
 # Reads that answer 304 to a matching If-None-Match.
@@ -258,6 +265,9 @@ IF_NONE_MATCH = frozenset(
         "assessments_gaps_get",
         "dossiers_get",
         "dossier_procedures_list",
+        "recognitions_get",
+        "plans_get",
+        "sync_bundle_get",
     }
 )
 # Writes whose success carries the resource's new ETag (besides every If-Match write). Every
@@ -279,6 +289,14 @@ ETAG_WRITES = frozenset(
         "assessments_create",
         "dossiers_create",
         "dossiers_documents_create",
+        "recognitions_create",
+        "recognitions_carry_over_confirm",
+        "plans_create",
+        "plans_targets_create",
+        "plans_roadmap_create",
+        "plans_tasks_create",
+        "plans_documents_attach",
+        "webhooks_create",
     }
 )
 # Paginated lists: the next page is also in a ``Link: <…>; rel="next"`` header.

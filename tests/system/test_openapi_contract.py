@@ -145,6 +145,7 @@ WRITES_WITHOUT_ETAG = {
     "units_import": "creates or changes many villages; answers a summary",
     "unit_classifications_bulk_create": "changes many units; answers a summary",
     "indicator_values_import": "writes many assessments' values, or queues a job (202)",
+    "recognitions_import": "records or changes many decisions; answers a summary",
 }
 
 
