@@ -100,41 +100,36 @@ class UnitEventKind(StrEnum):
 
 
 class DateBasis(StrEnum):
-    """How the ``effective_date`` of a bundled unit event is known (docs/units-dataset.md).
-
-    Set only on events loaded from the bundled dataset; an event recorded through the API has
-    none (its date is the one the caller stated, with its legal basis)."""
+    """How the ``effective_date`` of a bundled unit event is known (docs/units-dataset.md):
+    ``effective`` (the resolution's effective date: the historical-data commit up to
+    2021-07-01, or a resolution the reference names), ``list`` (FLAGGED: only the date of the
+    first statistics-office list showing the change; it may have taken effect earlier, between
+    two lists), ``unconfirmed`` (FLAGGED: no text available gives the date, e.g.
+    388/NQ-UBTVQH16, dated 2026-09-20 from the package maintainer's statement). Set only on
+    events of the bundled dataset: an event recorded through the API has none (its date is the
+    one its author stated, with its legal basis)."""
 
     EFFECTIVE = "effective"
-    """The effective date of the resolution: a source names it (the historical-data commit,
-    up to 2021-07-01, or a resolution named in map-history-sources.md)."""
     LIST = "list"
-    """FLAGGED: only the date of the first statistics-office list showing the change is known;
-    the change may have taken effect earlier, between two lists."""
     UNCONFIRMED = "unconfirmed"
-    """FLAGGED: no text available to us gives the date; it rests on a secondary statement
-    (e.g. 388/NQ-UBTVQH16, dated 2026-09-20 from the package maintainer's statement)."""
 
 
 class BasisSource(StrEnum):
-    """Where the date and legal basis of a bundled unit event come from (docs/units-dataset.md).
-    Set only on events loaded from the bundled dataset."""
+    """Where the date and legal basis of a bundled unit event come from (docs/units-dataset.md):
+    ``commit_message`` (the historical-data commit names a resolution whose text names the
+    unit's province), ``stated`` (the reference names the resolution and effective date of a
+    change first shown by a list), ``reference`` (the reference gives the change: the 2025
+    reform, the 2026 changes), ``unmatched`` (the commit names resolutions, none of which names
+    the province), ``list_date`` (no source names the change: the date is a list date),
+    ``unknown`` (no source available names the resolution). Set only on events of the bundled
+    dataset."""
 
     COMMIT_MESSAGE = "commit_message"
-    """The historical-data commit names a resolution whose text names the unit's province."""
     STATED = "stated"
-    """map-history-sources.md names the resolution and effective date of a change first shown
-    by a statistics-office list (the list date is then the effective date)."""
     REFERENCE = "reference"
-    """The shared reference gives the change and its resolution: the 2025 reform (the
-    conversion table and the provincial resolutions) and the 2026 changes."""
     UNMATCHED = "unmatched"
-    """The commit names resolutions, none of which names the unit's province: no basis given."""
     LIST_DATE = "list_date"
-    """No source names the change: the date is a list date (``date_basis`` ``list``)."""
     UNKNOWN = "unknown"
-    """No source available to us names the resolution (the date is still the effective one
-    when ``date_basis`` says so)."""
 
 
 class LinkConfidence(StrEnum):
