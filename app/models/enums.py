@@ -99,6 +99,39 @@ class UnitEventKind(StrEnum):
     TRANSFER = "transfer"
 
 
+class DateBasis(StrEnum):
+    """How the ``effective_date`` of a bundled unit event is known (docs/units-dataset.md):
+    ``effective`` (the resolution's effective date: the historical-data commit up to
+    2021-07-01, or a resolution the reference names), ``list`` (FLAGGED: only the date of the
+    first statistics-office list showing the change; it may have taken effect earlier, between
+    two lists), ``unconfirmed`` (FLAGGED: no text available gives the date, e.g.
+    388/NQ-UBTVQH16, dated 2026-09-20 from the package maintainer's statement). Set only on
+    events of the bundled dataset: an event recorded through the API has none (its date is the
+    one its author stated, with its legal basis)."""
+
+    EFFECTIVE = "effective"
+    LIST = "list"
+    UNCONFIRMED = "unconfirmed"
+
+
+class BasisSource(StrEnum):
+    """Where the date and legal basis of a bundled unit event come from (docs/units-dataset.md):
+    ``commit_message`` (the historical-data commit names a resolution whose text names the
+    unit's province), ``stated`` (the reference names the resolution and effective date of a
+    change first shown by a list), ``reference`` (the reference gives the change: the 2025
+    reform, the 2026 changes), ``unmatched`` (the commit names resolutions, none of which names
+    the province), ``list_date`` (no source names the change: the date is a list date),
+    ``unknown`` (no source available names the resolution). Set only on events of the bundled
+    dataset."""
+
+    COMMIT_MESSAGE = "commit_message"
+    STATED = "stated"
+    REFERENCE = "reference"
+    UNMATCHED = "unmatched"
+    LIST_DATE = "list_date"
+    UNKNOWN = "unknown"
+
+
 class LinkConfidence(StrEnum):
     """How a lineage link is known (docs/units-dataset.md)."""
 

@@ -42,7 +42,7 @@ from app.units.schemas import (
     Target,
     TransferEvent,
 )
-from app.units.service import legal_basis
+from app.units.service import date_flags, legal_basis
 
 
 class Effects:
@@ -182,7 +182,8 @@ async def get_event(session: AsyncSession, event_id: uuid.UUID) -> dict[str, Any
     row = await repo.event(session, event_id)
     if row is None:
         raise event_not_found(event_id)
-    effects = (row["payload"] or {}).get("effects", {})
+    payload = row["payload"] or {}
+    effects = payload.get("effects", {})
     links = await repo.links_of_event(session, event_id)
     return {
         "id": row["id"],
@@ -201,6 +202,7 @@ async def get_event(session: AsyncSession, event_id: uuid.UUID) -> dict[str, Any
             }
             for link in links
         ],
+        **date_flags(payload),
         "created_at": timestamp(row["created_at"]),
     }
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.units import query
 from app.units import repository as repo
 from app.units.repository import Record
-from app.units.service import legal_basis, ref, resolve
+from app.units.service import date_flags, legal_basis, ref, resolve
 from app.units.temporal import ONE_DAY, end_out, start_out
 
 
@@ -84,5 +84,6 @@ def _entry(
             "kind": event["kind"],
             "effective_date": event["effective_date"],
             "legal_basis": legal_basis(event),
+            **date_flags(event["payload"] or {}),
         },
     }

@@ -11,7 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from app.core.pagination import TOTAL_DESCRIPTION
 from app.core.types import IsoDate, StrictBool
 from app.models.enums import (
+    BasisSource,
     ClassificationKind,
+    DateBasis,
     LinkConfidence,
     UnitEventKind,
     UnitLevel,
@@ -212,6 +214,14 @@ class EventRef(BaseModel):
     kind: UnitEventKind
     effective_date: IsoDate
     legal_basis: LegalBasis | None
+    date_basis: DateBasis | None = Field(
+        description="How `effective_date` is known (see `UnitEventOut.date_basis`); `null` "
+        "for an event recorded through the API."
+    )
+    basis_source: BasisSource | None = Field(
+        description="Where the date and basis come from (see `UnitEventOut.basis_source`); "
+        "`null` for an event recorded through the API."
+    )
 
 
 class LineageUnit(UnitRef):
@@ -436,6 +446,18 @@ class UnitEventOut(BaseModel):
     )
     changed_unit_ids: list[uuid.UUID] = Field(description="Units given a new version.")
     links: list[LinkOut]
+    date_basis: DateBasis | None = Field(
+        description="How `effective_date` is known, for events of the bundled dataset: "
+        "`effective` (the resolution's effective date), `list` (FLAGGED: only the date of the "
+        "first statistics-office list showing the change; it may have taken effect earlier) or "
+        "`unconfirmed` (FLAGGED: no text available gives the date, e.g. 388/NQ-UBTVQH16). "
+        "`null` for an event recorded through the API, whose date is the one its author stated."
+    )
+    basis_source: BasisSource | None = Field(
+        description="Where the bundled event's date and legal basis come from: "
+        "`commit_message`, `stated`, `reference`, `unmatched`, `list_date` or `unknown` "
+        "(docs/units-dataset.md). `null` for an event recorded through the API."
+    )
     created_at: datetime
 
 

@@ -21,7 +21,7 @@ from app.core.http import etag_for, require_match, timestamp
 from app.core.pagination import CursorPart, decode_cursor, encode_cursor
 from app.core.permissions import Action
 from app.core.security import Principal
-from app.models.enums import AuditAction, ClassificationKind, UnitLevel
+from app.models.enums import AuditAction, BasisSource, ClassificationKind, DateBasis, UnitLevel
 from app.units import query
 from app.units import repository as repo
 from app.units.changes import create_unit as create_unit_rows
@@ -94,6 +94,17 @@ def legal_basis(row: Record) -> dict[str, Any] | None:
         "title": row["legal_basis_title"],
     }
     return basis if any(value is not None for value in basis.values()) else None
+
+
+def date_flags(payload: dict[str, Any]) -> dict[str, str | None]:
+    """``date_basis`` and ``basis_source`` of a bundled event (app.units.seed writes them in its
+    payload); ``None`` for an event recorded through the API, whose payload has neither."""
+    basis = payload.get("date_basis")
+    source = payload.get("basis_source")
+    return {
+        "date_basis": DateBasis(basis).value if basis else None,
+        "basis_source": BasisSource(source).value if source else None,
+    }
 
 
 def classification(row: Record) -> dict[str, Any]:
