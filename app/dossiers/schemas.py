@@ -31,6 +31,9 @@ class Strict(BaseModel):
 
 
 class DossierCreate(Strict):
+    """Opens a recognition dossier (hồ sơ đề nghị công nhận) of a unit for a title and a year,
+    resting on that unit's assessments against one criteria set."""
+
     id: uuid.UUID | None = Field(
         default=None, description="Client-chosen id (offline creation); replays are not errors."
     )
@@ -72,6 +75,9 @@ class Decision(Strict):
 
 
 class TransitionRequest(Strict):
+    """Moves a dossier one step along its procedure: the action, with the reasons, votes,
+    decision or override that the step requires."""
+
     action: DossierAction
     reasons: Reasons | None = Field(
         default=None, description="Required to return or reject: what must be completed, or why."
@@ -92,11 +98,18 @@ class TransitionRequest(Strict):
 
 
 class ActorOut(BaseModel):
+    """Who acts at a step: a role at an administrative level (e.g. an appraiser at the
+    province)."""
+
     role: str
     level: str
 
 
 class StepOut(BaseModel):
+    """One step of a recognition procedure: the status it names, the action that leaves it, who
+    acts, the documents and checks it requires, and whether it records a vote, allows an
+    override or a rejection."""
+
     code: DossierStatus
     name: dict[str, str]
     action: DossierAction
@@ -113,6 +126,9 @@ class StepOut(BaseModel):
 
 
 class ProcedureOut(BaseModel):
+    """A version of a recognition procedure (quy trình xét, công nhận) for one level and its
+    titles: its validity, legal basis and steps in order."""
+
     code: str
     name: dict[str, str]
     level: str
@@ -124,6 +140,8 @@ class ProcedureOut(BaseModel):
 
 
 class UnitRef(BaseModel):
+    """The dossier's unit by its id, code, name and level."""
+
     id: uuid.UUID
     code: str | None = None
     name: str | None = None
@@ -131,12 +149,17 @@ class UnitRef(BaseModel):
 
 
 class DecisionOut(BaseModel):
+    """The decision that granted the title (quyết định công nhận): its number, date and signer."""
+
     number: str
     date: date
     signer: str
 
 
 class OverrideOut(BaseModel):
+    """An appraiser's override of 'the assessment meets the set': who, when, at which step, and
+    why."""
+
     by: uuid.UUID | None
     by_name: str | None
     at: datetime
@@ -155,6 +178,10 @@ class SnapshotDifference(BaseModel):
 
 
 class Dossier(BaseModel):
+    """A recognition dossier (hồ sơ đề nghị công nhận): the unit, title, year and assessments it
+    rests on, where it stands in its procedure and what the caller may do next. `revision` goes
+    up with every write; the ETag names it."""
+
     id: uuid.UUID
     unit: UnitRef
     title: Title
@@ -183,6 +210,9 @@ class Dossier(BaseModel):
 
 
 class DossierSummary(BaseModel):
+    """A dossier in a list: its unit, title, year, procedure, status and decision, without its
+    step or snapshot."""
+
     id: uuid.UUID
     unit_id: uuid.UUID
     title: Title
@@ -198,11 +228,17 @@ class DossierSummary(BaseModel):
 
 
 class DossierPage(BaseModel):
+    """One page of dossiers. Ask for the next page with `cursor=<next_cursor>`; null on the last
+    page."""
+
     items: list[DossierSummary]
     next_cursor: str | None = None
 
 
 class DocumentOut(BaseModel):
+    """A document filed in a dossier (e.g. a report or minutes): its type, the step it was added
+    at, and its content's type, size and SHA-256."""
+
     id: uuid.UUID
     dossier_id: uuid.UUID
     document_type: DossierDocumentType
@@ -217,10 +253,15 @@ class DocumentOut(BaseModel):
 
 
 class DocumentList(BaseModel):
+    """The documents filed in a dossier."""
+
     items: list[DocumentOut]
 
 
 class HistoryEntry(BaseModel):
+    """One transition of a dossier: the action, the statuses it moved between, who acted and
+    when, with the reasons and votes recorded."""
+
     seq: int
     action: DossierAction
     from_status: DossierStatus
@@ -234,6 +275,8 @@ class HistoryEntry(BaseModel):
 
 
 class History(BaseModel):
+    """A dossier's transitions, oldest first."""
+
     items: list[HistoryEntry]
 
 
@@ -245,4 +288,6 @@ class FailedPrecondition(BaseModel):
 
 
 class ProcedureList(BaseModel):
+    """The recognition procedures, with their steps."""
+
     items: list[ProcedureOut]

@@ -34,6 +34,9 @@ class FeedEvent(BaseModel):
 
 
 class FeedPage(BaseModel):
+    """A page of the event feed, in position order. Ask for the next page with
+    `after=<next_after>` (or follow `Link: rel=next`)."""
+
     items: list[FeedEvent]
     next_after: int = Field(description="Ask `after=` this next (also in `Link: rel=next`).")
     head: int = Field(description="The newest position when the page was read.")
@@ -46,6 +49,9 @@ class FeedPage(BaseModel):
 
 
 class WebhookCreate(BaseModel):
+    """Subscribes a URL to events (Standard Webhooks): which event types, optionally only about
+    one unit's subtree."""
+
     id: uuid.UUID | None = None
     url: str = Field(min_length=1, max_length=2000)
     event_types: list[str] = Field(
@@ -60,6 +66,9 @@ class WebhookCreate(BaseModel):
 
 
 class WebhookPatch(BaseModel):
+    """Changes a webhook subscription's URL, event types or description, or enables it again;
+    fields not sent keep theirs."""
+
     url: str | None = Field(default=None, min_length=1, max_length=2000)
     event_types: list[str] | None = Field(default=None, max_length=100)
     description: str | None = Field(default=None, max_length=500)
@@ -69,6 +78,9 @@ class WebhookPatch(BaseModel):
 
 
 class WebhookOut(BaseModel):
+    """A webhook subscription: where events are sent, which ones, whether it is active, and the
+    last feed position delivered."""
+
     id: uuid.UUID
     url: str
     description: str | None
@@ -83,12 +95,18 @@ class WebhookOut(BaseModel):
 
 
 class WebhookCreated(WebhookOut):
+    """A webhook subscription as created, with its signing secret: the only time the secret is
+    shown."""
+
     secret: str = Field(
         description="The signing secret (`whsec_…`, Standard Webhooks). Shown only here."
     )
 
 
 class WebhookDeliveryOut(BaseModel):
+    """One delivery of an event to a webhook: its status, attempts and the last response or
+    error."""
+
     id: uuid.UUID
     subscription_id: uuid.UUID
     message_id: str = Field(description="The `webhook-id` header: the same for every retry.")
@@ -108,6 +126,8 @@ class WebhookDeliveryOut(BaseModel):
 
 
 class SyncVillage(BaseModel):
+    """A village (thôn) of the commune in the sync bundle, with its validity."""
+
     id: uuid.UUID
     code: str | None
     name: str
@@ -117,6 +137,9 @@ class SyncVillage(BaseModel):
 
 
 class SyncCriteriaSet(BaseModel):
+    """A criteria set that applies to the commune, with its thresholds as they apply to it in
+    the bundle's year."""
+
     criteria_set: CriteriaSetSummary
     thresholds: ResolvedThresholds = Field(
         description="Each indicator's threshold as it applies to this commune in `year`."
@@ -124,11 +147,18 @@ class SyncCriteriaSet(BaseModel):
 
 
 class SyncAssessment(BaseModel):
+    """An open assessment in the sync bundle, with the ETag to send as `If-Match` when writing
+    it."""
+
     assessment: AssessmentDetail
     etag: str = Field(description="Send as `If-Match` when writing the assessment.")
 
 
 class SyncBundle(BaseModel):
+    """What a field device needs to work offline on one commune for a year: the unit, its
+    villages, the criteria sets that apply, its open assessments, and the feed position to poll
+    from."""
+
     unit: UnitDetail
     villages: list[SyncVillage]
     year: int

@@ -384,6 +384,9 @@ class PlanStatus(StrEnum):
 
 
 class PlanKind(StrEnum):
+    """A plan's kind: a period plan (kế hoạch giai đoạn), a yearly plan (kế hoạch năm) under
+    one, or other."""
+
     PERIOD = "period"  # kế hoạch giai đoạn (e.g. 2021-2025)
     YEARLY = "yearly"  # kế hoạch năm, under a period plan
     OTHER = "other"
@@ -402,6 +405,8 @@ class TargetMetric(StrEnum):
 
 
 class TargetStatus(StrEnum):
+    """A target measured: achieved, on track, at risk, missed, or unknown (nothing to measure)."""
+
     ACHIEVED = "achieved"
     ON_TRACK = "on_track"
     AT_RISK = "at_risk"
@@ -410,6 +415,9 @@ class TargetStatus(StrEnum):
 
 
 class RoadmapStatus(StrEnum):
+    """Where a roadmap item stands: recognised, a dossier in progress, criteria met without a
+    dossier, an assessment gap, at risk, missed, not assessed, or its unit left the scope."""
+
     RECOGNISED = "recognised"
     DOSSIER_IN_PROGRESS = "dossier_in_progress"
     CRITERIA_MET = "criteria_met"  # the latest assessment meets every criterion; no dossier yet
@@ -421,6 +429,8 @@ class RoadmapStatus(StrEnum):
 
 
 class TaskStatus(StrEnum):
+    """A plan task's status."""
+
     NOT_STARTED = "not_started"
     IN_PROGRESS = "in_progress"
     DONE = "done"
@@ -428,6 +438,8 @@ class TaskStatus(StrEnum):
 
 
 class PlanDocumentKind(StrEnum):
+    """What a plan's document is: the signed plan, an adjustment, an annex, or other."""
+
     PLAN = "plan"  # the signed KH
     ADJUSTMENT = "adjustment"
     ANNEX = "annex"

@@ -34,6 +34,9 @@ class Strict(BaseModel):
 
 
 class PlanCreate(Strict):
+    """Creates a plan (kế hoạch) as signed by the issuing unit: a period plan (kế hoạch giai
+    đoạn) or a yearly plan under one. It starts as a draft."""
+
     id: uuid.UUID | None = Field(
         default=None, description="Client-chosen id; replays are not errors."
     )
@@ -90,6 +93,10 @@ class PlanAdjust(Strict):
 
 
 class Plan(BaseModel):
+    """A plan (kế hoạch) of an issuing unit for a span of years, with its lifecycle status and
+    version. An adjustment supersedes it by a new version; `revision` goes up with every write
+    and the ETag names it."""
+
     id: uuid.UUID
     number: str
     title: str
@@ -118,6 +125,9 @@ class Plan(BaseModel):
 
 
 class PlanPage(BaseModel):
+    """One page of plans. Ask for the next page with `cursor=<next_cursor>`; null on the last
+    page."""
+
     items: list[Plan]
     next_cursor: str | None
 
@@ -126,18 +136,26 @@ class PlanPage(BaseModel):
 
 
 class ReportedFigure(Strict):
+    """A figure as reported on a day (e.g. budget disbursed), with the document that reported
+    it."""
+
     on: IsoDate
     value: Annotated[float, Field(ge=0)]
     document: Annotated[str, Field(min_length=1, max_length=500)] | None = None
 
 
 class ReportedFigureOut(BaseModel):
+    """A figure as reported on a day, with the document that reported it."""
+
     on: date
     value: float
     document: str | None
 
 
 class TargetCreate(Strict):
+    """Adds a target (chỉ tiêu) to a plan: what it measures, over which unit's subtree, for
+    which year, the planned value and the document that set it."""
+
     id: uuid.UUID | None = None
     metric: TargetMetric
     title: Title | None = Field(
@@ -167,6 +185,9 @@ class TargetCreate(Strict):
 
 
 class TargetPatch(Strict):
+    """Changes a target's planned value, year, threshold, source document, reported figures or
+    note; fields not sent keep theirs."""
+
     planned_value: Annotated[float, Field(ge=0)] | None = None
     year: Year | None = None
     criteria_threshold: Annotated[int, Field(ge=1, le=100)] | None = None
@@ -176,6 +197,9 @@ class TargetPatch(Strict):
 
 
 class PlanTarget(BaseModel):
+    """A target (chỉ tiêu) of a plan: a metric over a unit's subtree for a year, with its
+    planned value and the document that set it."""
+
     id: uuid.UUID
     plan_id: uuid.UUID
     metric: TargetMetric
@@ -194,6 +218,9 @@ class PlanTarget(BaseModel):
 
 
 class PlanTargetPage(BaseModel):
+    """One page of a plan's targets. Ask for the next page with `cursor=<next_cursor>`; null on
+    the last page."""
+
     items: list[PlanTarget]
     next_cursor: str | None
 
@@ -202,6 +229,8 @@ class PlanTargetPage(BaseModel):
 
 
 class RoadmapCreate(Strict):
+    """Adds a roadmap item (lộ trình) to a plan: a unit is to reach a title by a target year."""
+
     id: uuid.UUID | None = None
     unit_id: uuid.UUID
     title: Title
@@ -214,6 +243,8 @@ class RoadmapCreate(Strict):
 
 
 class RoadmapPatch(Strict):
+    """Changes a roadmap item's target year, field, owner or note; fields not sent keep theirs."""
+
     target_year: Year | None = None
     field: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     owner: Name | None = None
@@ -221,6 +252,9 @@ class RoadmapPatch(Strict):
 
 
 class RoadmapItem(BaseModel):
+    """A roadmap item (lộ trình) of a plan: a unit to reach a title by a target year, with who
+    owns it."""
+
     id: uuid.UUID
     plan_id: uuid.UUID
     unit_id: uuid.UUID
@@ -235,6 +269,9 @@ class RoadmapItem(BaseModel):
 
 
 class RoadmapPage(BaseModel):
+    """One page of a plan's roadmap items. Ask for the next page with `cursor=<next_cursor>`;
+    null on the last page."""
+
     items: list[RoadmapItem]
     next_cursor: str | None
 
@@ -243,11 +280,15 @@ class RoadmapPage(BaseModel):
 
 
 class ProgressNoteIn(Strict):
+    """A dated progress note to append to a task."""
+
     on: IsoDate
     text: Text
 
 
 class ProgressNote(BaseModel):
+    """A dated progress note on a task, with who wrote it and when."""
+
     on: date
     text: str
     by: str | None
@@ -255,6 +296,8 @@ class ProgressNote(BaseModel):
 
 
 class TaskCreate(Strict):
+    """Adds a task (nhiệm vụ) to a plan: what is to be done, by which agency, by when."""
+
     id: uuid.UUID | None = None
     description: Text
     agency: Name
@@ -263,6 +306,9 @@ class TaskCreate(Strict):
 
 
 class TaskPatch(Strict):
+    """Changes a task's description, agency, deadline or status, or appends a progress note;
+    fields not sent keep theirs."""
+
     description: Text | None = None
     agency: Name | None = None
     deadline: IsoDate | None = None
@@ -273,6 +319,9 @@ class TaskPatch(Strict):
 
 
 class PlanTask(BaseModel):
+    """A task (nhiệm vụ) of a plan: what is to be done, by which agency and deadline, its status
+    and progress notes."""
+
     id: uuid.UUID
     plan_id: uuid.UUID
     description: str
@@ -286,6 +335,9 @@ class PlanTask(BaseModel):
 
 
 class PlanTaskPage(BaseModel):
+    """One page of a plan's tasks. Ask for the next page with `cursor=<next_cursor>`; null on
+    the last page."""
+
     items: list[PlanTask]
     next_cursor: str | None
 
@@ -294,6 +346,9 @@ class PlanTaskPage(BaseModel):
 
 
 class PlanDocument(BaseModel):
+    """A document filed with a plan (the signed plan, an adjustment, an annex): its kind and its
+    content's type, size and SHA-256."""
+
     id: uuid.UUID
     plan_id: uuid.UUID
     kind: PlanDocumentKind
@@ -306,6 +361,8 @@ class PlanDocument(BaseModel):
 
 
 class PlanDocumentList(BaseModel):
+    """The documents filed with a plan."""
+
     items: list[PlanDocument]
 
 
@@ -313,6 +370,8 @@ class PlanDocumentList(BaseModel):
 
 
 class UnitRef(BaseModel):
+    """A unit in a plan's progress by its id, code, name and level."""
+
     id: uuid.UUID
     code: str | None
     name: str | None
@@ -320,12 +379,18 @@ class UnitRef(BaseModel):
 
 
 class DossierRef(BaseModel):
+    """A recognition dossier under way for a roadmap item's unit and title: its id, status and the
+    day it was submitted (null: not yet)."""
+
     id: str
     status: str
     at: str | None
 
 
 class TargetProgress(BaseModel):
+    """A target measured on `as_of`: planned against achieved (with the numerator and
+    denominator when a share), and its status with the reason."""
+
     target_id: uuid.UUID
     metric: TargetMetric
     title: Title | None
@@ -342,6 +407,9 @@ class TargetProgress(BaseModel):
 
 
 class RoadmapProgress(BaseModel):
+    """A roadmap item measured on `as_of`: its status with the reason, the criteria its unit's
+    latest assessment meets, and its dossier if any."""
+
     item_id: uuid.UUID
     unit: UnitRef
     district: UnitRef | None
@@ -358,6 +426,8 @@ class RoadmapProgress(BaseModel):
 
 
 class RollupRow(BaseModel):
+    """Roadmap items of a unit's subtree counted by status."""
+
     unit: UnitRef
     level: str
     items: int
@@ -365,6 +435,9 @@ class RollupRow(BaseModel):
 
 
 class Progress(BaseModel):
+    """A plan's progress on `as_of`: its targets, its roadmap items and their roll-up by unit,
+    with the at-risk thresholds applied."""
+
     plan_id: uuid.UUID
     as_of: date
     thresholds: dict[str, int | None] = Field(

@@ -91,6 +91,8 @@ class CarryOverConfirm(Strict):
 
 
 class RecognisedUnit(BaseModel):
+    """The recognised unit by its id, code, name and level."""
+
     id: uuid.UUID
     code: str
     name: str
@@ -98,6 +100,9 @@ class RecognisedUnit(BaseModel):
 
 
 class RevocationOut(BaseModel):
+    """The revocation of a title (thu hồi quyết định công nhận): the decision that revoked it,
+    why, and the check it rested on."""
+
     decision_number: str
     decision_date: date
     signer: str
@@ -110,6 +115,10 @@ class RevocationOut(BaseModel):
 
 
 class RecognitionOut(BaseModel):
+    """A recognition (công nhận): a unit holds a title for a year by a signed decision, from the
+    decision date until any revocation. `source` says whether it came from a dossier, a merge's
+    carry-over or an import."""
+
     id: uuid.UUID
     unit_id: uuid.UUID
     unit: RecognisedUnit | None = Field(
@@ -139,6 +148,9 @@ class RecognitionOut(BaseModel):
 
 
 class RecognitionPage(BaseModel):
+    """One page of recognitions. Ask for the next page with `cursor=<next_cursor>`; null on the
+    last page."""
+
     items: list[RecognitionOut]
     next_cursor: str | None = None
     total: int | None = Field(default=None, description=TOTAL_DESCRIPTION)
@@ -154,6 +166,8 @@ class UnitTitles(BaseModel):
 
 
 class HeldRecognition(BaseModel):
+    """A recognition a predecessor held the day before a merger: its title, year and decision."""
+
     id: uuid.UUID
     title: Title
     year_for: int
@@ -162,6 +176,9 @@ class HeldRecognition(BaseModel):
 
 
 class CarryOverPredecessor(BaseModel):
+    """A unit merged into the new or extended one, with its highest title and the recognitions
+    it held the day before the merger."""
+
     unit_id: uuid.UUID
     code: str | None = None
     name: str | None = None
@@ -200,16 +217,24 @@ class CarryOverProposal(BaseModel):
 
 
 class CarryOverProposalPage(BaseModel):
+    """One page of carry-over proposals. Ask for the next page with `cursor=<next_cursor>`; null
+    on the last page."""
+
     items: list[CarryOverProposal]
     next_cursor: str | None = None
 
 
 class FailingCriterion(BaseModel):
+    """A criterion the unit's latest assessment does not meet, by its number and name."""
+
     number: int
     name: str
 
 
 class BandOut(BaseModel):
+    """A revocation band of the criteria set: the share of failing criteria it covers, and the
+    criteria whose failure puts a unit in it."""
+
     min_failing_share: float
     max_failing_share: float | None = None
     requires_failing_criterion: list[int]
@@ -232,12 +257,18 @@ class RevocationCandidate(BaseModel):
 
 
 class RevocationCheckPage(BaseModel):
+    """One page of the revocation check on `as_of`: titled units against their set's revocation
+    bands. Ask for the next page with `cursor=<next_cursor>`; null on the last page."""
+
     as_of: date
     items: list[RevocationCandidate]
     next_cursor: str | None = None
 
 
 class RecognitionImportSummary(BaseModel):
+    """What an import of recognition decisions did (or would do, on a dry run): rows read,
+    created, updated, unchanged and rejected, with the rejections grouped by reason."""
+
     import_id: uuid.UUID
     format: str | None
     dry_run: bool

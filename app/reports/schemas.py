@@ -11,6 +11,8 @@ from app.models.enums import CriterionStatus, Title, UnitLevel
 
 
 class ReportUnit(BaseModel):
+    """The unit a report is about by its id, code, name, type and level."""
+
     id: uuid.UUID
     code: str
     name: str
@@ -19,12 +21,17 @@ class ReportUnit(BaseModel):
 
 
 class TitleCount(BaseModel):
+    """How many units hold a title, and their share of the denominator."""
+
     title: Title
     count: int
     share: float | None = Field(description="count ÷ denominator (null when it is 0)")
 
 
 class CommuneFigures(BaseModel):
+    """The communes of the scope on `as_of`: the rural communes (xã) counted, those excluded by
+    type, and how many hold each title by the register."""
+
     denominator: int = Field(description="Rural communes (xã) in scope on `as_of`.")
     denominator_rule: str
     excluded: dict[str, int] = Field(
@@ -37,17 +44,24 @@ class CommuneFigures(BaseModel):
 
 
 class LevelFigures(BaseModel):
+    """The units of one level in scope (districts or villages) and how many hold each title."""
+
     count: int
     titles: list[TitleCount]
 
 
 class Band(BaseModel):
+    """Communes whose assessment meets between `min_met` and `max_met` criteria."""
+
     min_met: int
     max_met: int
     count: int
 
 
 class CriterionCounts(BaseModel):
+    """One criterion of the set: how many assessed communes meet it, basically meet it, do not
+    meet it, or are undetermined."""
+
     number: int
     name: str
     met: int
@@ -68,6 +82,8 @@ class ComputedAttainment(BaseModel):
 
 
 class SetUsed(BaseModel):
+    """A criteria set a report used, with its legal basis."""
+
     id: uuid.UUID
     code: str
     name: str
@@ -76,12 +92,18 @@ class SetUsed(BaseModel):
 
 
 class Freshness(BaseModel):
+    """How recent the data a report reflects is: the newest change, and the newest of the
+    assessments and of the recognitions."""
+
     newest_change: datetime | None = Field(description="The newest change the report reflects.")
     assessments: datetime | None
     recognitions: datetime | None
 
 
 class Summary(BaseModel):
+    """The headline figures of a unit's subtree (or the whole country) for a year on `as_of`:
+    titles held by the register, and attainment computed from assessments."""
+
     unit: ReportUnit | None = Field(description="null: the whole country.")
     year: int
     as_of: date
@@ -94,6 +116,9 @@ class Summary(BaseModel):
 
 
 class CriterionRow(BaseModel):
+    """One criterion of one unit's assessment and its status: a row of the criteria attainment
+    report."""
+
     unit_id: uuid.UUID
     unit_code: str
     unit_name: str
@@ -109,12 +134,16 @@ class CriterionRow(BaseModel):
 
 
 class CriteriaAttainment(BaseModel):
+    """Each assessed unit's status on each criterion for a year on `as_of`."""
+
     year: int
     as_of: date
     items: list[CriterionRow]
 
 
 class SeriesGroup(BaseModel):
+    """A group's figures for one year: the whole scope, or one of its units."""
+
     unit: ReportUnit | None = Field(description="The group's unit; null for the whole scope.")
     communes: CommuneFigures
     assessed: int
@@ -122,6 +151,8 @@ class SeriesGroup(BaseModel):
 
 
 class SeriesYear(BaseModel):
+    """One year of a series on that year's `as_of`: the scope's total and its groups."""
+
     year: int
     as_of: date
     root_on_map: bool = Field(description="Whether the unit asked about existed that day.")
@@ -130,4 +161,6 @@ class SeriesYear(BaseModel):
 
 
 class Series(BaseModel):
+    """A report's figures year by year, on the map of each year."""
+
     items: list[SeriesYear]
