@@ -80,13 +80,12 @@ async def test_csv_has_every_recognition_with_its_unit_and_neutralised_text(
     # placed on today: the commune and its district ended with the 2025 reform, so both are
     # shown as they last were
     code, name = await _code_name(admin_client, made["first"], "2025-06-30")
-    district_code, district_name = await _code_name(
-        admin_client, made["district"], "2025-06-30"
-    )
+    district_code, district_name = await _code_name(admin_client, made["district"], "2025-06-30")
     assert kept["unit_id"] == str(made["first"])
     assert (kept["unit_code"], kept["unit_name"], kept["unit_level"]) == (code, name, "commune")
     assert kept["unit_type"] in {"xa", "phuong", "thi_tran"}
-    assert kept["province_code"] and kept["province_name"]
+    assert kept["province_code"]
+    assert kept["province_name"]
     assert (kept["district_code"], kept["district_name"]) == (district_code, district_name)
     assert kept["signer"] == "'" + FORMULA
     assert kept["issuing_body"] == "UBND tỉnh"
@@ -122,7 +121,7 @@ async def test_csv_has_every_recognition_with_its_unit_and_neutralised_text(
         district_then,
         name_then,
     )
-    assert district_code == district_then and district_name == name_then
+    assert (district_code, district_name) == (district_then, name_then)
 
     # the other filters of the JSON list
     for params, expected in (
@@ -132,9 +131,7 @@ async def test_csv_has_every_recognition_with_its_unit_and_neutralised_text(
         ({"within": str(made["district"]), "as_of": "2022-06-01"}, {made["kept"]}),
         ({"source": "dossier"}, set()),
     ):
-        response = await admin_client.get(
-            f"{API}/recognitions", params={**params, "format": "csv"}
-        )
+        response = await admin_client.get(f"{API}/recognitions", params={**params, "format": "csv"})
         assert {row["recognition_id"] for row in csv_rows(response)} == expected, params
         listed = await admin_client.get(f"{API}/recognitions", params=params)
         assert {item["id"] for item in listed.json()["items"]} == expected, params
@@ -153,7 +150,8 @@ async def test_xlsx_has_typed_cells_and_the_query(admin_client: AsyncClient) -> 
     )
     header, rows, described, sheet = xlsx_sheets(response)
     assert header[11:14] == ["recognition_id", "title", "year_for"]
-    by_id = {row[header.index("recognition_id")]: dict(zip(header, row, strict=True)) for row in rows}
+    records = [dict(zip(header, row, strict=True)) for row in rows]
+    by_id = {record["recognition_id"]: record for record in records}
     assert set(by_id) == {made["kept"], made["revoked"]}
     kept = by_id[made["kept"]]
     assert kept["year_for"] == 2019
