@@ -9,6 +9,9 @@ from typing import Any
 
 from httpx import AsyncClient
 
+from app.core.permissions import Role
+from app.recognitions.exports import RECOGNITIONS_TABLE
+from tests.conftest import PrincipalFactory
 from tests.exports.helpers import csv_rows, xlsx_sheets
 from tests.recognitions.helpers import API, grant, parent_of, revocation, unit_of
 
@@ -193,3 +196,25 @@ async def test_unknown_format_is_refused(admin_client: AsyncClient) -> None:
         assert response.status_code == 422, url
         body = response.json()
         assert any(error["loc"] == ["query", "format"] for error in body["errors"]), body
+
+
+async def test_the_file_keeps_the_caller_scope(
+    admin_client: AsyncClient, client: AsyncClient, make_principal: PrincipalFactory
+) -> None:
+    made = await _register(admin_client)
+    officer = await make_principal(Role.COMMUNE_OFFICER, unit_id=made["first"])
+    mine = await client.get(
+        f"{API}/recognitions", params={"format": "csv"}, headers=officer.headers
+    )
+    rows = csv_rows(mine)
+    assert list(rows[0]) == list(RECOGNITIONS_TABLE.names)
+    assert [row["recognition_id"] for row in rows] == [made["kept"]]
+    other = await client.get(
+        f"{API}/units/{made['second']}/recognitions",
+        params={"format": "csv", "as_of": "2021-06-01"},
+        headers=officer.headers,
+    )
+    assert other.status_code == 404, other.text
+    assert other.headers["content-type"].startswith("application/problem+json")
+    anonymous = await client.get(f"{API}/recognitions", params={"format": "csv"})
+    assert anonymous.status_code == 401
