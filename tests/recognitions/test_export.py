@@ -163,6 +163,8 @@ async def test_xlsx_has_typed_cells_and_the_query(admin_client: AsyncClient) -> 
     assert kept["signer"] == "'" + FORMULA
     gone = by_id[made["revoked"]]
     assert gone["revocation_decision_date"].date() == date(2022, 3, 1)
+    assert gone["held_until"].date() == date(2022, 3, 1)
+    assert gone["held_from"].date() == date(2021, 2, 1)
     cell = sheet.cell(row=2, column=header.index("signer") + 1)
     assert cell.data_type == "s"
     assert sheet.cell(row=2, column=header.index("decision_date") + 1).is_date
