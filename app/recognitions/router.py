@@ -26,8 +26,16 @@ from app.core.security import Principal, require
 from app.core.types import Instant, IsoDate
 from app.core.uploads import receive_upload
 from app.db.session import SessionDep
+from app.exports import (
+    EXPORT_RESPONSES,
+    ExcelQuery,
+    ExportFormat,
+    FormatQuery,
+    export_response,
+    requested_format,
+)
 from app.models.enums import RecognitionSource, RevocationCheck, Title
-from app.recognitions import carryover, imports, revocation, service
+from app.recognitions import carryover, exports, imports, revocation, service
 from app.recognitions.schemas import (
     CarryOverConfirm,
     CarryOverProposalPage,
@@ -84,8 +92,11 @@ def written(item: RecognitionOut, status_code: int = 200) -> Response:
     "carry-overs after mergers), each with its decision and, once revoked, the revocation. "
     "`within`: a unit's subtree as the map stood on `as_of` (default today; ended units stay "
     "where they last were, their titles as history). `as_of`: only titles held that day. "
-    "Ordered by `(updated_at, id)` for sync.",
-    responses=problem_responses(422),
+    "Ordered by `(updated_at, id)` for sync. `format=csv|xlsx` (or the `Accept` header) "
+    "answers every recognition the filters select as a file, one row each with its decision, "
+    "revocation and the unit's code, name, type and parents on `as_of` (default today); "
+    "columns in the XLSX's `columns` sheet and `docs/exports.md`.",
+    responses={**EXPORT_RESPONSES, **problem_responses(422)},
 )
 async def list_recognitions(
     request: Request,
@@ -101,7 +112,30 @@ async def list_recognitions(
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
     include_total: IncludeTotalQuery = False,
+    format: FormatQuery = None,
+    excel: ExcelQuery = False,
 ) -> Response:
+    fmt = requested_format(request, format)
+    if fmt != ExportFormat.JSON:
+        filters = service.list_filters(
+            principal=principal,
+            within=within,
+            unit_id=unit_id,
+            title=title,
+            year_for=year,
+            as_of=as_of,
+            source=source,
+            updated_since=updated_since,
+        )
+        day = as_of or today()
+        return await export_response(
+            exports.RECOGNITIONS_TABLE,
+            exports.recognition_rows(session, filters, day),
+            fmt,
+            query={**request.query_params, "as_of": day},
+            excel=excel,
+            filename="recognitions",
+        )
     page = await service.list_recognitions(
         session,
         principal=principal,
@@ -342,14 +376,32 @@ async def revoke_recognition(
     response_model=UnitTitles,
     summary="What a unit held on a day",
     description="The titles the unit held on `as_of` (default today), with their decisions. "
-    "A dissolved unit keeps its titles as history: ask with a day it existed.",
-    responses=problem_responses(404, 422),
+    "A dissolved unit keeps its titles as history: ask with a day it existed. "
+    "`format=csv|xlsx` (or the `Accept` header): those recognitions as a file, the rows and "
+    "columns of `GET /recognitions?format=csv` (the unit placed on `as_of`), by decision date.",
+    responses={**EXPORT_RESPONSES, **problem_responses(404, 422)},
 )
 async def unit_recognitions(
+    request: Request,
     session: SessionDep,
     principal: Reader,
     unit_id: uuid.UUID,
     as_of: Annotated[IsoDate | None, Query(description="Default: today in Viet Nam.")] = None,
+    format: FormatQuery = None,
+    excel: ExcelQuery = False,
 ) -> Response:
-    found = await service.unit_titles(session, unit_id, as_of or today(), principal)
+    day = as_of or today()
+    fmt = requested_format(request, format)
+    if fmt != ExportFormat.JSON:
+        await service.require_unit_readable(session, unit_id, principal)
+        filters = service.list_filters(principal=None, unit_id=unit_id, as_of=day)
+        return await export_response(
+            exports.RECOGNITIONS_TABLE,
+            exports.recognition_rows(session, filters, day, by_decision=True),
+            fmt,
+            query={**request.query_params, "as_of": day},
+            excel=excel,
+            filename=f"recognitions-{day.isoformat()}",
+        )
+    found = await service.unit_titles(session, unit_id, day, principal)
     return FastJSONResponse(found.model_dump(mode="json"))

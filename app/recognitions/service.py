@@ -514,6 +514,35 @@ class RecognitionList:
     total: int | None
 
 
+def list_filters(
+    *,
+    principal: Principal | None,
+    within: uuid.UUID | None = None,
+    unit_id: uuid.UUID | None = None,
+    title: Title | None = None,
+    year_for: int | None = None,
+    as_of: date | None = None,
+    source: RecognitionSource | None = None,
+    updated_since: datetime | None = None,
+) -> repo.ListFilters:
+    """What the list (and its export) selects; only recognitions of units the caller may read."""
+    visible = (
+        authz.scope(principal, Action.RECOGNITIONS_READ).clause(repo.RECOGNITIONS.c.unit_id)
+        if principal is not None
+        else None
+    )
+    return repo.ListFilters(
+        visible=visible,
+        units=units.subtree_select([within], as_of or today()) if within is not None else None,
+        unit_id=unit_id,
+        title=title.value if title is not None else None,
+        year_for=year_for,
+        held_on=as_of,
+        source=source.value if source is not None else None,
+        updated_since=updated_since,
+    )
+
+
 async def list_recognitions(
     session: AsyncSession,
     *,
@@ -532,19 +561,14 @@ async def list_recognitions(
     """``within``: the unit's subtree as the map stood on ``as_of`` (default today), ended units
     kept where they last were (their titles stay as history). ``as_of``: only titles held that
     day."""
-    visible = (
-        authz.scope(principal, Action.RECOGNITIONS_READ).clause(repo.RECOGNITIONS.c.unit_id)
-        if principal is not None
-        else None
-    )
-    filters = repo.ListFilters(
-        visible=visible,
-        units=units.subtree_select([within], as_of or today()) if within is not None else None,
+    filters = list_filters(
+        principal=principal,
+        within=within,
         unit_id=unit_id,
-        title=title.value if title is not None else None,
+        title=title,
         year_for=year_for,
-        held_on=as_of,
-        source=source.value if source is not None else None,
+        as_of=as_of,
+        source=source,
         updated_since=updated_since,
     )
     rows = await repo.list_page(session, filters, after=decode_updated_cursor(cursor), limit=limit)
@@ -553,16 +577,23 @@ async def list_recognitions(
     return RecognitionList(await represent(session, rows), next_cursor, total)
 
 
-async def unit_titles(
-    session: AsyncSession, unit_id: uuid.UUID, on: date, principal: Principal | None = None
-) -> UnitTitles:
-    """What the unit held on ``on``: its titles and the recognitions in force."""
+async def require_unit_readable(
+    session: AsyncSession, unit_id: uuid.UUID, principal: Principal | None
+) -> None:
+    """404 for an unknown unit, 403/404 when the caller may not read its titles."""
     if not await units.unit_exists(session, unit_id):
         raise authz.not_found("unit", unit_id)
     if principal is not None:
         await authz.require(
             session, principal, Action.RECOGNITIONS_READ, unit_id=unit_id, entity_id=unit_id
         )
+
+
+async def unit_titles(
+    session: AsyncSession, unit_id: uuid.UUID, on: date, principal: Principal | None = None
+) -> UnitTitles:
+    """What the unit held on ``on``: its titles and the recognitions in force."""
+    await require_unit_readable(session, unit_id, principal)
     rows = [
         row
         for row in await repo.of_units(session, [unit_id])
