@@ -620,35 +620,26 @@ def placement_select(day: date) -> Any:
     that day (the unit itself at its own level; empty where the map has no such level, e.g.
     districts from 2025-07-01). Set-based: a subquery to join on ``unit_id``, never a read per
     row, so an export streams one statement."""
-    begun = (
-        select(VERSIONS.c.unit_id, func.max(VERSIONS.c.valid_from).label("valid_from"))
-        .where(VERSIONS.c.valid_from <= day)
-        .group_by(VERSIONS.c.unit_id)
-        .subquery("begun")
-    )
-    placed = (
-        select(
-            VERSIONS.c.unit_id,
-            VERSIONS.c.level,
-            VERSIONS.c.code,
-            VERSIONS.c.name,
-            VERSIONS.c.type,
-            VERSIONS.c.parent_id,
+
+    # Each step is the version of the unit (or of its parent, grandparent…) that began last by
+    # ``day``, found through the (unit_id, valid_from) index: a correlated look-up per row rather
+    # than a derived table of every unit joined four times, which SQLite scanned once per row.
+    def last_begun(version: Any) -> Any:
+        later = VERSIONS.alias()
+        return version.c.valid_from == (
+            select(func.max(later.c.valid_from))
+            .where(later.c.unit_id == version.c.unit_id, later.c.valid_from <= day)
+            .scalar_subquery()
         )
-        .join(
-            begun,
-            and_(
-                begun.c.unit_id == VERSIONS.c.unit_id, begun.c.valid_from == VERSIONS.c.valid_from
-            ),
-        )
-        .cte()
-    )
+
     # The unit, then up to three levels above it (village → commune → district → province);
     # anonymous aliases: a statement may join two placements (the 2025 crosswalk).
-    chain = [placed.alias() for _ in range(4)]
+    chain = [VERSIONS.alias() for _ in range(4)]
     joined: Any = chain[0]
     for child, parent in pairwise(chain):
-        joined = joined.outerjoin(parent, parent.c.unit_id == child.c.parent_id)
+        joined = joined.outerjoin(
+            parent, and_(parent.c.unit_id == child.c.parent_id, last_begun(parent))
+        )
 
     def at(level: str, field: str) -> Any:
         return case(*[(step.c.level == level, step.c[field]) for step in chain], else_=None)
@@ -669,5 +660,6 @@ def placement_select(day: date) -> Any:
             at("commune", "name").label("commune_name"),
         )
         .select_from(joined)
+        .where(last_begun(me))
         .subquery()
     )
