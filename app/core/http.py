@@ -94,6 +94,12 @@ def not_modified(request: Request, etag: str, *, vary: str | None = None) -> Res
     return None
 
 
+# The OpenAPI ``responses`` entry of a read that answers 304 to a matching If-None-Match.
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified (If-None-Match)."}
+}
+
+
 def cached_json(
     request: Request, body: Any, etag: str | None = None, *, vary: str | None = None
 ) -> Response:

@@ -12,6 +12,7 @@ from app.audit.service import AuditContextDep
 from app.core.clock import today
 from app.core.errors import problem_responses
 from app.core.http import (
+    NOT_MODIFIED,
     VARY_LANGUAGE,
     FastJSONResponse,
     IfMatch,
@@ -66,9 +67,6 @@ router = APIRouter(tags=["plans"])
 
 Reader = Annotated[Principal, require(Action.PLANS_READ)]
 Writer = Annotated[Principal, require(Action.PLANS_WRITE)]
-NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
-    304: {"description": "Not modified (If-None-Match)."}
-}
 DOCUMENT_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,

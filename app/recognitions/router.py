@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from app.audit.service import AuditContextDep
 from app.core.clock import today
 from app.core.errors import PROBLEM_MEDIA_TYPE, problem_responses
-from app.core.http import FastJSONResponse, IfMatch, cached_json
+from app.core.http import NOT_MODIFIED, FastJSONResponse, IfMatch, cached_json
 from app.core.importing import summary_response
 from app.core.pagination import (
     CursorQuery,
@@ -57,9 +57,6 @@ AsOf = Annotated[
     IsoDate | None,
     Query(description="Only titles held on this day (decision date ≤ day < revocation date)."),
 ]
-NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
-    304: {"description": "Not modified (If-None-Match)."}
-}
 
 
 def decode_offset_cursor(cursor: str | None) -> int:

@@ -31,6 +31,7 @@ from app.audit.service import AuditContextDep
 from app.core.errors import problem_responses
 from app.core.http import (
     ACCEPT_LANGUAGE,
+    NOT_MODIFIED,
     VARY_LANGUAGE,
     FastJSONResponse,
     IfMatch,
@@ -62,9 +63,6 @@ Writer = Annotated[Principal, require(Action.ASSESSMENTS_WRITE)]
 Reviewer = Annotated[Principal, require(Action.ASSESSMENTS_REVIEW)]
 
 AssessmentId = Annotated[uuid.UUID, "the assessment"]
-NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
-    304: {"description": "Not modified (If-None-Match)."}
-}
 
 
 def _written(body: dict[str, Any], assessment_id: uuid.UUID, status_code: int = 200) -> Response:
