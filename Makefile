@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements-dev.lock pyproject.toml | c
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-sqlite test-postgres lint format typecheck openapi lock bench fuzz clients clean
+.PHONY: install run test test-sqlite test-postgres lint format typecheck openapi lock bench load fuzz clients clean
 
 install: $(STAMP)
 
@@ -52,6 +52,15 @@ lock: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# The load test (bench/load.py): CLIENTS concurrent clients for DURATION seconds against
+# `ntm serve --workers 2` + `ntm worker` on a throwaway PostgreSQL database, then every
+# acknowledged write checked in the database; non-zero exit on a lost write or a 5xx.
+DURATION ?= 60
+CLIENTS ?= 200
+LOAD_PORT ?= 18400
+load: install
+	$(BIN)/python -m bench.load --duration $(DURATION) --clients $(CLIENTS) --port $(LOAD_PORT)
 
 # Schema-driven fuzzing of a live server (fixed seed, bounded); NTM_FUZZ_DATABASE_URL selects
 # PostgreSQL, else a temporary SQLite file. Fails on any 5xx or non-conforming response.
