@@ -46,7 +46,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -157,6 +157,7 @@ class Stats:
     protocol_problems: list[str] = field(default_factory=list)
     double_sends: int = 0
     replays: int = 0
+    replays_in_flight: int = 0  # 409 idempotency_key_in_flight before the replay
     jobs: int = 0
 
 
@@ -188,8 +189,20 @@ def percentile(samples: list[float], q: float) -> float:
 
 class Client:
     def __init__(
-        self, number: int, http: httpx.AsyncClient, world: World, stats: Stats, seed: int
+        self,
+        number: int,
+        http: httpx.AsyncClient,
+        world: World,
+        stats: Stats,
+        seed: int,
+        *,
+        concurrent: bool = True,
+        jobs: bool = True,
     ) -> None:
+        # ``concurrent=False`` sends nothing in parallel (a test's single database connection);
+        # ``jobs=False`` never asks for an import job (no worker runs in the tests).
+        self.concurrent = concurrent
+        self.jobs = jobs
         self.number = number
         self.http = http
         self.world = world
@@ -221,6 +234,28 @@ class Client:
                 f"{response.text[:300]}"
             )
         return response, request_id
+
+    async def replay(
+        self, send: Callable[[], Awaitable[tuple[httpx.Response | None, str]]]
+    ) -> httpx.Response | None:
+        """The same request again with the same ``Idempotency-Key``: the first answer, replayed.
+        The key may still be in flight for a moment after the first answer arrived (the service
+        stores the answer once the request has ended): 409 ``idempotency_key_in_flight`` is
+        retried, as the API asks, for up to a minute."""
+        give_up = time.monotonic() + 60
+        while True:
+            again, replay_id = await send()
+            if again is None:
+                return None
+            self.ledger.replays.append(replay_id)
+            in_flight = again.status_code == 409 and (
+                again.json().get("code") == "idempotency_key_in_flight"
+            )
+            if not in_flight or time.monotonic() > give_up:
+                self.stats.replays += 1
+                return again
+            self.stats.replays_in_flight += 1
+            await asyncio.sleep(0.5)
 
     async def run(self, deadline: float) -> None:
         kinds = list(WEIGHTS)
@@ -325,7 +360,7 @@ class Client:
         for unit_id in rng.sample(units, rng.randint(1, len(units))):
             for code in rng.sample(ALL_CODES, rng.randint(3, 10)):
                 rows[(unit_id, code)] = random_value(rng, code)
-        as_job = rng.random() < 0.25
+        as_job = self.jobs and rng.random() < 0.25
         params = {"criteria_set_id": self.world.set_id, "async": "true" if as_job else "false"}
         content = csv_of(rows)
         key = str(uuid.uuid4())
@@ -364,11 +399,9 @@ class Client:
             )
         )
         if response.status_code != 202 and rng.random() < 0.1:
-            again, replay_id = await send("import replayed")
+            again = await self.replay(lambda: send("import replayed"))
             if again is None:
                 return
-            self.stats.replays += 1
-            self.ledger.replays.append(replay_id)
             if again.status_code != response.status_code or (
                 again.json().get("import_id") != summary["import_id"]
             ):
@@ -437,7 +470,11 @@ class Client:
             missing = [d for d in DRAFT_DOCUMENTS if ("draft", d) not in self.dossier["documents"]]
             if missing:
                 # Added at once: the dossier's row lock orders them, each gets its revision.
-                await asyncio.gather(*(self.add_document(d) for d in missing))
+                if self.concurrent:
+                    await asyncio.gather(*(self.add_document(d) for d in missing))
+                else:
+                    for document_type in missing:
+                        await self.add_document(document_type)
             else:
                 await self.transition({"action": "submit"})
         elif status == "provincial_appraisal":
@@ -534,7 +571,7 @@ class Client:
             )
 
         keys = [str(uuid.uuid4())]
-        double = self.rng.random() < 0.2
+        double = self.concurrent and self.rng.random() < 0.2
         if double:
             # A double click: the same transition twice at once, the same If-Match.
             keys.append(str(uuid.uuid4()))
@@ -559,11 +596,9 @@ class Client:
             return
         if self.rng.random() < 0.1:
             first, _rid, key = won[0]
-            again, replay_id = await send(key, f"{action} replayed")
+            again = await self.replay(lambda: send(key, f"{action} replayed"))
             if again is None:
                 return
-            self.stats.replays += 1
-            self.ledger.replays.append(replay_id)
             if again.status_code != first.status_code or (
                 again.json().get("revision") != first.json().get("revision")
             ):
@@ -716,11 +751,16 @@ async def assessment_ids(database: Database, set_id: str, units: list[str]) -> d
 
 
 async def set_up(
-    http: httpx.AsyncClient, database: Database, clients: int, rng: random.Random
+    http: httpx.AsyncClient,
+    database: Database,
+    clients: int,
+    rng: random.Random,
+    shared_assessments: int = 60,
 ) -> World:
     communes = await rural_communes(database)
     rng.shuffle(communes)
-    value_pool, rest = communes[:60], communes[60:]
+    value_pool = communes[:shared_assessments]
+    rest = communes[shared_assessments:]
     import_units = [[c.unit_id for c in rest[3 * i : 3 * i + 3]] for i in range(clients)]
     rest = rest[3 * clients :]
     dossier_pool = rest[: max(0, min(len(rest), 4 * clients))]
@@ -827,7 +867,8 @@ def report(
     print(
         f"409/412/428/429 (contention, legitimate): {legit:,}; 5xx: {len(stats.server_errors)}; "
         f"no answer: {len(stats.transport_errors)}; import jobs: {stats.jobs}; transitions sent "
-        f"twice at once: {stats.double_sends}; idempotent replays: {stats.replays}"
+        f"twice at once: {stats.double_sends}; idempotent replays: {stats.replays} (after "
+        f"{stats.replays_in_flight} × 409 in flight)"
     )
     print(
         f"load generator CPU: {cpu:.1f} s in {seconds:.0f} s = {100 * cpu / seconds:.0f} % of "
@@ -885,7 +926,14 @@ async def amain(args: argparse.Namespace) -> int:
         servers = start_servers(args, work, secret)
         base = f"http://127.0.0.1:{args.port}"
         await wait_ready(base, servers)
-        limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients)
+        # Idle connections are dropped by the client before uvicorn's keep-alive timeout (5 s)
+        # closes them: otherwise a request sent on a connection the server is closing fails
+        # with no answer, a race of the two timeouts, not an answer of the service.
+        limits = httpx.Limits(
+            max_connections=args.clients,
+            max_keepalive_connections=args.clients,
+            keepalive_expiry=2,
+        )
         async with httpx.AsyncClient(
             base_url=base, headers=headers, timeout=httpx.Timeout(120), limits=limits
         ) as http:
