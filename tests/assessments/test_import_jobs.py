@@ -16,12 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assessments.imports.service import jobs as job_service
 from app.config import Environment, Settings
+from app.core.permissions import Role
 from app.db.engine import Database
 from app.db.types import utcnow
 from app.main import create_app
 from app.models.assessments import ImportJob
 from app.worker.runner import Worker
-from tests.assessments.helpers import CSV_ROWS, counts, csv_text, post_csv
+from tests.assessments.helpers import CSV_ROWS, IMPORT, counts, csv_text, post_csv
+from tests.conftest import PrincipalFactory
 
 
 async def _accept(admin_client: AsyncClient, set_id: str) -> str:
@@ -210,3 +212,37 @@ async def test_serve_runs_a_worker_in_development_only(
             await asyncio.sleep(0.05)
     assert served.state.worker is None
     assert (await _job(admin_client, location))["status"] == "succeeded"
+
+
+async def test_a_callers_full_share_of_the_queue_is_429_and_the_full_queue_503(
+    admin_client: AsyncClient,
+    make_principal: PrincipalFactory,
+    criteria_set: dict[str, Any],
+) -> None:
+    """Four unfinished jobs of one caller: its fifth is that caller's excess (429, found by the
+    load test, where it was a 503 although the service served everyone else); eight in all:
+    the service's capacity (503). No worker runs here, so accepted jobs stay queued."""
+
+    async def queue(headers: dict[str, str]) -> Any:
+        return await admin_client.post(
+            IMPORT,
+            params={"criteria_set_id": criteria_set["id"], "async": "true"},
+            files={"file": ("values.csv", csv_text(CSV_ROWS).encode(), "text/csv")},
+            headers=headers,
+        )
+
+    first = await make_principal(Role.SYSTEM_ADMIN)
+    second = await make_principal(Role.SYSTEM_ADMIN)
+    third = await make_principal(Role.SYSTEM_ADMIN)
+    for _ in range(4):
+        assert (await queue(first.headers)).status_code == 202
+    refused = await queue(first.headers)
+    assert refused.status_code == 429, refused.text
+    assert refused.json()["code"] == "import_queue_full"
+    assert refused.headers["retry-after"] == "60"
+    for _ in range(4):
+        assert (await queue(second.headers)).status_code == 202
+    full = await queue(third.headers)
+    assert full.status_code == 503, full.text
+    assert full.json()["code"] == "import_queue_full"
+    assert full.headers["retry-after"] == "60"

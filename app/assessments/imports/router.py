@@ -172,7 +172,7 @@ IMPORT_BODY: dict[str, Any] = {
     responses={
         201: {"description": "Values or assessments were created.", "model": ImportSummary},
         202: {"description": "Accepted as a job.", "model": ImportJob},
-        **problem_responses(400, 404, 413),
+        **problem_responses(400, 404, 413, 429),
         422: {
             "description": "Refused rows (`import_rejected`, with the summary), a file over "
             "the limits, or invalid options.",

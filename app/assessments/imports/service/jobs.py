@@ -73,9 +73,18 @@ def job_representation(row: Any) -> dict[str, Any]:
 
 
 async def check_capacity(session: AsyncSession, principal: Principal) -> None:
-    everyone = await repo.count_active(session)
+    """A caller's own unfinished jobs over its share is that caller's excess: 429, like any
+    quota (the service itself is available to everyone else). The whole queue full is the
+    service's capacity: 503. Both with ``Retry-After``."""
     theirs = await repo.count_active(session, principal.id)
-    if everyone >= MAX_PENDING or theirs >= MAX_PENDING_PER_PRINCIPAL:
+    if theirs >= MAX_PENDING_PER_PRINCIPAL:
+        raise ProblemError(
+            "You have too many imports waiting; try again in a minute.",
+            code="import_queue_full",
+            status=429,
+            headers={"Retry-After": "60"},
+        )
+    if await repo.count_active(session) >= MAX_PENDING:
         raise ServiceUnavailable(
             "Too many imports are waiting; try again in a minute.",
             code="import_queue_full",
