@@ -210,14 +210,16 @@ def _import_expectations(ledger: Ledger, out: Expectations) -> None:
                 )
     ordered = sorted(ledger.imports, key=lambda w: (w.client, w.seq))
     last: dict[ImportKey, ImportWrite] = {}
+    # The import whose value a row holds: a row sent again with the value it already had is
+    # "unchanged" and keeps the source of the import that set it.
+    setter: dict[ImportKey, ImportWrite] = {}
     for write in ordered:
-        if write.written:
-            for key in write.rows:
-                last[key] = write
-        else:
-            # Answered "nothing changed": each row already held the value sent.
-            for key in write.rows:
-                last.setdefault(key, write)
+        for key, value in write.rows.items():
+            before = last.get(key)
+            if before is None or not same_value(before.rows[key], value):
+                setter[key] = write
+            last[key] = write
+    doubtful = {key for w in ledger.imports_in_doubt for key in w.rows}
     for key, write in last.items():
         allowed: list[Value] = [write.rows[key]]
         allowed += [
@@ -225,7 +227,8 @@ def _import_expectations(ledger: Ledger, out: Expectations) -> None:
             for w in ledger.imports_in_doubt
             if key in w.rows and w.client == write.client and w.seq > write.seq
         ]
-        source = f"import:{write.import_id}" if write.written and len(allowed) == 1 else None
+        # With a write in doubt anywhere on the key, the value that set it is not known.
+        source = None if key in doubtful else f"import:{setter[key].import_id}"
         out.imports[key] = Expected(tuple(allowed), source)
 
 

@@ -37,6 +37,7 @@ import argparse
 import asyncio
 import os
 import random
+import resource
 import secrets
 import shutil
 import signal
@@ -54,7 +55,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import Settings
 from app.core.clock import today
@@ -146,6 +148,44 @@ class Sample:
     operation: str
     status: int  # 0: no answer (connection failed or timed out)
     seconds: float
+    ended: float  # time.perf_counter() when the answer came
+
+
+@dataclass
+class DatabaseWatch:
+    """The load database's connections, sampled every two seconds (pg_stat_activity): how many,
+    how many wait for a lock and on what, and the longest transaction seen."""
+
+    samples: int = 0
+    most_connections: int = 0
+    most_waiting: int = 0
+    waits: Counter[str] = field(default_factory=Counter)
+    longest: float = 0.0
+    longest_query: str = ""
+
+
+ACTIVITY = text(
+    "SELECT state, wait_event_type, wait_event, "
+    "EXTRACT(EPOCH FROM clock_timestamp() - xact_start) AS age, query "
+    "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+)
+
+
+async def watch_database(engine: AsyncEngine, watch: DatabaseWatch) -> None:
+    async with engine.connect() as connection:
+        while True:
+            rows = (await connection.execute(ACTIVITY)).all()
+            await connection.rollback()
+            watch.samples += 1
+            watch.most_connections = max(watch.most_connections, len(rows))
+            waiting = [r for r in rows if r.wait_event_type == "Lock"]
+            watch.most_waiting = max(watch.most_waiting, len(waiting))
+            watch.waits.update(f"{r.wait_event}" for r in waiting)
+            for row in rows:
+                if row.age is not None and float(row.age) > watch.longest:
+                    watch.longest = float(row.age)
+                    watch.longest_query = f"{row.state}: {' '.join(str(row.query).split())[:100]}"
+            await asyncio.sleep(2)
 
 
 @dataclass
@@ -159,6 +199,10 @@ class Stats:
     replays: int = 0
     replays_in_flight: int = 0  # 409 idempotency_key_in_flight before the replay
     jobs: int = 0
+    started: float = 0.0  # time.perf_counter() when the clients started
+    database: DatabaseWatch = field(default_factory=lambda: DatabaseWatch())
+    server_cpu: float = 0.0  # the server processes' CPU over their life (set-up included)
+    server_wall: float = 0.0
 
 
 @dataclass
@@ -223,11 +267,13 @@ class Client:
             response = await self.http.request(method, url, headers=headers, **kwargs)
         except httpx.HTTPError as exc:
             elapsed = time.perf_counter() - started
-            self.stats.samples.append(Sample(kind, operation, 0, elapsed))
+            self.stats.samples.append(Sample(kind, operation, 0, elapsed, started + elapsed))
             self.stats.transport_errors.append(f"{method} {url}: {type(exc).__name__} {exc}")
             return None, request_id
         elapsed = time.perf_counter() - started
-        self.stats.samples.append(Sample(kind, operation, response.status_code, elapsed))
+        self.stats.samples.append(
+            Sample(kind, operation, response.status_code, elapsed, started + elapsed)
+        )
         if response.status_code >= 500:
             self.stats.server_errors.append(
                 f"{method} {url} -> {response.status_code} (request {request_id}): "
@@ -870,9 +916,29 @@ def report(
         f"twice at once: {stats.double_sends}; idempotent replays: {stats.replays} (after "
         f"{stats.replays_in_flight} × 409 in flight)"
     )
+    step = 10.0
+    buckets: dict[int, list[Sample]] = defaultdict(list)
+    for sample in stats.samples:
+        buckets[int((sample.ended - stats.started) // step)].append(sample)
+    print(
+        "answers per 10 s (5xx): "
+        + " ".join(
+            f"{len(b)}({sum(1 for s in b if s.status >= 500)})" for _, b in sorted(buckets.items())
+        )
+    )
+    watch = stats.database
+    waits = ", ".join(f"{name} ×{n}" for name, n in watch.waits.most_common(4)) or "none"
+    print(
+        f"database ({watch.samples} samples of pg_stat_activity): at most "
+        f"{watch.most_connections} connections, {watch.most_waiting} waiting for a lock at once "
+        f"(lock waits seen: {waits}); longest transaction {watch.longest:.1f} s "
+        f"({watch.longest_query})"
+    )
     print(
         f"load generator CPU: {cpu:.1f} s in {seconds:.0f} s = {100 * cpu / seconds:.0f} % of "
-        f"one core (of {os.cpu_count()})"
+        f"one core (of {os.cpu_count()}); the server processes ({args.workers} workers, manager, "
+        f"`ntm worker`, set-up and drain included): {stats.server_cpu:.0f} s of CPU in "
+        f"{stats.server_wall:.0f} s = {stats.server_cpu / max(stats.server_wall, 1e-9):.2f} cores"
     )
     print()
     print_table(
@@ -924,6 +990,7 @@ async def amain(args: argparse.Namespace) -> int:
         headers = await admin_headers(database, settings)
         print(f"database migrated and seeded in {time.perf_counter() - started:.0f} s", flush=True)
         servers = start_servers(args, work, secret)
+        servers_started = time.perf_counter()
         base = f"http://127.0.0.1:{args.port}"
         await wait_ready(base, servers)
         # Idle connections are dropped by the client before uvicorn's keep-alive timeout (5 s)
@@ -950,11 +1017,20 @@ async def amain(args: argparse.Namespace) -> int:
             ]
             cpu_before, wall_before = time.process_time(), time.perf_counter()
             deadline = time.monotonic() + args.duration
-            await asyncio.gather(*(c.run(deadline) for c in clients))
+            watch = asyncio.create_task(watch_database(engine, stats.database))
+            try:
+                await asyncio.gather(*(c.run(deadline) for c in clients))
+            finally:
+                watch.cancel()
+            stats.started = wall_before
             seconds = time.perf_counter() - wall_before
             cpu = time.process_time() - cpu_before
             events = await read_feed(http, world.feed_start)
         servers.stop()
+        # Every server process has been waited for: their CPU is this process's children's.
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        stats.server_cpu = children.ru_utime + children.ru_stime
+        stats.server_wall = time.perf_counter() - servers_started
         ledger = Ledger()
         for client in clients:
             ledger.merge(client.ledger)

@@ -21,6 +21,7 @@ from app.models.criteria import Indicator
 from app.models.dossiers import Dossier
 from bench.ledger import (
     DossierWrite,
+    Expected,
     ImportWrite,
     Ledger,
     ValueWrite,
@@ -84,17 +85,19 @@ def test_a_write_in_doubt_may_have_landed_only_after_the_revision_it_named() -> 
     assert expected.revisions[A] == (4, 7)
 
 
-def test_imports_follow_each_clients_order_and_an_unchanged_import_keeps_the_source() -> None:
-    key = (U, "1.1")
+def test_imports_follow_each_clients_order_and_an_unchanged_row_keeps_its_source() -> None:
+    key, other = (U, "1.1"), (U, "1.2")
     ledger = Ledger(
         imports=[
+            # The third import changed 1.2 only: 1.1 was sent with the value it already had.
+            ImportWrite(0, 3, {key: 7.0, other: 2.0}, "r3", import_id="i3"),
             ImportWrite(0, 2, {key: 7.0}, "r2", import_id="i2", written=False),
-            ImportWrite(0, 1, {key: 7.0}, "r1", import_id="i1"),
+            ImportWrite(0, 1, {key: 7.0, other: 1.0}, "r1", import_id="i1"),
         ]
     )
-    expected = analyse(ledger).imports[key]
-    assert expected.allowed == (7.0,)
-    assert expected.source == "import:i1"
+    expected = analyse(ledger).imports
+    assert expected[key] == Expected((7.0,), "import:i1")
+    assert expected[other] == Expected((2.0,), "import:i3")
     ledger.imports.append(ImportWrite(1, 1, {key: 8.0}, "r3", import_id="i3"))
     assert any("two clients" in p for p in analyse(ledger).problems)
 
