@@ -87,6 +87,7 @@ TITLE = "ntm_commune"
 # A document's content must be one the service recognises (magic bytes): a minimal PDF.
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 DRAFT_DOCUMENTS = ("submission", "results_report", "opinions_report", "satisfaction_survey")
+OPEN_STATES = frozenset({"draft", "provincial_appraisal", "provincial_decision"})
 SERVER_GRACE_SECONDS = 900  # the servers' lifetime beyond the run (setup, drain, checks)
 
 
@@ -98,7 +99,7 @@ class Kind(StrEnum):
     FEED = "feed poll"
 
 
-WEIGHTS = {Kind.READ: 50, Kind.VALUE: 22, Kind.IMPORT: 8, Kind.DOSSIER: 10, Kind.FEED: 10}
+WEIGHTS = {Kind.READ: 45, Kind.VALUE: 22, Kind.IMPORT: 8, Kind.DOSSIER: 15, Kind.FEED: 10}
 READS = {
     "unit": 20,
     "units of a province": 12,
@@ -219,6 +220,7 @@ class World:
     search_terms: list[str]
     feed_start: int
     etags: dict[str, str] = field(default_factory=dict)
+    dossiers_open: list[dict[str, Any]] = field(default_factory=list)
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -505,28 +507,44 @@ class Client:
             )
 
     async def dossier_step(self) -> None:
-        if self.dossier is None:
-            if not self.world.dossier_pool:
-                await self.read()
-                return
-            await self.open_dossier(*self.world.dossier_pool.pop())
+        """One step of a dossier: open one (with its draft documents), or take an open one
+        (the oldest first, so that dossiers reach the end of their procedure) and move it by
+        one transition, adding the documents the step needs first. Open dossiers are shared by
+        the clients, one client at a time."""
+        w = self.world
+        if w.dossiers_open and (len(w.dossiers_open) >= 10 or self.rng.random() < 0.7):
+            self.dossier = w.dossiers_open.pop(0)
+            await self.advance()
+        elif w.dossier_pool:
+            await self.open_dossier(*w.dossier_pool.pop())
+            if self.dossier is not None:
+                await self.add_documents("draft", DRAFT_DOCUMENTS)
+        else:
+            await self.read()
             return
+        if self.dossier is not None and self.dossier["status"] in OPEN_STATES:
+            w.dossiers_open.append(self.dossier)
+        self.dossier = None
+
+    async def add_documents(self, step: str, wanted: tuple[str, ...]) -> None:
+        assert self.dossier is not None
+        missing = [d for d in wanted if (step, d) not in self.dossier["documents"]]
+        if self.concurrent:
+            # Added at once: the dossier's row lock orders them, each gets its own revision.
+            await asyncio.gather(*(self.add_document(d) for d in missing))
+        else:
+            for document_type in missing:
+                await self.add_document(document_type)
+
+    async def advance(self) -> None:
+        assert self.dossier is not None
         status = self.dossier["status"]
         if status == "draft":
-            missing = [d for d in DRAFT_DOCUMENTS if ("draft", d) not in self.dossier["documents"]]
-            if missing:
-                # Added at once: the dossier's row lock orders them, each gets its revision.
-                if self.concurrent:
-                    await asyncio.gather(*(self.add_document(d) for d in missing))
-                else:
-                    for document_type in missing:
-                        await self.add_document(document_type)
-            else:
-                await self.transition({"action": "submit"})
+            await self.add_documents("draft", DRAFT_DOCUMENTS)
+            await self.transition({"action": "submit"})
         elif status == "provincial_appraisal":
-            if ("provincial_appraisal", "meeting_minutes") not in self.dossier["documents"]:
-                await self.add_document("meeting_minutes")
-            elif self.rng.random() < 0.15:
+            await self.add_documents("provincial_appraisal", ("meeting_minutes",))
+            if self.rng.random() < 0.15:
                 await self.transition({"action": "return", "reasons": "Bổ sung biên bản (load)"})
             else:
                 await self.transition(
@@ -547,8 +565,6 @@ class Client:
                     },
                 }
             )
-        else:
-            self.dossier = None
 
     async def open_dossier(self, unit_id: str, assessment_id: str) -> None:
         dossier_id = str(uuid.uuid4())
