@@ -717,7 +717,9 @@ class Servers:
 
     def errors(self, limit: int = 60) -> list[str]:
         lines = self.log.read_text(errors="replace").splitlines()
-        return [line for line in lines if '"ERROR"' in line or "Traceback" in line][-limit:]
+        # JSON lines (app.core.logging): errors and warnings, e.g. "database unavailable".
+        wanted = ('"level":"error"', '"level":"critical"', '"level":"warning"', "Traceback")
+        return [line[:2000] for line in lines if any(w in line for w in wanted)][-limit:]
 
 
 def start_servers(args: argparse.Namespace, work: Path, secret: str) -> Servers:
