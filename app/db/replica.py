@@ -252,12 +252,7 @@ class Replica:
             except _UNAVAILABLE:
                 self.mark_down()
                 raise
-            finally:
-                # Nothing is ever written here; end the read transaction whatever happened.
-                try:
-                    await session.rollback()
-                except Exception as exc:
-                    logger.warning("replica rollback failed: %s", type(exc).__name__)
+            # Nothing is ever written here: closing the session ends the read transaction.
 
     async def dispose(self) -> None:
         await self.engine.dispose()
