@@ -51,13 +51,18 @@ CHECK_TIMEOUT_SECONDS = 1.0
 # Sticky marks kept at most; past it, expired marks are dropped (live ones never are).
 MAX_MARKS = 100_000
 
-# Zero while everything received is replayed (an idle primary sends nothing, and the replica is
-# then current however old its last transaction); otherwise how old the last replayed commit is.
+# Zero while the replica streams from the primary and has replayed all the WAL it received (an
+# idle primary sends nothing, and the replica is then current however old its last transaction);
+# otherwise how old the last replayed commit is (infinite before the first one). A replica cut
+# off from its primary stops counting as current, so a partition shows as growing lag (once the
+# receiver notices it: `wal_receiver_timeout`).
 LAG_SQL = text(
     "SELECT pg_is_in_recovery(), CASE"
     " WHEN NOT pg_is_in_recovery() THEN 0"
-    " WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0"
-    " ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0)"
+    " WHEN EXISTS (SELECT FROM pg_stat_wal_receiver WHERE status = 'streaming')"
+    " AND pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0"
+    " ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float8,"
+    " 'Infinity'::float8)"
     " END::float8"
 )
 

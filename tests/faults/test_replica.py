@@ -181,3 +181,31 @@ async def test_a_replica_that_is_down_is_left_for_the_primary_until_it_is_back(
         return setup.router.status.state is ReplicaState.HEALTHY
 
     await _until(healthy, 30, "the replica to be used again")
+
+
+async def test_a_replica_cut_off_from_its_primary_is_not_trusted_to_be_current(
+    setup: Setup,
+) -> None:
+    """Without its primary the replica cannot know what it misses (a partition looks the same):
+    its lag counts from its last replayed transaction, and past the bound reads leave it."""
+    unit = await _province(setup.writer, "R4")
+    await asyncio.to_thread(setup.primary.stop, "fast")
+    try:
+
+        async def lagging() -> bool:
+            await setup.router.check()
+            return setup.router.status.state is ReplicaState.LAGGING
+
+        await _until(lagging, MAX_LAG + 10, "the replica to count as lagging")
+        response = await setup.anonymous.get(f"{API}/units/{unit}")
+        assert response.status_code == 503, response.text
+        assert response.json()["code"] == "database_unavailable"
+    finally:
+        await asyncio.to_thread(setup.primary.start)
+
+    async def healthy() -> bool:
+        await setup.anonymous.get(f"{API}/units/{unit}")
+        return setup.router.status.state is ReplicaState.HEALTHY
+
+    await _until(healthy, 30, "the replica to stream again")
+    assert (await setup.anonymous.get(f"{API}/units/{unit}")).status_code == 200
