@@ -6,6 +6,7 @@ from it; which ones do is decided here, by the rule in ``app/db/replica.py``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -13,7 +14,9 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.engine import Database
-from app.db.replica import Choice, ReadTarget, caller_key
+from app.db.replica import ReadTarget, caller_key
+
+logger = logging.getLogger("app.db")
 
 
 def get_database(request: Request) -> Database:
@@ -38,13 +41,15 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     key = caller_key(request.headers.get("authorization"))
     if request.method in REPLICA_METHODS:
         choice = await replica.choose(key)
-        request.state.read_from = choice
         if choice.target is ReadTarget.REPLICA:
             async with replica.session() as on_replica:
                 if on_replica is not None:
                     yield on_replica
                     return
-            request.state.read_from = Choice(ReadTarget.PRIMARY, "replica unreachable")
+        else:
+            logger.debug(
+                "%s %s reads from the primary: %s", request.method, request.url.path, choice.reason
+            )
     if read_only:
         async with database.session(read_only=True) as session:
             yield session
