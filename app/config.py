@@ -41,6 +41,11 @@ class Settings(BaseSettings):
 
     env: Environment = Environment.DEVELOPMENT
     database_url: str = "sqlite+aiosqlite:///./var/ntm.db"
+    # A PostgreSQL streaming replica that GET/HEAD requests read from, unless the caller wrote
+    # recently or the replica is unreachable or lags more than `replica_max_lag_seconds`
+    # (the rule: app/db/replica.py). Unset: everything reads from the primary.
+    database_replica_url: str | None = None
+    replica_max_lag_seconds: float = Field(default=2.0, gt=0, le=3600)
     secret_key: SecretStr | None = None
     log_level: str = "INFO"
     data_dir: Path = Path("./var/files")
@@ -96,6 +101,10 @@ class Settings(BaseSettings):
     webhook_backoff_max_seconds: float = Field(default=3600.0, gt=0)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
     webhook_batch_size: int = Field(default=100, ge=1, le=1000)
+    # A delivery claimed this long ago by a worker that never recorded its outcome (killed
+    # mid-delivery) is sent again by another, with the same webhook-id (at least once). Longer
+    # than the send timeout, so that a live worker's claim is never taken over.
+    webhook_claim_stale_seconds: float = Field(default=300.0, ge=1)
     # Plan progress (docs/plans.md): a roadmap item is "at risk" when more than this many
     # criteria are unmet with fewer than this many months left before its target year ends.
     # Configuration, not law: unset, a plan's own thresholds are the only ones applied.
@@ -106,6 +115,16 @@ class Settings(BaseSettings):
     @classmethod
     def _normalise_url(cls, value: str) -> str:
         return normalise_database_url(value.strip())
+
+    @field_validator("database_replica_url")
+    @classmethod
+    def _normalise_replica_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        url = normalise_database_url(value.strip())
+        if not url.startswith("postgresql+asyncpg://"):
+            raise ValueError("must be a PostgreSQL URL (postgresql://user@host:port/db)")
+        return url
 
     @field_validator("cors_origins", "trusted_proxies", "webhook_allowed_networks", mode="before")
     @classmethod
@@ -133,6 +152,20 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
+
+    @model_validator(mode="after")
+    def _check_claim_stale(self) -> Settings:
+        if self.webhook_claim_stale_seconds <= self.webhook_timeout_seconds:
+            raise ValueError(
+                "NTM_WEBHOOK_CLAIM_STALE_SECONDS must be longer than NTM_WEBHOOK_TIMEOUT_SECONDS"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _check_replica(self) -> Settings:
+        if self.database_replica_url and not self.database_url.startswith("postgresql"):
+            raise ValueError("NTM_DATABASE_REPLICA_URL needs a PostgreSQL NTM_DATABASE_URL")
+        return self
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:

@@ -22,6 +22,7 @@ from app.core.problem import Problem
 from app.core.query import prepare as prepare_query_check
 from app.core.query import reject_unknown_query_parameters
 from app.db.engine import Database, build_engine
+from app.db.replica import build_replica
 from app.routers import api_router, root_router
 from app.storage import build_storage
 from app.system.docs import install_docs
@@ -68,7 +69,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
-    app.state.database = database or Database(build_engine(settings))
+    app.state.database = database or Database(
+        build_engine(settings), replica=build_replica(settings)
+    )
     app.state.metrics = Metrics()
     app.state.storage = build_storage(settings)
 

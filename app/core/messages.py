@@ -80,6 +80,7 @@ TITLES: dict[int, Text] = {
     429: Text("Quá nhiều yêu cầu", "Too Many Requests"),
     500: Text("Lỗi máy chủ", "Internal Server Error"),
     503: Text("Dịch vụ tạm thời không sẵn sàng", "Service Unavailable"),
+    507: Text("Không đủ dung lượng lưu trữ", "Insufficient Storage"),
 }
 
 
@@ -186,6 +187,15 @@ MESSAGES: dict[str, Message] = {
     "database_unavailable": _m(
         "Hiện không kết nối được cơ sở dữ liệu; hãy thử lại sau ít phút.",
         "The database cannot be reached right now; try again shortly.",
+    ),
+    "storage_full": _m(
+        "Kho lưu trữ tệp đã đầy; không có gì được ghi. Hãy báo quản trị hệ thống.",
+        "The file storage is full; nothing was written. Tell the system administrator.",
+    ),
+    "storage_not_writable": _m(
+        "Không ghi được vào kho lưu trữ tệp; không có gì được ghi. Hãy báo quản trị hệ thống.",
+        "The file storage cannot be written to; nothing was written. Tell the system "
+        "administrator.",
     ),
     "schema_outdated": _m(
         "Lược đồ cơ sở dữ liệu chưa được nâng cấp: chạy `ntm db upgrade`.",

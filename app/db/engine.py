@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -20,6 +20,9 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from app.config import Settings
+
+if TYPE_CHECKING:
+    from app.db.replica import Replica
 
 logger = logging.getLogger("app.db")
 
@@ -90,8 +93,16 @@ def build_engine(settings: Settings, **overrides: Any) -> AsyncEngine:
 class Database:
     """Owns the engine and hands out sessions; tests bind it to one outer transaction."""
 
-    def __init__(self, engine: AsyncEngine, *, bind: AsyncConnection | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        bind: AsyncConnection | None = None,
+        replica: Replica | None = None,
+    ) -> None:
         self.engine = engine
+        # A streaming replica for the reads app.db.session routes to it (app/db/replica.py).
+        self.replica = replica
         # Connections that only read (readiness probes, GET requests): never the write lock.
         self.read_engine = engine.execution_options(**{READ_ONLY_OPTION: True})
         if bind is None:
@@ -132,3 +143,5 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.replica is not None:
+            await self.replica.dispose()

@@ -1,7 +1,12 @@
-"""The request-scoped session dependency. Services never commit; routers commit once."""
+"""The request-scoped session dependency. Services never commit; routers commit once.
+
+With a replica configured (``NTM_DATABASE_REPLICA_URL``), a ``GET`` or ``HEAD`` request may read
+from it; which ones do is decided here, by the rule in ``app/db/replica.py``.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -9,6 +14,9 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.engine import Database
+from app.db.replica import ReadTarget, caller_key
+
+logger = logging.getLogger("app.db")
 
 
 def get_database(request: Request) -> Database:
@@ -18,12 +26,41 @@ def get_database(request: Request) -> Database:
 
 # Requests that cannot change anything: their sessions begin deferred on SQLite.
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Requests that may read from the replica (OPTIONS never reaches a route's session).
+REPLICA_METHODS = frozenset({"GET", "HEAD"})
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    database = get_database(request)
+    replica = database.replica
     read_only = request.method in READ_METHODS
-    async with get_database(request).session(read_only=read_only) as session:
-        yield session
+    if replica is None:
+        async with database.session(read_only=read_only) as session:
+            yield session
+        return
+    key = caller_key(request.headers.get("authorization"))
+    if request.method in REPLICA_METHODS:
+        choice = await replica.choose(key)
+        if choice.target is ReadTarget.REPLICA:
+            async with replica.session() as on_replica:
+                if on_replica is not None:
+                    yield on_replica
+                    return
+        else:
+            logger.debug(
+                "%s %s reads from the primary: %s", request.method, request.url.path, choice.reason
+            )
+    if read_only:
+        async with database.session(read_only=True) as session:
+            yield session
+        return
+    # A write: its caller reads from the primary from now until the replica has caught up.
+    replica.write_started(key)
+    try:
+        async with database.session() as session:
+            yield session
+    finally:
+        replica.write_ended(key)
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]

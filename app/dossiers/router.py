@@ -189,8 +189,9 @@ async def get_history(dossier_id: DossierId, session: SessionDep, principal: Rea
     "not in the name: anything else is 415 `dossier_document_content_not_allowed`. Over "
     "`NTM_DOSSIER_DOCUMENT_MAX_BYTES` (default 50 MB): 413. Added by the actors of the step the "
     "dossier is at; the step is recorded with the document. The answer's ETag is the dossier's "
-    "new one.",
-    responses=problem_responses(413, 415),
+    "new one. When the file storage refuses the file: 507 `storage_full`, 500 "
+    "`storage_not_writable` (nothing written).",
+    responses=problem_responses(413, 415, 500, 507),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -219,10 +220,14 @@ async def add_document(
 ) -> Response:
     settings = request.app.state.settings
     async with receive_upload(request, limit=settings.dossier_document_max_bytes) as upload:
-        item = await documents_service.add(
-            session, audit, request.app.state.storage, dossier_id, upload, principal
-        )
-        await session.commit()
+        storage = request.app.state.storage
+        item = await documents_service.add(session, audit, storage, dossier_id, upload, principal)
+        try:
+            await session.commit()
+        except BaseException:
+            # Not committed (the database went away): the stored file has no row, remove it.
+            await storage.delete(documents_service.document_key(dossier_id, item["id"]))
+            raise
     response = _json(DocumentOut, item, revision_etag(dossier_id, item["revision"]), 201)
     response.headers["Location"] = f"/api/v1/dossiers/{dossier_id}/documents/{item['id']}/content"
     return response

@@ -8,10 +8,17 @@ never by path, so an S3-compatible backend can replace the local one without tou
 from __future__ import annotations
 
 from app.config import Settings
-from app.storage.base import FileStorage, InvalidKey
+from app.storage.base import FileStorage, InvalidKey, StorageFull, StorageNotWritable
 from app.storage.local import LocalStorage
 
-__all__ = ["FileStorage", "InvalidKey", "LocalStorage", "build_storage"]
+__all__ = [
+    "FileStorage",
+    "InvalidKey",
+    "LocalStorage",
+    "StorageFull",
+    "StorageNotWritable",
+    "build_storage",
+]
 
 
 def build_storage(settings: Settings) -> FileStorage:

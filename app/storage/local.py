@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from app.storage.base import InvalidKey, check_key
+from app.storage.base import InvalidKey, check_key, write_failed
 
 
 class LocalStorage:
@@ -39,7 +39,10 @@ class LocalStorage:
                 raise
             return target.stat().st_size
 
-        return await asyncio.to_thread(move)
+        try:
+            return await asyncio.to_thread(move)
+        except OSError as exc:
+            raise write_failed(key, exc) from None
 
     @asynccontextmanager
     async def local_copy(self, key: str) -> AsyncIterator[Path]:

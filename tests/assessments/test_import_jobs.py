@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from asyncpg.exceptions import AdminShutdownError
 from httpx import AsyncClient
 from sqlalchemy import update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assessments.imports.service import jobs as job_service
@@ -171,6 +173,39 @@ async def test_a_failed_job_removes_its_upload(
     assert job["error"] == {"code": "import_failed", "detail": "RuntimeError"}
     assert not await app.state.storage.exists(job_service.upload_key(job_id))
     assert _uploads(settings) == []
+
+
+async def test_a_job_cut_by_a_database_outage_keeps_its_upload_and_runs_again(
+    admin_client: AsyncClient,
+    app: Any,
+    database: Database,
+    settings: Settings,
+    criteria_set: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Not the file's fault: the job goes back to the queue with its upload (it used to be
+    failed as `import_upload_missing` on its next run: the upload was removed). The real crash
+    is in tests/faults/test_import_job_outage.py."""
+    location = await _accept(admin_client, criteria_set["id"])
+    job_id = uuid.UUID(location.rsplit("/", 1)[1])
+    real_run_import = job_service.run_import
+
+    async def database_gone(*_args: Any, **_kwargs: Any) -> Any:
+        raise DBAPIError("INSERT", None, AdminShutdownError("terminating connection"))  # type: ignore[arg-type]
+
+    monkeypatch.setattr(job_service, "run_import", database_gone)
+    claimed = await job_service.claim(database, "w1")
+    assert claimed is not None
+    await job_service.run(database, app.state.storage, claimed, "w1")
+    job = await _job(admin_client, location)
+    assert job["status"] == "queued", job
+    assert await app.state.storage.exists(job_service.upload_key(job_id))
+
+    monkeypatch.setattr(job_service, "run_import", real_run_import)
+    await Worker(database, settings, app.state.storage).run_until_idle()
+    job = await _job(admin_client, location)
+    assert job["status"] == "succeeded", job
+    assert job["summary"]["created"] == 17
 
 
 async def test_a_job_without_its_upload_fails_cleanly(

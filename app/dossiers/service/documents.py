@@ -42,6 +42,10 @@ def document_not_found(document_id: uuid.UUID) -> NotFound:
     )
 
 
+def document_key(dossier_id: uuid.UUID, document_id: uuid.UUID) -> str:
+    return f"dossiers/{dossier_id}/{document_id}"
+
+
 def document_out(row: Mapping[Any, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],
@@ -120,40 +124,46 @@ async def add(
             extra={"allowed": list(content.ALLOWED)},
         )
     document_id = uuid.uuid4()
-    key = f"dossiers/{dossier_id}/{document_id}"
+    key = document_key(dossier_id, document_id)
+    # Storage refusing the file (full: 507, not writable: 500) raises before any row is written.
     size = await storage.put_file(key, upload.path)
-    now = utcnow()
-    filename = (upload.filename or "")[:255] or None
-    document = {
-        "id": document_id,
-        "dossier_id": dossier_id,
-        "document_type": document_type.value,
-        "step": status.value,
-        "storage_key": key,
-        "filename": filename,
-        "media_type": media_type,
-        "size": size,
-        "sha256": sha256,
-        "note": note,
-        "uploaded_by": principal.id,
-        "uploaded_by_name": principal.name,
-        "uploaded_at": now,
-    }
-    await repository.insert_document(session, document)
-    await repository.update_dossier(
-        session,
-        dossier_id,
-        {"revision": row["revision"] + 1, "updated_at": now, "updated_by_name": principal.name},
-    )
-    await record(
-        session,
-        context,
-        entity=AUDIT_ENTITY,
-        entity_id=document_id,
-        action="create",
-        after={k: v for k, v in document.items() if k != "storage_key"},
-        unit_id=row["unit_id"],
-    )
+    try:
+        now = utcnow()
+        filename = (upload.filename or "")[:255] or None
+        document = {
+            "id": document_id,
+            "dossier_id": dossier_id,
+            "document_type": document_type.value,
+            "step": status.value,
+            "storage_key": key,
+            "filename": filename,
+            "media_type": media_type,
+            "size": size,
+            "sha256": sha256,
+            "note": note,
+            "uploaded_by": principal.id,
+            "uploaded_by_name": principal.name,
+            "uploaded_at": now,
+        }
+        await repository.insert_document(session, document)
+        await repository.update_dossier(
+            session,
+            dossier_id,
+            {"revision": row["revision"] + 1, "updated_at": now, "updated_by_name": principal.name},
+        )
+        await record(
+            session,
+            context,
+            entity=AUDIT_ENTITY,
+            entity_id=document_id,
+            action="create",
+            after={k: v for k, v in document.items() if k != "storage_key"},
+            unit_id=row["unit_id"],
+        )
+    except BaseException:
+        # The rows will not be committed: the file must not outlive them.
+        await storage.delete(key)
+        raise
     return {**document_out(document), "revision": row["revision"] + 1}
 
 

@@ -33,7 +33,6 @@ from app.models.enums import WebhookDeliveryStatus
 from app.models.integration import WebhookDelivery, WebhookSubscription
 from app.outbox import service as outbox
 
-CLAIM_STALE = timedelta(minutes=5)
 MAX_ERROR = 500
 
 
@@ -181,7 +180,11 @@ async def send_due(
     moment = now or utcnow()
     async with database.session() as session:
         claimed = await repo.claim_due(
-            session, worker_id, moment, moment - CLAIM_STALE, settings.webhook_batch_size
+            session,
+            worker_id,
+            moment,
+            moment - timedelta(seconds=settings.webhook_claim_stale_seconds),
+            settings.webhook_batch_size,
         )
         work = [(d.id, d, s) for d, s in claimed]
         session.expunge_all()

@@ -31,7 +31,7 @@ from app.assessments.imports.repository import jobs as repo
 from app.assessments.imports.service.pipeline import ImportParams, run_import
 from app.assessments.service import criteria as criteria_port
 from app.audit.service import AuditContext
-from app.core.errors import NotFound, ProblemError, ServiceUnavailable
+from app.core.errors import NotFound, ProblemError, ServiceUnavailable, is_database_unavailable
 from app.core.http import timestamp
 from app.core.permissions import Action
 from app.core.security import Principal, PrincipalKind, load_grants
@@ -316,10 +316,33 @@ async def run(
     except FileNotFoundError:
         outcome = _failed({"code": "import_upload_missing", "detail": "The upload is gone."})
     except Exception as exc:
+        if is_database_unavailable(exc):
+            # Not the file's fault: the database went away under the import, whose transaction
+            # was rolled back. The job runs again from the start, with its upload, once the
+            # database is back: at once if it can be put back in the queue now, else when its
+            # heartbeat is stale (NTM_JOB_STALE_SECONDS, counted against NTM_JOB_MAX_ATTEMPTS).
+            logger.warning(
+                "import job %s interrupted, the database is unavailable (%s): it will run again",
+                job.id,
+                type(exc).__name__,
+            )
+            with contextlib.suppress(Exception):
+                await give_back(database, job, worker_id)
+            return
         logger.exception("import job %s failed", job.id)
         outcome = _failed({"code": "import_failed", "detail": type(exc).__name__})
-    with contextlib.suppress(Exception):
+    try:
         await _set(database, job.id, worker_id, heartbeat_at=None, **outcome)
+    except Exception as exc:
+        # The outcome is not recorded, so the job will be run again (stale heartbeat): keep its
+        # upload for that run. A rerun of an import that did commit changes nothing more (its
+        # rows are then unchanged).
+        logger.warning(
+            "import job %s: outcome not recorded (%s); it will run again",
+            job.id,
+            type(exc).__name__,
+        )
+        return
     if job.upload_key is not None:
         with contextlib.suppress(Exception):
             await storage.delete(job.upload_key)
