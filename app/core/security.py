@@ -23,7 +23,7 @@ import jwt
 from fastapi import Depends, Request
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2
-from sqlalchemy import exists, select, update
+from sqlalchemy import Date, Select, bindparam, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
@@ -254,13 +254,7 @@ def _grant(row: Any) -> Grant | None:
     return Grant(id=row.id, role=role, unit_id=row.unit_id, step=row.step, resources=row.resources)
 
 
-async def _user_principal(
-    session: AsyncSession, subject: uuid.UUID, jti: str, generation: Any
-) -> Principal:
-    """A signed-in user's principal in one statement: the account, whether the token's ``jti``
-    was revoked, and the active grants (one row each, or one row of nulls). One round trip
-    instead of three on every authenticated request (issue 16), and nothing cached: a
-    deactivation, a revoked token or a revoked assignment still stops the next request."""
+def _user_principal_statement() -> Select[Any]:
     grants = (
         select(
             RoleAssignment.user_id,
@@ -272,19 +266,20 @@ async def _user_principal(
             RoleAssignment.granted_at,
         )
         .where(
-            RoleAssignment.user_id == subject,
+            RoleAssignment.user_id == bindparam("subject"),
             RoleAssignment.revoked_at.is_(None),
-            valid_on(RoleAssignment, today()),
+            RoleAssignment.valid_from <= bindparam("day", type_=Date),
+            RoleAssignment.valid_to > bindparam("day", type_=Date),
         )
         .subquery("grants")
     )
-    statement = (
+    return (
         select(
             User.id.label("user_id"),
             User.username,
             User.active,
             User.token_generation,
-            exists().where(RevokedToken.jti == jti).label("revoked"),
+            exists().where(RevokedToken.jti == bindparam("jti")).label("revoked"),
             grants.c.id,
             grants.c.role,
             grants.c.unit_id,
@@ -292,10 +287,24 @@ async def _user_principal(
             grants.c.resources,
         )
         .outerjoin(grants, grants.c.user_id == User.id)
-        .where(User.id == subject)
+        .where(User.id == bindparam("subject"))
         .order_by(grants.c.granted_at)
     )
-    rows = (await session.execute(statement)).all()
+
+
+# Built once: a subquery made per request copies its columns every time (issue 16).
+_USER_PRINCIPAL = _user_principal_statement()
+
+
+async def _user_principal(
+    session: AsyncSession, subject: uuid.UUID, jti: str, generation: Any
+) -> Principal:
+    """A signed-in user's principal in one statement: the account, whether the token's ``jti``
+    was revoked, and the active grants (one row each, or one row of nulls). One round trip
+    instead of three on every authenticated request (issue 16), and nothing cached: a
+    deactivation, a revoked token or a revoked assignment still stops the next request."""
+    parameters = {"subject": subject, "jti": jti, "day": today()}
+    rows = (await session.execute(_USER_PRINCIPAL, parameters)).all()
     if rows and rows[0].revoked:
         raise invalid_token("The access token has been revoked.")
     if not rows or not rows[0].active:
