@@ -119,7 +119,8 @@ async def list_items(
     row seen."""
     statement, order = _filtered(filters)
     if after is not None:
-        statement = statement.where(keyset_after(order, after))
+        # A cursor always carries the full key; one level fixes the rank (see ``_filtered``).
+        statement = statement.where(keyset_after(order, after[len(after) - len(order) :]))
     return await fetch_mappings(session, statement.order_by(*order).limit(limit))
 
 
@@ -153,6 +154,11 @@ def _filtered(filters: ItemFilters) -> tuple[Select[Any], list[ColumnElement[Any
             or_(VERSIONS.c.name_folded.like(_like_pattern(folded), escape="\\"), code_match)
         )
         order = [case((code_match, 0), else_=1), LEVEL_RANK, VERSIONS.c.code, VERSIONS.c.unit_id]
+    elif filters.level is not None:
+        # One level: its rank is the same on every row, so the order is (code, id), which the
+        # (code, valid_from) index gives without sorting every version of the level (a page of
+        # communes: 14 ms → 2.5 ms on PostgreSQL, issue 16). Same order, same cursors.
+        order = [VERSIONS.c.code, VERSIONS.c.unit_id]
     else:
         order = [LEVEL_RANK, VERSIONS.c.code, VERSIONS.c.unit_id]
     return statement, order
