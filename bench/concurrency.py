@@ -91,6 +91,7 @@ class Sample:
     p50_ms: float
     p99_ms: float
     cpu_ms_per_request: float
+    timeouts: int = 0
 
 
 @dataclass
@@ -345,6 +346,8 @@ class WrkResult:
     p50_ms: float
     p99_ms: float
     errors: str
+    # Requests wrk gave up on after --timeout: counted, not an error (a latency, not an answer).
+    timeouts: int = 0
 
 
 def parse_wrk(output: str) -> WrkResult:
@@ -352,10 +355,15 @@ def parse_wrk(output: str) -> WrkResult:
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     p50 = re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1)  # type: ignore[union-attr]
     p99 = re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1)  # type: ignore[union-attr]
-    problems = [
-        line.strip() for line in output.splitlines() if "Non-2xx" in line or "Socket errors" in line
-    ]
-    return WrkResult(requests, rate, _duration_ms(p50), _duration_ms(p99), "; ".join(problems))
+    problems = [line.strip() for line in output.splitlines() if "Non-2xx" in line]
+    timeouts = 0
+    if found := re.search(r"connect (\d+), read (\d+), write (\d+), timeout (\d+)", output):
+        connect, read, write, timeouts = (int(x) for x in found.groups())
+        if connect or read or write:
+            problems.append(found.group(0))
+    return WrkResult(
+        requests, rate, _duration_ms(p50), _duration_ms(p99), "; ".join(problems), timeouts
+    )
 
 
 def run_wrk(url: str, seconds: float, headers: Sequence[str], pin: str | None) -> WrkResult:
@@ -440,12 +448,13 @@ def measure_round(
                 p50_ms=outcome.p50_ms,
                 p99_ms=outcome.p99_ms,
                 cpu_ms_per_request=used * 1e3 / max(outcome.requests, 1),
+                timeouts=outcome.timeouts,
             )
         )
         print(
             f"  {target.name:<13} {outcome.requests_per_s:9.0f} req/s  p50 {outcome.p50_ms:7.1f} "
             f"ms  p99 {outcome.p99_ms:7.1f} ms  cpu {used * 1e3 / max(outcome.requests, 1):.2f} "
-            "ms/req",
+            f"ms/req{f'  ({outcome.timeouts} timeouts)' if outcome.timeouts else ''}",
             flush=True,
         )
 
@@ -503,10 +512,11 @@ def render(
         "- Baselines: `bench/baselines.py` — a bare FastAPI `/ping` under the same uvicorn "
         "options, and a raw-asyncpg app replaying the SQL the service sent for the same URL.",
         "- CPU per request: the server's utime+stime (`/proc/<pid>/stat`) over the round, "
-        "divided by the requests wrk completed.",
+        "divided by the requests wrk completed. Timeouts: requests wrk gave up on after 5 s "
+        "(all rounds); any other socket error or non-2xx answer fails the run.",
         "",
-        "| target | req/s | p50 ms | p99 ms | server CPU ms/req | ratio | goal |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        "| target | req/s | p50 ms | p99 ms | server CPU ms/req | timeouts | ratio | goal |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for measured in results.values():
         target = measured.target
@@ -520,7 +530,8 @@ def render(
         lines.append(
             f"| {target.label} | {measured.median('requests_per_s'):,.0f} | "
             f"{measured.median('p50_ms'):.1f} | {measured.median('p99_ms'):.1f} | "
-            f"{measured.median('cpu_ms_per_request'):.2f} | {shown} | {goal} |"
+            f"{measured.median('cpu_ms_per_request'):.2f} | "
+            f"{sum(x.timeouts for x in measured.samples)} | {shown} | {goal} |"
         )
     if workers is not None:
         one, two = workers
