@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements-dev.lock pyproject.toml | c
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-sqlite test-postgres faults lint format typecheck openapi lock bench load fuzz clients clean
+.PHONY: install run test test-sqlite test-postgres faults lint format typecheck openapi lock bench bench-http bench-inprocess load fuzz clients clean
 
 install: $(STAMP)
 
@@ -56,7 +56,18 @@ lock: install
 	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -q -o requirements.lock
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -q -o requirements-dev.lock
 
-bench: install
+# The service under concurrency first (`ntm serve` on PostgreSQL driven by wrk against two
+# baselines, bench/RESULTS.md; BENCH_HTTP_ARGS=--quick for a short run), then the in-process
+# benchmarks (`python -m bench`).
+bench: bench-http bench-inprocess
+
+bench-http: install
+	@command -v wrk >/dev/null || { command -v apt-get >/dev/null && \
+		{ [ "$$(id -u)" = 0 ] && apt-get install -y -q wrk || sudo apt-get install -y -q wrk; }; } || \
+		{ echo "wrk is needed: install the 'wrk' package (Debian/Ubuntu: apt-get install wrk)"; exit 1; }
+	$(BIN)/python -m bench.concurrency $(BENCH_HTTP_ARGS)
+
+bench-inprocess: install
 	$(BIN)/python -m bench
 
 # The load test (bench/load.py): CLIENTS concurrent clients for DURATION seconds against

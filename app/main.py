@@ -67,6 +67,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         docs_url=None,  # served from local assets by install_docs
         redoc_url=None,
         generate_unique_id_function=operation_id,
+        # The service's metrics are Prometheus (/metrics, app.core.middleware); FastAPI's native
+        # OpenTelemetry would only ask, on every request, whether a provider was configured
+        # (environment reads: ~6 % of a cached read's CPU, issue 16).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.database = database or Database(

@@ -179,7 +179,8 @@ def preferred_language(header: str | None) -> Language:
     return "en" if min(ranked)[2] == "en" else "vi"
 
 
-def _language(
+# ``async``: a plain ``def`` dependency runs in the thread pool, a hop per request (issue 16).
+async def _language(
     accept_language: Annotated[
         str | None,
         Header(description="`vi` (default) or `en`, q-values honoured: labels in that language."),

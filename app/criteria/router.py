@@ -205,11 +205,15 @@ async def get_criteria_set(
     lang: LanguageDep,
 ) -> Response:
     head = await reading.readable_head(session, principal, criteria_set_id)
-    cached = not_modified(request, reading.etag(head), vary=ACCEPT_LANGUAGE)
+    tag = reading.etag(head)
+    cached = not_modified(request, tag, vary=ACCEPT_LANGUAGE)
     if cached is not None:
         return cached
-    tree = await reading.build_tree(session, head)
-    return _set_response(tree, lang)
+    return Response(
+        await reading.rendered(session, head, lang),
+        media_type="application/json",
+        headers={"ETag": tag, **VARY_LANGUAGE},
+    )
 
 
 @router.patch(

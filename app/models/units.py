@@ -77,6 +77,13 @@ class UnitVersion(IdMixin, Base):
         Index(None, "level", "code", "valid_from"),
         Index(None, "code", "valid_from"),
         Index(None, "updated_at", "unit_id"),
+        # `q=` substring search: GIN trigram on PostgreSQL (migration 0017), plain on SQLite.
+        Index(
+            None,
+            "name_folded",
+            postgresql_using="gin",
+            postgresql_ops={"name_folded": "gin_trgm_ops"},
+        ),
     )
 
 

@@ -37,6 +37,13 @@ from app.units.text import padded as padded  # re-exported (``7444`` is commune 
 
 UNITS = cast(Table, Unit.__table__)
 VERSIONS = cast(Table, UnitVersion.__table__)
+# Named aliases, made once (building one copies every column of the table; issue 16). Each
+# appears at most once per statement; anonymous ones stay per call where a statement may hold
+# several copies of the same select.
+_WITHIN_PARENT = VERSIONS.alias("within_parent")
+_WITHIN_CHILD = VERSIONS.alias("within_child")
+_STEP_VERSION = VERSIONS.alias("step_version")
+_CHILD_VERSION = VERSIONS.alias("child_version")
 CLASSIFICATIONS = cast(Table, UnitClassification.__table__)
 LINKS = cast(Table, UnitLink.__table__)
 MAP_REVISION = cast(Table, MapRevision.__table__)
@@ -281,7 +288,7 @@ def _chains(unit_ids: Sequence[uuid.UUID], day: date) -> Any:
         literal(0).label("depth"),
     ).where(VERSIONS.c.unit_id.in_(list(unit_ids)), valid_on(VERSIONS, day))
     chain = first.cte("chain", recursive=True)
-    step = VERSIONS.alias("step_version")
+    step = _STEP_VERSION
     return chain.union_all(
         select(
             chain.c.origin,
@@ -405,8 +412,8 @@ def subtree_ids(root_id: uuid.UUID, day: date | None, level: str | None = None) 
     """The ids of the units under ``root_id`` (not the root itself): on ``day`` if given, else
     under it at any time (every version counts). A statement to use in ``column.in_(...)``, so
     that any list filtered on a unit (``within=``) stays one query."""
-    parent = VERSIONS.alias("within_parent")
-    child = VERSIONS.alias("within_child")
+    parent = _WITHIN_PARENT
+    child = _WITHIN_CHILD
     start = select(child.c.unit_id, child.c.level, literal(1).label("depth")).where(
         child.c.parent_id == root_id
     )
@@ -446,7 +453,7 @@ async def units_in_subtree(
         .where(VERSIONS.c.unit_id.in_(root_ids), valid_on(VERSIONS, day))
         .cte("tree", recursive=True)
     )
-    child = VERSIONS.alias("child_version")
+    child = _CHILD_VERSION
     tree = tree.union_all(
         select(child.c.unit_id, tree.c.depth + 1)
         .join(tree, child.c.parent_id == tree.c.unit_id)

@@ -39,6 +39,11 @@ VERSIONS = cast(Table, UnitVersion.__table__)
 CLASSIFICATIONS = cast(Table, UnitClassification.__table__)
 EVENTS = cast(Table, UnitEvent.__table__)
 LINKS = cast(Table, UnitLink.__table__)
+# Aliases are made once: building one copies every column of the table (about a third of a
+# unit read's CPU when it was made per request, issue 16). A named alias appears once per
+# statement, so sharing it between statements is safe.
+PARENT_VERSIONS = VERSIONS.alias("parent")
+STEP_VERSIONS = VERSIONS.alias("step")
 
 # The advisory lock key that serialises changes of the map (any constant unique in the schema).
 MAP_LOCK = 7444202507
@@ -114,7 +119,8 @@ async def list_items(
     row seen."""
     statement, order = _filtered(filters)
     if after is not None:
-        statement = statement.where(keyset_after(order, after))
+        # A cursor always carries the full key; one level fixes the rank (see ``_filtered``).
+        statement = statement.where(keyset_after(order, after[len(after) - len(order) :]))
     return await fetch_mappings(session, statement.order_by(*order).limit(limit))
 
 
@@ -148,6 +154,11 @@ def _filtered(filters: ItemFilters) -> tuple[Select[Any], list[ColumnElement[Any
             or_(VERSIONS.c.name_folded.like(_like_pattern(folded), escape="\\"), code_match)
         )
         order = [case((code_match, 0), else_=1), LEVEL_RANK, VERSIONS.c.code, VERSIONS.c.unit_id]
+    elif filters.level is not None:
+        # One level: its rank is the same on every row, so the order is (code, id), which the
+        # (code, valid_from) index gives without sorting every version of the level (a page of
+        # communes: 14 ms → 2.5 ms on PostgreSQL, issue 16). Same order, same cursors.
+        order = [VERSIONS.c.code, VERSIONS.c.unit_id]
     else:
         order = [LEVEL_RANK, VERSIONS.c.code, VERSIONS.c.unit_id]
     return statement, order
@@ -205,7 +216,7 @@ async def version_at(session: AsyncSession, unit_id: uuid.UUID, on: date) -> Row
 
 async def detail_at(session: AsyncSession, unit_id: uuid.UUID, on: date) -> RowMapping | None:
     """The version valid on ``on`` with its parent as it was that day, in one query."""
-    parent = VERSIONS.alias("parent")
+    parent = PARENT_VERSIONS
     statement = (
         _detail_statement(unit_id)
         .add_columns(
@@ -339,7 +350,7 @@ async def ancestors(session: AsyncSession, unit_id: uuid.UUID, on: date) -> Sequ
         )
         .cte("chain", recursive=True)
     )
-    step = VERSIONS.alias("step")
+    step = STEP_VERSIONS
     chain = chain.union_all(
         select(step.c.parent_id, chain.c.depth + 1)
         .join(chain, step.c.unit_id == chain.c.unit_id)
@@ -364,7 +375,7 @@ async def subtree(
         .where(VERSIONS.c.unit_id.in_(root_ids), valid_on(VERSIONS, on))
         .cte("tree", recursive=True)
     )
-    step = VERSIONS.alias("step")
+    step = STEP_VERSIONS
     tree = tree.union_all(
         select(step.c.unit_id, tree.c.depth + 1)
         .join(tree, step.c.parent_id == tree.c.unit_id)

@@ -30,6 +30,7 @@ from app.criteria.document import (
     ProvinceScope,
     Threshold,
 )
+from app.criteria.service import reading
 from app.criteria.service.persistence import current_flags, document_of
 from app.criteria.service.preparation import Prepared, parse_document, prepare, write
 from app.criteria.service.reading import build_tree, etag, may_read, not_found
@@ -122,6 +123,7 @@ async def _authorise(
 async def _locked(session: AsyncSession, set_id: uuid.UUID, principal: Principal | None) -> Row:
     """The write pattern's first steps: the head locked ``FOR UPDATE``, then the caller
     authorised over its scope, before anything is written."""
+    reading.forget(set_id)
     head = await repository.lock_head(session, set_id)
     if head is None:
         raise not_found(set_id)
@@ -520,6 +522,7 @@ async def store_bundled(
         )
     if head["bundled_checksum"] == checksum:
         return "unchanged"
+    reading.forget(head["id"])
     before = export_document(await build_tree(session, head))
     prepared = await prepare(session, doc, head=head)
     await write(session, prepared, now=utcnow(), head=head, bundled_checksum=checksum)

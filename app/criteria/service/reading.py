@@ -8,6 +8,7 @@ exist.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections import OrderedDict
 from datetime import datetime
@@ -18,12 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import authz
 from app.core.errors import NotFound
-from app.core.http import Language, revision_etag
+from app.core.http import Language, dumps, revision_etag
 from app.core.pagination import decode_updated_cursor, page_from_rows
 from app.core.permissions import Action
 from app.core.security import Principal
 from app.criteria import repository
-from app.criteria.tree import Row, Tree, assemble, summary
+from app.criteria.tree import Row, Tree, assemble, render, summary
 from app.models.criteria import CriteriaSet
 from app.models.enums import CriteriaSetStatus
 
@@ -31,6 +32,16 @@ from app.models.enums import CriteriaSetStatus
 # their trees are kept per process, keyed by what the ETag is made of.
 _CACHE_SIZE = 64
 _cache: OrderedDict[tuple[uuid.UUID, int, datetime], Tree] = OrderedDict()
+# The JSON a read route answers for such a set, per language: encoded once, served as bytes.
+_bytes: OrderedDict[tuple[uuid.UUID, int, datetime, Language], bytes] = OrderedDict()
+# The head rows of published and retired sets, kept this many seconds so that a read of one
+# needs no database round trip (issue 16). Their content never changes; what can (a retirement,
+# a re-issue by the seeder) is seen at once by the process that wrote it (``forget``, called
+# when a write locks the head) and within this time by every other process.
+# A kept head also names the session's bind it was read through (an engine; a test's outer
+# connection), so that it is never served from another database.
+HEAD_TTL_SECONDS = 2.0
+_heads: dict[uuid.UUID, tuple[float, object, Row]] = {}
 
 
 def etag(head: Row) -> str:
@@ -42,6 +53,27 @@ def not_found(set_id: uuid.UUID) -> NotFound:
     return NotFound(
         f"No criteria set with id {set_id}.", code="criteria_set_not_found", params={"id": set_id}
     )
+
+
+def forget(set_id: uuid.UUID) -> None:
+    """Drop the kept head of ``set_id`` (a write is about to change it)."""
+    _heads.pop(set_id, None)
+
+
+async def _public_head(session: AsyncSession, set_id: uuid.UUID) -> Row | None:
+    """The head row, from the short-lived copy when the set is published or retired."""
+    now = time.monotonic()
+    kept = _heads.get(set_id)
+    if kept is not None and now - kept[0] < HEAD_TTL_SECONDS and kept[1] is session.bind:
+        return kept[2]
+    head = await repository.get_head(session, set_id)
+    if head is not None and head["status"] != CriteriaSetStatus.DRAFT:
+        if len(_heads) >= _CACHE_SIZE:
+            _heads.clear()
+        _heads[set_id] = (now, session.bind, head)
+    else:
+        _heads.pop(set_id, None)
+    return head
 
 
 async def head_or_404(session: AsyncSession, set_id: uuid.UUID) -> Row:
@@ -67,8 +99,11 @@ async def readable_head(
     session: AsyncSession, principal: Principal | None, set_id: uuid.UUID
 ) -> Row:
     """The set's head row for a read route: 404 when it does not exist **or** is a draft the
-    caller may not read (its existence is not revealed, so no 403)."""
-    head = await head_or_404(session, set_id)
+    caller may not read (its existence is not revealed, so no 403). A published or retired
+    set's head may be up to ``HEAD_TTL_SECONDS`` old (see ``_heads``)."""
+    head = await _public_head(session, set_id)
+    if head is None:
+        raise not_found(set_id)
     if not await may_read(session, principal, head):
         raise not_found(set_id)
     return head
@@ -99,6 +134,22 @@ async def build_tree(session: AsyncSession, head: Row) -> Tree:
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
     return tree
+
+
+async def rendered(session: AsyncSession, head: Row, language: Language) -> bytes:
+    """The set as a read route answers it, JSON-encoded; kept for published and retired sets
+    (no tree walk, no encoding per request)."""
+    key = (head["id"], head["version"], head["updated_at"], language)
+    cacheable = head["status"] != CriteriaSetStatus.DRAFT
+    if cacheable and key in _bytes:
+        _bytes.move_to_end(key)
+        return _bytes[key]
+    body = dumps(render(await build_tree(session, head), language))
+    if cacheable:
+        _bytes[key] = body
+        while len(_bytes) > _CACHE_SIZE:
+            _bytes.popitem(last=False)
+    return body
 
 
 async def get_tree(session: AsyncSession, set_id: uuid.UUID) -> Tree:
