@@ -22,7 +22,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from app.core.spreadsheet import restore
+from app.core.spreadsheet import APOSTROPHE, restore
 from app.core.types import INT64_MAX
 
 Format = str  # "csv" | "xlsx" | "json"
@@ -417,7 +417,14 @@ def _long_rows(
         if len(cells) < need:  # a short row: the cells it lacks are None
             cells = cells + [None] * (need - len(cells))  # type: ignore[list-item]
         cells.append(None)  # type: ignore[arg-type]
-        unit_code, unit_id, year, indicator, value, note = map(restore, pick(cells))
+        picked = pick(cells)
+        # A cell an export neutralised ("'=…") is restored; the scan stops at the first cell
+        # that needs it, so the common row costs six comparisons rather than six calls.
+        for cell in picked:
+            if cell and cell[0] == APOSTROPHE:
+                picked = tuple(map(restore, picked))
+                break
+        unit_code, unit_id, year, indicator, value, note = picked
         return RawRow(
             row_no,
             unit_code,
