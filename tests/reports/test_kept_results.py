@@ -14,12 +14,14 @@ from httpx import AsyncClient
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.assessments.repository import results as results_repo
 from app.assessments.service import attainment as attainment_module
 from app.assessments.service import results
 from app.db.engine import Database
 from app.db.types import utcnow
 from app.models.assessments import AssessmentResult
 from app.models.criteria import CriteriaSet, Indicator, IndicatorThreshold
+from tests.assessments.helpers import unit_of
 
 SUMMARY = "/api/v1/reports/summary"
 ROWS = "/api/v1/reports/criteria-attainment"
@@ -86,12 +88,15 @@ async def test_kept_results_are_used_only_under_their_key_and_equal_the_engine(
             {"indicator_code": "4.1", "value": "met"},
         ]),
     }  # fmt: skip
+    # A commune of another province, assessed too: never in this province's figures.
+    outside = str(await unit_of(admin_client, "07450"))
+    await _assess(admin_client, outside, set_id, [{"indicator_code": "4.1", "value": "met"}])
     evaluated, statuses = await _report(admin_client, params)
     assert statuses == await _engine(admin_client, assessments)
     assert evaluated["average_criteria_met"] == 2.0  # (3 + 1) / 2
     assert await _kept(session) == 0  # a report writes nothing
 
-    assert await results.refresh_all(database) == 2
+    assert await results.refresh_all(database) == 3
     assert await results.refresh(database) == 0  # nothing stale: nothing to do
     # From now on the report must not evaluate what is kept: make the engine's loader fail.
     real_load_many = attainment_module.load_many
@@ -130,11 +135,11 @@ async def test_kept_results_are_used_only_under_their_key_and_equal_the_engine(
     )
     assert region.status_code in (200, 201), region.text
     evaluated, statuses = await _report(admin_client, params)
-    assert len(evaluated_ids) == 4  # both, twice
+    assert len(evaluated_ids) == 4  # both, twice (the other province is not read)
     assert statuses == await _engine(admin_client, assessments)
     assert statuses[(province["AB"], 1)] == "met"
     assert evaluated["average_criteria_met"] == 3.0  # (4 + 2) / 2
-    assert await results.refresh_all(database) == 2
+    assert await results.refresh_all(database) == 3  # every result was stale
     evaluated_ids.clear()
     assert await _report(admin_client, params) == (evaluated, statuses)
     assert evaluated_ids == []
@@ -162,8 +167,12 @@ async def test_kept_results_are_used_only_under_their_key_and_equal_the_engine(
     assert statuses == await _engine(admin_client, assessments)
     assert statuses[(province["C"], 2)] == "not_met"
     assert evaluated["average_criteria_met"] == 2.5  # (4 + 1) / 2
-    assert await results.refresh_all(database) == 2
+    assert await results.refresh_all(database) == 3
     evaluated_ids.clear()
     assert await _report(admin_client, params) == (evaluated, statuses)
     assert evaluated_ids == []
-    assert await _kept(session) == 2
+    assert await _kept(session) == 3
+    # A scope of many units (the whole country) reads the year's assessments in one statement
+    # and keeps those of its units: the same figures.
+    monkeypatch.setattr(results_repo, "WHOLE_YEAR_FROM", 0)
+    assert await _report(admin_client, params) == (evaluated, statuses)
