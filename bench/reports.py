@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import statistics
 import tempfile
 import time
 import uuid
@@ -53,7 +54,6 @@ from bench.assessments import (
     admin_headers,
     bench_set,
     commune_codes,
-    p50,
     recreate_postgres,
     timed,
     write_csv,
@@ -193,7 +193,7 @@ async def _summaries(
         response.raise_for_status()
         body = response.json()
         times.append(elapsed)
-    return p50(times), body
+    return statistics.median(times), body
 
 
 def _older_set() -> dict[str, Any]:
@@ -287,7 +287,7 @@ async def run(work: Path, national: bool, url: str) -> dict[str, Any]:
                     )
                     response.raise_for_status()
                     times.append(elapsed)
-                out["series_s"] = p50(times)
+                out["series_s"] = statistics.median(times)
                 out["series_years"] = len(response.json()["items"])
 
         report_reports(out)  # printed now: the export below takes a while
@@ -382,7 +382,8 @@ async def amain(args: argparse.Namespace) -> int:
         with tempfile.TemporaryDirectory(prefix="ntm-bench-reports-") as folder:
             out = await run(Path(folder), not args.no_national, args.database_url)
     finally:
-        await recreate_postgres(args.database_url, drop_only=True)
+        if not args.keep:
+            await recreate_postgres(args.database_url, drop_only=True)
     report_export(out)
     return 0
 
@@ -390,6 +391,9 @@ async def amain(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--no-national", action="store_true")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the database afterwards (to profile against it)"
+    )
     parser.add_argument(
         "--database-url",
         default=POSTGRES_URL,
