@@ -66,8 +66,9 @@ def _csv_converters(table: Table, excel: bool) -> list[tuple[int, Converter]]:
 
 
 # Values whose equality implies the same text once written: their rendering may be kept for the
-# chunk. (Numbers and booleans are not kept: 1, 1.0 and True are equal keys with three texts.)
-_KEPT_TYPES = frozenset({str, uuid.UUID, datetime, date})
+# chunk (a driver's own UUID class included). Numbers are not kept: 1, 1.0 and True are equal keys
+# with three texts; booleans only in a boolean column, where nothing else is.
+_KEPT_TYPES: tuple[type, ...] = (str, uuid.UUID, date)
 
 
 class _Fields(dict[Any, str]):
@@ -76,18 +77,21 @@ class _Fields(dict[Any, str]):
     names on each of its 66 rows, an import's timestamp and source on thousands) and a lookup
     costs a fraction of a rendering."""
 
-    def __init__(self, convert: Converter | None, field: Callable[[Any], str]) -> None:
+    def __init__(
+        self, convert: Converter | None, field: Callable[[Any], str], kept: tuple[type, ...]
+    ) -> None:
         super().__init__()
         self[None] = field(None)
         self.convert = convert
         self.field = field
+        self.kept = kept
 
     def __missing__(self, value: Any) -> str:
         converted = self.convert(value) if self.convert is not None else value
         # An int or a float is written as str() writes it, never quoted (the csv module too).
         kind = type(converted)
         text = str(converted) if kind is float or kind is int else self.field(converted)
-        if type(value) in _KEPT_TYPES:
+        if isinstance(value, self.kept):
             self[value] = text
         return text
 
@@ -130,8 +134,12 @@ class CsvWriter:
             )
             return self._drain()
         fields = [
-            _Fields(self._converters.get(index), self._field)
-            for index in range(len(self.table.columns))
+            _Fields(
+                self._converters.get(index),
+                self._field,
+                (*_KEPT_TYPES, bool) if column.type == ColumnType.BOOLEAN else _KEPT_TYPES,
+            )
+            for index, column in enumerate(self.table.columns)
         ]
         join = self._delimiter.join
         lines = [join([f[v] for f, v in zip(fields, row, strict=True)]) for row in rows]
