@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,10 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.assessments.repository import results as results_repo
 from app.assessments.service import attainment as attainment_module
 from app.assessments.service import results
+from app.config import Settings
 from app.db.engine import Database
 from app.db.types import utcnow
 from app.models.assessments import AssessmentResult
 from app.models.criteria import CriteriaSet, Indicator, IndicatorThreshold
+from app.worker.runner import Worker
 from tests.assessments.helpers import unit_of
 
 SUMMARY = "/api/v1/reports/summary"
@@ -176,3 +179,32 @@ async def test_kept_results_are_used_only_under_their_key_and_equal_the_engine(
     # and keeps those of its units: the same figures.
     monkeypatch.setattr(results_repo, "WHOLE_YEAR_FROM", 0)
     assert await _report(admin_client, params) == (evaluated, statuses)
+
+
+async def test_the_worker_keeps_the_results_and_an_unevaluable_one_is_not_retried(
+    admin_client: AsyncClient,
+    app: FastAPI,
+    database: Database,
+    settings: Settings,
+    session: AsyncSession,
+    province: dict[str, Any],
+    criteria_set: dict[str, Any],
+) -> None:
+    set_id = criteria_set["id"]
+    await _assess(admin_client, province["C"], set_id, [{"indicator_code": "4.1", "value": "met"}])
+    worker = Worker(database, settings, app.state.storage)
+    assert await worker.run_once() is True  # the result was missing: evaluated and stored
+    assert await worker.run_once() is False  # nothing left
+    assert await _kept(session) == 1
+    # An assessment whose unit is not on the map of its year cannot be evaluated: it is kept as
+    # such (reports skip it, as the engine's path does) and not evaluated again each round.
+    await session.execute(
+        update(AssessmentResult).values(evaluable=False, criteria_total=0, criteria_met=0,
+                                        statuses="")
+    )  # fmt: skip
+    await session.commit()
+    params = {"unit_id": province["TP"], "year": 2024, "as_of": "2024-04-01",
+              "criteria_set_id": set_id}  # fmt: skip
+    evaluated, _ = await _report(admin_client, params)
+    assert evaluated["assessed"] == 0
+    assert await worker.run_once() is False
