@@ -1,7 +1,8 @@
 """Flat exports of assessments for reporting tools: one row per assessment, per stored indicator
 value (unit × indicator), per criterion evaluated (unit × criterion) and per evaluation.
 
-Values stream from one statement (a server-side cursor); evaluations are computed by the same
+Values stream by chunks of assessments (a server-side cursor over the assessments, their values
+by primary key); evaluations are computed by the same
 engine as ``GET /assessments/{id}/evaluation``, a chunk of assessments at a time (read by keyset),
 so memory holds one chunk whatever the size of the export.
 """
@@ -42,6 +43,8 @@ from app.models.enums import IndicatorStatus
 ExportFilters = repo.ExportFilters
 # Assessments evaluated per chunk: a few MB of values and results at most.
 EVALUATION_CHUNK = 500
+# Assessments per chunk of the values export: about 13,000 values (66 per assessment) a chunk.
+VALUE_CHUNK_ASSESSMENTS = 200
 
 _HEAD = (
     identifier("assessment_id", "Id of the assessment."),
@@ -197,6 +200,10 @@ async def assessment_rows(
 async def value_rows(
     session: AsyncSession, filters: ExportFilters, language: Language
 ) -> AsyncIterator[Chunk]:
+    """The assessments stream from one statement (placed on the export's day, filtered, by id);
+    for each chunk of them, their values come from one statement by primary key. A value row is
+    its assessment's head (read once, not once per value) + its indicator's columns + its own
+    fields: what crosses from the database per value is only what the value holds."""
     sets = await _sets(session, filters, language)
     indicators: dict[uuid.UUID, tuple[Any, ...]] = {}
     for spec in sets.specs.values():
@@ -209,16 +216,17 @@ async def value_rows(
                 indicator.name,
                 indicator.unit,
             )
-    at = _PLACED + 5
-    async for chunk in stream_rows(session, repo.values_select(filters)):
-        yield [
-            (
-                *_head(row, sets),
-                *indicators.get(row[at], (None, row[at], None, None, None)),
-                *row[at + 1 :],
-            )
-            for row in chunk
-        ]
+    assessments = repo.assessments_select(filters)
+    async for chunk in stream_rows(session, assessments, chunk_rows=VALUE_CHUNK_ASSESSMENTS):
+        heads = {row[0]: tuple(_head(row, sets)) for row in chunk}
+        found = await repo.values_of(session, list(heads))
+        if found:
+            yield [
+                heads[row[0]]
+                + indicators.get(row[1], (None, row[1], None, None, None))
+                + tuple(row[2:])
+                for row in found
+            ]
 
 
 async def _evaluated(

@@ -14,6 +14,7 @@ import csv
 import io
 import os
 import tempfile
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
@@ -64,35 +65,88 @@ def _csv_converters(table: Table, excel: bool) -> list[tuple[int, Converter]]:
     return out
 
 
+# Values whose equality implies the same text once written: their rendering may be kept for the
+# chunk (a driver's own UUID class included). Numbers are not kept: 1, 1.0 and True are equal keys
+# with three texts; booleans only in a boolean column, where nothing else is.
+_KEPT_TYPES: tuple[type, ...] = (str, uuid.UUID, date)
+
+
+class _Fields(dict[Any, str]):
+    """One column's values rendered as CSV fields (converted, then quoted as the csv module
+    quotes them), each distinct value once per chunk: the values of an export repeat (a unit's
+    names on each of its 66 rows, an import's timestamp and source on thousands) and a lookup
+    costs a fraction of a rendering."""
+
+    def __init__(
+        self, convert: Converter | None, field: Callable[[Any], str], kept: tuple[type, ...]
+    ) -> None:
+        super().__init__()
+        self[None] = field(None)
+        self.convert = convert
+        self.field = field
+        self.kept = kept
+
+    def __missing__(self, value: Any) -> str:
+        converted = self.convert(value) if self.convert is not None else value
+        # An int or a float is written as str() writes it, never quoted (the csv module too).
+        kind = type(converted)
+        text = str(converted) if kind is float or kind is int else self.field(converted)
+        if isinstance(value, self.kept):
+            self[value] = text
+        return text
+
+
 class CsvWriter:
-    """Feed chunks of rows, get bytes back: the header comes with the first chunk."""
+    """Feed chunks of rows, get bytes back: the header comes with the first chunk.
+
+    Each row is the join of its fields, each field rendered once per chunk and value
+    (:class:`_Fields`) by the csv module itself, so the text is the csv module's, byte for byte
+    (``tests/exports`` compares them); a row costs one lookup per column and one join."""
 
     def __init__(self, table: Table, *, excel: bool = False) -> None:
         self.table = table
         self.excel = excel
-        self._converters = _csv_converters(table, excel)
+        self._delimiter = ";" if excel else ","
+        self._converters = dict(_csv_converters(table, excel))
         self._buffer = io.StringIO()
-        self._writer = csv.writer(
-            self._buffer, delimiter=";" if excel else ",", lineterminator="\r\n"
-        )
+        self._writer = csv.writer(self._buffer, delimiter=self._delimiter, lineterminator="\r\n")
+        # Quoting of one field: a row of it and an empty field, without the separator and the
+        # line's end (a lone empty field would be written as "" instead of nothing).
+        self._tail = len(self._delimiter) + 2
 
     def header(self) -> bytes:
         self._writer.writerow(self.table.names)
         return ("\ufeff" if self.excel else "").encode() + self._drain()
 
+    def _field(self, value: Any) -> str:
+        self._writer.writerow((value, None))
+        text = self._buffer.getvalue()[: -self._tail]
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        return text
+
     def rows(self, rows: Iterable[Sequence[Any]]) -> bytes:
-        converters = self._converters
-        if converters:
-            converted = []
-            for row in rows:
-                values = list(row)
-                for index, convert in converters:
-                    values[index] = convert(values[index])
-                converted.append(values)
-            self._writer.writerows(converted)
-        else:
-            self._writer.writerows(rows)
-        return self._drain()
+        if len(self.table.columns) == 1:
+            # The csv module writes a lone empty field as "": leave single columns to it.
+            convert = self._converters.get(0)
+            self._writer.writerows(
+                [convert(row[0]) if convert is not None else row[0]] for row in rows
+            )
+            return self._drain()
+        fields = [
+            _Fields(
+                self._converters.get(index),
+                self._field,
+                (*_KEPT_TYPES, bool) if column.type == ColumnType.BOOLEAN else _KEPT_TYPES,
+            )
+            for index, column in enumerate(self.table.columns)
+        ]
+        join = self._delimiter.join
+        lines = [join([f[v] for f, v in zip(fields, row, strict=True)]) for row in rows]
+        if not lines:
+            return b""
+        lines.append("")
+        return "\r\n".join(lines).encode("utf-8")
 
     def _drain(self) -> bytes:
         data = self._buffer.getvalue().encode("utf-8")

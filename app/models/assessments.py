@@ -188,6 +188,32 @@ class ConditionValue(Base):
     entered_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class AssessmentResult(Base):
+    """An assessment's evaluation as reports need it, kept under what makes it exact: the
+    assessment's ``revision`` (bumped by every write of it or of what it holds), the criteria
+    set's ``version`` and ``updated_at`` (a published set's content never changes under them)
+    and the map's token (``map_revision``, drawn anew by every committed change of the map, which
+    thresholds depend on). A row whose key differs from the current one is stale and never read
+    as a result. ``statuses`` holds one letter per criterion in the set's order
+    (``app.assessments.service.results``); ``evaluable`` false: the assessment could not be
+    evaluated under that key (its unit is not on the map of its year)."""
+
+    __tablename__ = "assessment_results"
+
+    assessment_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("assessments.id", ondelete="CASCADE"), primary_key=True
+    )
+    revision: Mapped[int] = mapped_column(Integer)
+    set_version: Mapped[int] = mapped_column(Integer)
+    set_updated_at: Mapped[datetime]
+    map_token: Mapped[str] = mapped_column(String(36))
+    evaluable: Mapped[bool] = mapped_column(Boolean)
+    criteria_total: Mapped[int] = mapped_column(Integer)
+    criteria_met: Mapped[int] = mapped_column(Integer)
+    statuses: Mapped[str] = mapped_column(String(200))
+    evaluated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class ImportJob(IdMixin, TimestampMixin, Base):
     """A bulk import run in the background: its parameters, progress and final summary."""
 

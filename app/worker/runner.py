@@ -15,6 +15,7 @@ import httpx
 
 from app.assessments.imports.parsing import Limits
 from app.assessments.imports.service import jobs as import_jobs
+from app.assessments.service import results as assessment_results
 from app.config import Settings
 from app.core import uploads
 from app.db.engine import Database
@@ -53,20 +54,24 @@ class Worker:
 
     async def run_once(self) -> bool:
         """One round: an import job if one waits, then webhooks (new events turned into
-        deliveries, due deliveries sent), and the feed's retention once an hour; whether
-        anything was done."""
+        deliveries, due deliveries sent), a batch of the evaluation results that reports read
+        (those missing or stale after writes, imports, a change of the map or of a set), and
+        the feed's retention once an hour; whether anything was done."""
         ran = await self.run_import_job()
         if self._stopping:
             return ran
         sent = False
         if await webhooks.has_work(self.database):
             sent = await webhooks.run_once(self.database, self.http, self.settings, self.id)
+        if self._stopping:
+            return ran or sent
+        refreshed = await assessment_results.refresh(self.database)
         if time.monotonic() - self._pruned_at > PRUNE_EVERY_SECONDS:
             self._pruned_at = time.monotonic()
             removed = await webhooks.prune_feed(self.database, self.settings)
             if removed:
                 logger.info("feed retention removed %d event(s)", removed)
-        return ran or sent
+        return ran or sent or refreshed > 0
 
     async def run_import_job(self) -> bool:
         """Release stale jobs, then run one job if there is one; whether one ran."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, Select, select
+from sqlalchemy import ColumnElement, DateTime, RowMapping, Select, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assessments.repository.assessments import ASSESSMENTS as ASSESSMENTS
@@ -97,31 +97,30 @@ async def assessments_after(
     return rows
 
 
-def values_select(filters: ExportFilters) -> Select[Any]:
-    """One row per stored indicator value: assessment, placement, year, kind, status, set,
-    indicator id and the value's fields; ordered by the primary key of the values."""
-    placement, placed = _placed(filters)
-    return (
-        select(
-            ASSESSMENTS.c.id,
-            *placed,
-            ASSESSMENTS.c.year,
-            ASSESSMENTS.c.kind,
-            ASSESSMENTS.c.status,
-            ASSESSMENTS.c.criteria_set_id,
-            INDICATOR_VALUES.c.indicator_id,
-            INDICATOR_VALUES.c.value_number,
-            INDICATOR_VALUES.c.value_bool,
-            INDICATOR_VALUES.c.judgement,
-            INDICATOR_VALUES.c.judgement_reason,
-            INDICATOR_VALUES.c.note,
-            INDICATOR_VALUES.c.source,
-            INDICATOR_VALUES.c.entered_at,
-            INDICATOR_VALUES.c.entered_by_name,
-        )
-        .select_from(INDICATOR_VALUES)
-        .join(ASSESSMENTS, ASSESSMENTS.c.id == INDICATOR_VALUES.c.assessment_id)
-        .outerjoin(placement, placement.c.unit_id == ASSESSMENTS.c.unit_id)
-        .where(*_conditions(filters))
+# The columns of a value after its assessment's: indicator, value fields, who and when. The time
+# is read without the UTC column type's per-row conversion: the writers make every time UTC.
+_VALUE_COLUMNS = (
+    INDICATOR_VALUES.c.assessment_id,
+    INDICATOR_VALUES.c.indicator_id,
+    INDICATOR_VALUES.c.value_number,
+    INDICATOR_VALUES.c.value_bool,
+    INDICATOR_VALUES.c.judgement,
+    INDICATOR_VALUES.c.judgement_reason,
+    INDICATOR_VALUES.c.note,
+    INDICATOR_VALUES.c.source,
+    type_coerce(INDICATOR_VALUES.c.entered_at, DateTime(timezone=True)).label("entered_at"),
+    INDICATOR_VALUES.c.entered_by_name,
+)
+
+
+async def values_of(
+    session: AsyncSession, assessment_ids: Sequence[uuid.UUID]
+) -> Sequence[Sequence[Any]]:
+    """The stored values of some assessments (a chunk of an export's), in the order of the
+    values' primary key: assessment id, indicator id, then the value's fields (who, when)."""
+    statement = (
+        select(*_VALUE_COLUMNS)
+        .where(INDICATOR_VALUES.c.assessment_id.in_(list(assessment_ids)))
         .order_by(INDICATOR_VALUES.c.assessment_id, INDICATOR_VALUES.c.indicator_id)
     )
+    return (await session.execute(statement)).all()

@@ -166,20 +166,36 @@ def _spec_from_tree(tree: Any, language: Language) -> SetSpec:
     )
 
 
+# What names a published or retired set's content: its ``version`` and ``updated_at`` (every
+# write of a set bumps both; a published set's content never changes under them).
+SetKey = tuple[int, datetime]
+
+
 async def load_set(session: AsyncSession, set_id: uuid.UUID, language: Language = "vi") -> SetSpec:
     """The set as the engine sees it (404 ``criteria_set_not_found`` from the criteria feature)."""
+    return (await load_keyed(session, set_id, language))[0]
+
+
+async def load_keyed(
+    session: AsyncSession, set_id: uuid.UUID, language: Language = "vi"
+) -> tuple[SetSpec, SetKey | None]:
+    """The set as the engine sees it and the key of its content; None for a draft, whose
+    content may change under any key (nothing computed from it may be kept)."""
     tree = await get_tree(session, set_id)
     head = tree.head
-    key = (head["id"], head["version"], head["updated_at"], language)
-    if head["status"] != CriteriaSetStatus.DRAFT and key in _specs:
-        _specs.move_to_end(key)
-        return _specs[key]
-    spec = _spec_from_tree(tree, language)
+    content: SetKey | None = None
     if head["status"] != CriteriaSetStatus.DRAFT:
+        content = (head["version"], head["updated_at"])
+    key = (head["id"], head["version"], head["updated_at"], language)
+    if content is not None and key in _specs:
+        _specs.move_to_end(key)
+        return _specs[key], content
+    spec = _spec_from_tree(tree, language)
+    if content is not None:
         _specs[key] = spec
         while len(_specs) > _CACHE_SIZE:
             _specs.popitem(last=False)
-    return spec
+    return spec, content
 
 
 _MISSING = {
