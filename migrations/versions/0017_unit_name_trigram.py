@@ -8,9 +8,6 @@ row was read (issue 16). On PostgreSQL a GIN index with ``pg_trgm``'s ``gin_trgm
 substring patterns of three characters or more; shorter ones still read the table, as before.
 SQLite has no trigram index: it gets a plain index on the column (so that both schemas declare
 the same index, the model's) and keeps scanning for substrings, which is correct there.
-
-Numbered 0017 (0016 is reserved for the reports work); it follows 0015 on this branch. When both
-are merged, its ``down_revision`` becomes "0016".
 """
 
 from collections.abc import Sequence
@@ -18,7 +15,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0017"
-down_revision: str | Sequence[str] | None = "0015"
+down_revision: str | Sequence[str] | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
