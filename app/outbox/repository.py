@@ -32,10 +32,22 @@ def number_pending(session: Session) -> None:
     other transactions in flight are invisible here, so only ours have no position yet."""
     strategy = dialect.bulk(session.get_bind().dialect.name)
     lock = strategy.lock_until_commit(COMMIT_ORDER_LOCK)
-    if lock is not None:
-        session.execute(text(lock))
     position = strategy.next_number(SEQUENCE, "id")
-    session.execute(text(f"UPDATE outbox SET position = {position} WHERE position IS NULL"))
+    if lock is None:
+        session.execute(text(f"UPDATE outbox SET position = {position} WHERE position IS NULL"))
+        return
+    # The lock taken inside the numbering statement, not in a statement of its own: every write
+    # of every process queues behind the holder until its commit, so each round trip between
+    # taking it and committing is paid by all of them (the load test saw 36 of 41 connections
+    # waiting here). The materialised CTE runs once, and the join makes every row wait for it:
+    # no number is drawn before the lock is held.
+    session.execute(
+        text(
+            f"WITH commit_order AS MATERIALIZED ({lock}) "
+            f"UPDATE outbox SET position = {position} FROM commit_order "
+            "WHERE outbox.position IS NULL"
+        )
+    )
 
 
 async def read_after(session: AsyncSession, position: int, limit: int) -> Sequence[OutboxEvent]:
