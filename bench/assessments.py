@@ -379,7 +379,7 @@ async def checkpoint(engine: Any) -> None:
         return
     async with engine.connect() as connection:
         autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-        await autocommit.execute(text("VACUUM (ANALYZE) assessments, indicator_values"))
+        await autocommit.execute(text("VACUUM (ANALYZE) assessments, indicators, indicator_values"))
         await autocommit.execute(text("CHECKPOINT"))
 
 
