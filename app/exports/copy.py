@@ -99,29 +99,27 @@ def number_sql(expression: str, *, excel: bool = False) -> str:
     shown = f"{x}::text"
     digits = f"replace(replace(split_part({shown}, 'e', 1), '-', ''), '.', '')"
     sign = f"CASE WHEN {x} < 0 THEN '-' ELSE '' END"
+    # The usual case first, with one float8 output: below 1e15 (NaN is not), only a whole
+    # number needs its ".0" (PostgreSQL writes it without exponent, "-0" included).
     spelt = (
         f"CASE WHEN {x} IS NULL THEN NULL "
+        f"WHEN abs({x}) < '1e15'::float8 THEN "
+        f"{shown} || CASE WHEN {x} = trunc({x}) THEN '.0' ELSE '' END "
         f"WHEN {x} = 'NaN'::float8 THEN 'nan' "
         f"WHEN {x} = 'Infinity'::float8 THEN 'inf' "
         f"WHEN {x} = '-Infinity'::float8 THEN '-inf' "
         f"WHEN abs({x}) >= {_EXACT_FROM}::float8 THEN {sign} || {_whole_repr(x)} "
-        f"WHEN abs({x}) >= '1e15'::float8 THEN "
-        f"{sign} || CASE WHEN length({digits}) <= 16 THEN rpad({digits}, 16, '0') || '.0' "
-        f"ELSE left({digits}, 16) || '.' || substr({digits}, 17) END "
-        f"WHEN strpos({shown}, '.') = 0 AND strpos({shown}, 'e') = 0 THEN {shown} || '.0' "
-        f"ELSE {shown} END"
+        f"ELSE {sign} || CASE WHEN length({digits}) <= 16 THEN rpad({digits}, 16, '0') || '.0' "
+        f"ELSE left({digits}, 16) || '.' || substr({digits}, 17) END END"
     )
     return f"replace({spelt}, '.', ',')" if excel else spelt
 
 
 def instant_sql(expression: str) -> str:
-    """A ``timestamptz`` as ``datetime.isoformat`` in UTC with ``Z`` (microseconds if any)."""
+    """A ``timestamptz`` as ``datetime.isoformat`` in UTC with ``Z`` (microseconds if any):
+    one ``to_char`` with them, dropped when they are all zeros."""
     utc = f"(({expression}) AT TIME ZONE 'UTC')"
-    return (
-        f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
-        f"CASE WHEN to_char({utc}, 'US') = '000000' THEN '' ELSE '.' || to_char({utc}, 'US') END "
-        "|| 'Z'"
-    )
+    return f"replace(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS.US') || 'Z', '.000000Z', 'Z')"
 
 
 def crlf(block: bytes) -> bytes:
@@ -191,7 +189,8 @@ async def copied(
         # reading from the server at that moment.)
         if stopped:
             raise _Stopped
-        await queue.put(crlf(block))
+        # asyncpg hands a large read as a bytearray; a response body is bytes.
+        await queue.put(bytes(crlf(block)) if type(block) is not bytes else crlf(block))
 
     async def produce() -> None:
         try:

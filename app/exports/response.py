@@ -14,6 +14,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import Any
 
 from fastapi.responses import StreamingResponse
+from starlette.types import Send
 
 from app.exports.columns import Table
 from app.exports.copy import CopySource
@@ -51,13 +52,27 @@ async def export_response(
         # PostgreSQL writes the rows (app/exports/copy.py); its first block is awaited here
         # too, so that an error of the statement is still a problem+json.
         first_block = await anext(body, None)
-        return StreamingResponse(
+        return _ClosingResponse(
             _copied_bytes(writer, first_block, body), media_type=media, headers=_disposition(name)
         )
     first = await anext(chunks, None)
     return StreamingResponse(
         _csv_bytes(writer, first, chunks), media_type=media, headers=_disposition(name)
     )
+
+
+class _ClosingResponse(StreamingResponse):
+    """A streamed body closed as soon as the response ends, however it ends: Starlette leaves
+    an async generator to the garbage collector when sending fails (the client went away), and a
+    COPY still running then would hold the connection the session is about to roll back."""
+
+    body_iterator: AsyncGenerator[bytes, None]
+
+    async def stream_response(self, send: Send) -> None:
+        try:
+            await super().stream_response(send)
+        finally:
+            await self.body_iterator.aclose()
 
 
 async def _copied_bytes(

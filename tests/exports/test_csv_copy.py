@@ -23,6 +23,7 @@ from app.assessments.repository.values import INDICATOR_VALUES
 from app.db.dialect import for_session
 from app.exports.columns import Table, boolean, identifier, instant, integer, number, text
 from app.exports.copy import copied, crlf, table_sql
+from app.exports.response import _ClosingResponse
 from app.exports.writers import CsvWriter
 from tests.exports.helpers import csv_rows
 
@@ -213,3 +214,28 @@ async def test_copy_ends_when_the_reader_stops(session: AsyncSession) -> None:
 
 def _filters() -> exports.ExportFilters:
     return exports.ExportFilters(on=date(2023, 12, 31), year=2023)
+
+
+async def test_a_response_whose_client_went_away_ends_its_copy(session: AsyncSession) -> None:
+    """Sending fails after the first block (the client disconnected): the response closes its
+    body at once, which ends the COPY, and the connection answers the next statement."""
+    if not for_session(session).copy_out:
+        assert await exports.value_rows(session, _filters(), "vi").copy_csv(excel=False) is None
+        return
+    savepoint = await session.begin_nested()
+    query = "SELECT g::text, repeat('x', 200) FROM generate_series(1, 200000) AS g"
+    body = copied(session, query, [], excel=False)
+    response = _ClosingResponse(body, media_type="text/csv")
+    sent: list[Any] = []
+
+    async def send(message: Any) -> None:
+        if message["type"] == "http.response.body" and len(sent) == 2:
+            raise OSError("the client went away")
+        sent.append(message)
+
+    with pytest.raises(OSError, match="went away"):
+        await asyncio.wait_for(response.stream_response(send), 10)
+    assert sent[1]["body"].startswith(b"1,xxx")
+    assert body.ag_frame is None  # closed, not left to the garbage collector
+    await savepoint.rollback()
+    assert (await session.execute(INDICATOR_VALUES.select().limit(1))).all() is not None
