@@ -55,6 +55,8 @@ class BulkDialect(Protocol):
     # Whether a second connection can write while a transaction holds written rows (SQLite: no,
     # it waits for the busy timeout).
     concurrent_writers: bool
+    # COPY (SELECT …) TO STDOUT: a CSV export written by the database (app/exports/copy.py).
+    copy_out: bool
 
     def distinct(self, left: str, right: str) -> str: ...
 
@@ -104,6 +106,7 @@ class PostgresBulk:
     writable_ctes = True
     lateral = True
     concurrent_writers = True
+    copy_out = True
     _types: ClassVar[dict[ColumnKind, str]] = {
         ColumnKind.INTEGER: "integer",
         ColumnKind.UUID: "uuid",
@@ -173,6 +176,7 @@ class SqliteBulk:
     writable_ctes = False
     lateral = False
     concurrent_writers = False
+    copy_out = False
     _types: ClassVar[dict[ColumnKind, str]] = {
         ColumnKind.INTEGER: "INTEGER",
         ColumnKind.UUID: "CHAR(32)",

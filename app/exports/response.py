@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import Any
 
 from fastapi.responses import StreamingResponse
+from starlette.types import Send
 
 from app.exports.columns import Table
+from app.exports.copy import CopySource
 from app.exports.formats import MEDIA_TYPES
 from app.exports.rows import Chunk
 from app.exports.writers import CsvWriter, XlsxWriter
@@ -45,11 +47,47 @@ async def export_response(
             _file_blocks(path), media_type=MEDIA_TYPES[fmt], headers=_disposition(name)
         )
     writer = CsvWriter(table, excel=excel)
-    first = await anext(chunks, None)
     media = f"{MEDIA_TYPES[ExportFormat.CSV]}; charset=utf-8; header=present"
+    if isinstance(chunks, CopySource) and (body := await chunks.copy_csv(excel=excel)):
+        # PostgreSQL writes the rows (app/exports/copy.py); its first block is awaited here
+        # too, so that an error of the statement is still a problem+json.
+        first_block = await anext(body, None)
+        return _ClosingResponse(
+            _copied_bytes(writer, first_block, body), media_type=media, headers=_disposition(name)
+        )
+    first = await anext(chunks, None)
     return StreamingResponse(
         _csv_bytes(writer, first, chunks), media_type=media, headers=_disposition(name)
     )
+
+
+class _ClosingResponse(StreamingResponse):
+    """A streamed body closed as soon as the response ends, however it ends: Starlette leaves
+    an async generator to the garbage collector when sending fails (the client went away), and a
+    COPY still running then would hold the connection the session is about to roll back."""
+
+    body_iterator: AsyncGenerator[bytes, None]
+
+    async def stream_response(self, send: Send) -> None:
+        try:
+            await super().stream_response(send)
+        finally:
+            await self.body_iterator.aclose()
+
+
+async def _copied_bytes(
+    writer: CsvWriter, first: bytes | None, rest: AsyncGenerator[bytes, None]
+) -> AsyncIterator[bytes]:
+    try:
+        yield writer.header()
+        if first is None:
+            return
+        yield first
+        async for block in rest:
+            yield block
+    finally:
+        # Ends the COPY if the client went away before its end (the generator's own finally).
+        await rest.aclose()
 
 
 async def _csv_bytes(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, DateTime, RowMapping, Select, select, type_coerce
+from sqlalchemy import ColumnElement, DateTime, Dialect, RowMapping, Select, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assessments.repository.assessments import ASSESSMENTS as ASSESSMENTS
@@ -124,3 +124,53 @@ async def values_of(
         .order_by(INDICATOR_VALUES.c.assessment_id, INDICATOR_VALUES.c.indicator_id)
     )
     return (await session.execute(statement)).all()
+
+
+@dataclass(frozen=True)
+class CopyLookups:
+    """What the values export takes from the criteria sets (names in the caller's language),
+    handed to the COPY statement as arrays: the indicators (id, criterion number, code, name,
+    unit) and the sets' codes."""
+
+    indicator_ids: list[uuid.UUID]
+    criterion_numbers: list[int | None]
+    indicator_codes: list[str | None]
+    indicator_names: list[str | None]
+    indicator_units: list[str | None]
+    set_ids: list[uuid.UUID]
+    set_codes: list[str | None]
+
+    def args(self) -> list[Any]:
+        return [
+            self.indicator_ids,
+            self.criterion_numbers,
+            self.indicator_codes,
+            self.indicator_names,
+            self.indicator_units,
+            self.set_ids,
+            self.set_codes,
+        ]
+
+
+def values_copy_query(filters: ExportFilters, dialect: Dialect, cells: Sequence[str]) -> str:
+    """The values export as one PostgreSQL ``SELECT`` for ``COPY``: the rows of
+    :func:`values_of` over the assessments of :func:`assessments_select`, in the same order
+    (assessment id, indicator id), with the indicators and set codes of :class:`CopyLookups`
+    as ``$1``…``$7``. ``cells`` are the SQL of the output columns over ``a`` (the assessment and
+    its placement), ``v`` (the value), ``ind`` (number, code, name, unit) and ``sets`` (code).
+
+    The assessments' statement is inlined with its literals (ids, dates, years, the enums of
+    the query string: never free text), as COPY takes no parameters."""
+    assessments = assessments_select(filters).order_by(None)
+    inlined = assessments.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+    # The cells are the module's own SQL; the filters' values are the literals above.
+    return (
+        f"SELECT {', '.join(cells)} "  # noqa: S608
+        f"FROM ({inlined}) AS a "
+        f"JOIN {INDICATOR_VALUES.name} AS v ON v.assessment_id = a.id "
+        "LEFT JOIN unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[]) "
+        "AS ind(id, number, code, name, unit) ON ind.id = v.indicator_id "
+        "LEFT JOIN unnest($6::uuid[], $7::text[]) AS sets(id, code) "
+        "ON sets.id = a.criteria_set_id "
+        "ORDER BY v.assessment_id, v.indicator_id"
+    )
