@@ -26,6 +26,7 @@ from app.db.replica import build_replica
 from app.routers import api_router, root_router
 from app.storage import build_storage
 from app.system.docs import install_docs
+from app.system.router import LIVENESS_PATH
 from app.worker.runner import Worker
 
 API_PREFIX = "/api/v1"
@@ -102,10 +103,12 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         json_limit=settings.max_json_body_bytes,
         upload_limit=settings.max_upload_bytes,
     )
-    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
-    # Outermost, so that stored idempotent replays stay uncompressed and every client gets the
-    # encoding it accepts (the unit tree: 584 KB → about 120 KB).
+    # Outside the idempotency store, so that stored replays stay uncompressed and every client
+    # gets the encoding it accepts (the unit tree: 584 KB → about 120 KB).
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
+    # Outermost: every answer, compressed or not, carries the request id and is counted and
+    # logged; the liveness probe is answered here, before the rest (RequestContextMiddleware).
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics, liveness=LIVENESS_PATH)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:

@@ -10,9 +10,11 @@ from httpx import ASGITransport, AsyncClient
 
 from app.config import Settings
 from app.core.http import preferred_language
+from app.core.middleware import LIVENESS_BODY
 from app.db import migrate
 from app.db.engine import Database, build_engine
 from app.main import create_app
+from app.system.router import LIVENESS_PATH, Health
 
 PROBLEM = "application/problem+json"
 
@@ -21,6 +23,24 @@ async def test_healthz(client: AsyncClient) -> None:
     response = await client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+    assert response.headers["content-type"] == "application/json"
+    assert int(response.headers["content-length"]) == len(response.content)
+
+
+def test_the_liveness_answer_is_the_routes() -> None:
+    """The outermost middleware answers a plain GET /healthz itself: with what the route's
+    model renders, so that the schema and the answer cannot drift apart."""
+    assert Health(status="ok").model_dump_json().encode() == LIVENESS_BODY
+    assert LIVENESS_PATH == "/healthz"
+
+
+async def test_healthz_with_a_query_goes_through_the_stack(client: AsyncClient) -> None:
+    """Only the plain probe is short-cut: a query string still meets the app-wide check."""
+    response = await client.get("/healthz", params={"verbose": "1"})
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["code"] == "unknown_query_parameter"
+    assert response.headers["x-request-id"]
 
 
 async def test_readyz_reports_database_and_revision(client: AsyncClient) -> None:
