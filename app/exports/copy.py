@@ -29,6 +29,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.spreadsheet import APOSTROPHE, FORMULA_START
 from app.exports.columns import Table
 from app.models.enums import ColumnType
 
@@ -39,6 +40,9 @@ QUEUE_BLOCKS = 16
 SETTLE_SECONDS = 30
 _QUOTE = b'"'
 _END = object()
+# The Python writer's formula starts and its apostrophe, as SQL (one list: FORMULA_START).
+_FORMULA_STARTS_SQL = ", ".join(f"chr({ord(c)})" for c in FORMULA_START)
+_APOSTROPHE_SQL = f"chr({ord(APOSTROPHE)})"
 
 
 class _Stopped(Exception):
@@ -50,8 +54,8 @@ def text_sql(expression: str) -> str:
     before a formula start (``app.core.spreadsheet.FORMULA_START``)."""
     return (
         f"CASE WHEN ({expression}) = '' THEN NULL "
-        f"WHEN substr({expression}, 1, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) "
-        f"THEN '''' || ({expression}) ELSE ({expression}) END"
+        f"WHEN substr({expression}, 1, 1) IN ({_FORMULA_STARTS_SQL}) "
+        f"THEN {_APOSTROPHE_SQL} || ({expression}) ELSE ({expression}) END"
     )
 
 
