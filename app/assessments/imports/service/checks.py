@@ -580,32 +580,21 @@ class RowChecker:
         """Refuse a wide or JSON row that is not a row at all (True: it was refused)."""
         column = row.column
         assert column is not None
+        field_name: str | None = None
+        value = row.value
         if column == NOT_AN_OBJECT:
-            self.rejections.add(
-                "malformed_row", row.row, "A JSON row must be an object.", value=row.value
-            )
-            return True
-        if column.startswith(NESTED):
+            message = "A JSON row must be an object."
+        elif column.startswith(NESTED):
             field_name = column.removeprefix(NESTED)
-            self.rejections.add(
-                "malformed_row",
-                row.row,
-                f"`{field_name}` must be a single value, not a list or an object.",
-                value=row.value,
-                field_name=field_name,
-            )
-            return True
-        if column.startswith(HOLDS_NUL):
+            message = f"`{field_name}` must be a single value, not a list or an object."
+        elif column.startswith(HOLDS_NUL):
             field_name = column.removeprefix(HOLDS_NUL)
-            self.rejections.add(
-                "malformed_row",
-                row.row,
-                f"`{field_name}` holds a NUL character (U+0000), which cannot be stored.",
-                value=row.value.replace("\x00", "\\u0000"),
-                field_name=field_name,
-            )
-            return True
-        return False
+            message = f"`{field_name}` holds a NUL character (U+0000), which cannot be stored."
+            value = value.replace("\x00", "\\u0000")
+        else:
+            return False
+        self.rejections.add("malformed_row", row.row, message, value=value, field_name=field_name)
+        return True
 
     def unit_of(self, assessment_id: uuid.UUID) -> uuid.UUID:
         return self.used_targets[assessment_id].unit_id
