@@ -279,22 +279,3 @@ async def of_units(
         )
         rows.extend((await session.execute(statement)).mappings().all())
     return rows
-
-
-async def of_units_in_year(
-    session: AsyncSession,
-    unit_ids: Sequence[uuid.UUID],
-    year: int,
-    criteria_set_id: uuid.UUID | None = None,
-) -> list[RowMapping]:
-    """Every assessment of ``year`` of the units (of the set, if given): one statement per
-    chunk of units."""
-    rows: list[RowMapping] = []
-    for part in chunks(sorted(set(unit_ids))):
-        statement = select(ASSESSMENTS).where(
-            ASSESSMENTS.c.unit_id.in_(part), ASSESSMENTS.c.year == year
-        )
-        if criteria_set_id is not None:
-            statement = statement.where(ASSESSMENTS.c.criteria_set_id == criteria_set_id)
-        rows.extend((await session.execute(statement)).mappings().all())
-    return rows
