@@ -546,7 +546,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
-        from app.core.errors import is_database_unavailable
+        from app.db.availability import is_database_unavailable
 
         cause = getattr(exc, "orig", None) or exc
         reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0]

@@ -13,13 +13,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.routing import iter_route_contexts
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
 from app.core import messages
 from app.core.messages import Language
+from app.db.availability import is_database_unavailable
 
 logger = logging.getLogger("app.errors")
 
@@ -241,34 +242,6 @@ _STATUS_CODES = {
 
 
 # SQLSTATE classes that mean "the server cannot serve now", not "the statement is wrong":
-# 08 connection exception, 57P01-57P05 operator intervention (admin or crash shutdown, "the
-# database system is starting up", idle timeouts), 53300 too many connections
-# (postgresql.org/docs/current/errcodes-appendix.html). asyncpg raises some of these as plain
-# PostgresError subclasses, which SQLAlchemy wraps as a generic DBAPIError.
-_UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "57P", "53300", "53400")
-
-
-def _sqlstate(exc: BaseException) -> str | None:
-    for candidate in (exc, getattr(exc, "orig", None), exc.__cause__):
-        state = getattr(candidate, "sqlstate", None)
-        if isinstance(state, str):
-            return state
-    return None
-
-
-def is_database_unavailable(exc: BaseException) -> bool:
-    if isinstance(exc, PoolTimeoutError | ConnectionError | TimeoutError):
-        return True
-    if isinstance(exc, OperationalError | InterfaceError):
-        return True
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    state = _sqlstate(exc)
-    if state is not None and state.startswith(_UNAVAILABLE_SQLSTATE_PREFIXES):
-        return True
-    return isinstance(exc, OSError)
-
-
 def _allowed_methods(request: Request) -> list[str]:
     state = request.app.state
     table: list[tuple[re.Pattern[str], frozenset[str]]] | None = getattr(state, "allow_table", None)

@@ -38,11 +38,10 @@ from enum import StrEnum
 
 import jwt
 from sqlalchemy import text
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.config import Settings
+from app.db.availability import is_database_unavailable
 
 logger = logging.getLogger("app.db.replica")
 
@@ -65,11 +64,6 @@ LAG_SQL = text(
     " 'Infinity'::float8)"
     " END::float8"
 )
-
-
-# What "the replica cannot serve now" looks like (asyncpg's refused or reset connections are
-# OSErrors; SQLAlchemy wraps what the server says).
-_UNAVAILABLE = (TimeoutError, OSError, OperationalError, InterfaceError, PoolTimeoutError)
 
 
 class ReplicaState(StrEnum):
@@ -201,7 +195,9 @@ class Replica:
             async with asyncio.timeout(self.check_timeout):
                 async with self.engine.connect() as connection:
                     row = (await connection.execute(LAG_SQL)).one()
-        except _UNAVAILABLE as exc:
+        except Exception as exc:
+            if not is_database_unavailable(exc):
+                raise
             if self._status.state is not ReplicaState.DOWN:
                 logger.warning("replica unreachable, reading from the primary: %s", exc)
             self._status = ReplicaStatus(ReplicaState.DOWN, None, self._clock())
@@ -247,15 +243,18 @@ class Replica:
             try:
                 async with asyncio.timeout(self.check_timeout):
                     await session.connection()
-            except _UNAVAILABLE as exc:
+            except Exception as exc:
+                if not is_database_unavailable(exc):
+                    raise
                 logger.warning("replica unreachable, reading from the primary: %s", exc)
                 self.mark_down()
                 yield None
                 return
             try:
                 yield session
-            except _UNAVAILABLE:
-                self.mark_down()
+            except Exception as exc:
+                if is_database_unavailable(exc):
+                    self.mark_down()
                 raise
             # Nothing is ever written here: closing the session ends the read transaction.
 

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
-from app.core.errors import ServiceUnavailable, is_database_unavailable, problem_responses
+from app.core.errors import ServiceUnavailable, problem_responses
 from app.db import migrate
+from app.db.availability import is_database_unavailable
 from app.db.session import DatabaseDep
 
 router = APIRouter(tags=["system"])

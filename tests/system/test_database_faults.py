@@ -15,10 +15,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from app.config import Settings
-from app.core.errors import is_database_unavailable
 from app.core.permissions import Role
 from app.core.security import PrincipalKind, issue_access_token
 from app.db import migrate
+from app.db.availability import is_database_unavailable
 from app.db.engine import Database, build_engine
 from app.main import create_app
 from app.models.identity import RoleAssignment, User

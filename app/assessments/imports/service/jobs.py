@@ -31,12 +31,13 @@ from app.assessments.imports.repository import jobs as repo
 from app.assessments.imports.service.pipeline import ImportParams, run_import
 from app.assessments.service import criteria as criteria_port
 from app.audit.service import AuditContext
-from app.core.errors import NotFound, ProblemError, ServiceUnavailable, is_database_unavailable
+from app.core.errors import NotFound, ProblemError, ServiceUnavailable
 from app.core.http import timestamp
 from app.core.permissions import Action
 from app.core.security import Principal, PrincipalKind, load_grants
 from app.core.uploads import Upload
 from app.db import dialect as bulk_dialect
+from app.db.availability import is_database_unavailable
 from app.db.engine import Database
 from app.db.types import utcnow
 from app.models.assessments import AssessmentKind, ImportJobStatus
