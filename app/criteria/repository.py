@@ -16,6 +16,7 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
+    bindparam,
     delete,
     func,
     insert,
@@ -59,12 +60,17 @@ async def get_head(session: AsyncSession, set_id: uuid.UUID) -> Row | None:
     return dict(row) if row is not None else None
 
 
+# Read by every threshold resolution (GET …/thresholds, evaluations): built once, with a bound
+# id, rather than per call (building and keying it was a tenth of a cached read, issue 16).
+_HEAD_WITH_MAP_TOKEN = select(_SET, units.map_token_select().label("map_token")).where(
+    _SET.c.id == bindparam("set_id", type_=_SET.c.id.type)
+)
+
+
 async def head_with_map_token(session: AsyncSession, set_id: uuid.UUID) -> tuple[Row, str] | None:
     """The set's head row and the map's current token, read in one statement (one snapshot):
     what threshold resolution keeps is valid while both are unchanged."""
-    result = await session.execute(
-        select(_SET, units.map_token_select().label("map_token")).where(_SET.c.id == set_id)
-    )
+    result = await session.execute(_HEAD_WITH_MAP_TOKEN, {"set_id": set_id})
     row = result.mappings().first()
     if row is None:
         return None

@@ -1,15 +1,16 @@
-"""Engine and sessions: SQLite pragmas for the embedded default, a pre-pinged PostgreSQL pool."""
+"""Engine and sessions: SQLite pragmas for the embedded default, a checked PostgreSQL pool."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util import await_
 
 from app.config import Settings
 
@@ -72,12 +74,6 @@ def build_engine(settings: Settings, **overrides: Any) -> AsyncEngine:
         kwargs["connect_args"] = {"timeout": 10}
     else:
         kwargs.update(
-            # Pre-ping: a connection a database restart broke is replaced when it is drawn, so
-            # the first requests after an outage succeed instead of each failing with a 503
-            # (tests/faults). It costs a round trip per checkout (about 12 % of a unit read under
-            # load, bench/RESULTS.md); kept, because recovering without errors is what the fault
-            # tests hold the service to.
-            pool_pre_ping=True,
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_pool_size,
             pool_recycle=1800,
@@ -92,7 +88,52 @@ def build_engine(settings: Settings, **overrides: Any) -> AsyncEngine:
     engine = create_async_engine(url, **kwargs)
     if url.get_backend_name() == "sqlite":
         _configure_sqlite(engine)
+    else:
+        _check_on_checkout(engine)
     return engine
+
+
+# A pooled connection idle for longer than this is pinged before it is handed out.
+PING_AFTER_IDLE_SECONDS = 1.0
+_RETURNED_AT = "ntm_returned_at"
+
+
+def _check_on_checkout(engine: AsyncEngine) -> None:
+    """Hand out only live connections, so that the first requests after a database restart
+    succeed instead of each answering 503 (tests/faults, tests/system/test_pool_pre_ping.py).
+
+    SQLAlchemy's ``pool_pre_ping`` does that with three round trips per checkout on asyncpg
+    (BEGIN, a prepared ``;``, ROLLBACK: about 12 % of a unit read under load, bench/RESULTS.md).
+    Here a connection is first asked whether its socket is closed, which costs nothing: a
+    restart or a terminated backend closes it, and asyncpg sees that as soon as the event loop
+    reads the end of the stream. A connection that has sat in the pool for longer than
+    ``PING_AFTER_IDLE_SECONDS`` (what a lost network path or a silently dropped connection
+    needs) is also pinged, with one simple-protocol ``;`` (no prepared statement, no
+    transaction: safe behind a transaction-mode pooler, the reason SQLAlchemy wraps its ping in
+    one, sqlalchemy#10226). Under load connections come back within milliseconds and are never
+    pinged; an idle service pays one round trip per request, which it does not feel.
+    """
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_RETURNED_AT] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        driver = dbapi_connection.driver_connection
+        if driver.is_closed():
+            raise exc.DisconnectionError("the server closed the connection")
+        returned = record.info.get(_RETURNED_AT)
+        # The module's value is read here, at every checkout: tests set it to ping every time.
+        if returned is None or time.monotonic() - returned < PING_AFTER_IDLE_SECONDS:
+            return  # just opened, or back from a request a moment ago
+        try:
+            await_(driver.execute(";"))
+        except Exception as error:
+            # A ";" fails only when the connection or the server is gone: every older pooled
+            # connection is suspect too (what pool_pre_ping does on a failed ping).
+            raise exc.InvalidatePoolError(f"the ping failed: {type(error).__name__}") from error
 
 
 class Database:

@@ -45,8 +45,9 @@ def _bounds(source: Any) -> tuple[Any, Any]:
     return columns.valid_from, columns.valid_to
 
 
-def valid_on(source: Any, day: date) -> ColumnElement[bool]:
-    """SQL: the row of ``source`` (a table, alias or ORM entity) holds on ``day``."""
+def valid_on(source: Any, day: date | ColumnElement[Any]) -> ColumnElement[bool]:
+    """SQL: the row of ``source`` (a table, alias or ORM entity) holds on ``day`` (a date, or a
+    bound parameter in a statement built once)."""
     valid_from, valid_to = _bounds(source)
     return and_(valid_from <= day, valid_to > day)
 

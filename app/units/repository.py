@@ -9,10 +9,12 @@ from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Select,
     Table,
     and_,
+    bindparam,
     case,
     delete,
     exists,
@@ -194,7 +196,7 @@ async def unit_row(session: AsyncSession, unit_id: uuid.UUID) -> RowMapping | No
     return (await session.execute(statement)).mappings().first()
 
 
-def _detail_statement(unit_id: uuid.UUID) -> Select[Any]:
+def _detail_statement(unit_id: uuid.UUID | BindParameter[Any]) -> Select[Any]:
     return (
         select(
             VERSIONS.c.id.label("version_id"),
@@ -214,22 +216,32 @@ async def version_at(session: AsyncSession, unit_id: uuid.UUID, on: date) -> Row
     return row
 
 
+# The detail read (GET /units/{id}) is the hottest statement of the service: built once with
+# bound parameters rather than per request, which cost a tenth of the read's CPU (building the
+# expression, then its cache key, bench/RESULTS.md, issue 16).
+_UNIT_ID = bindparam("unit_id", type_=VERSIONS.c.unit_id.type)
+_ON = bindparam("on", type_=VERSIONS.c.valid_from.type)
+_DETAIL_AT = (
+    _detail_statement(_UNIT_ID)
+    .add_columns(
+        PARENT_VERSIONS.c.id.label("parent_version_id"),
+        PARENT_VERSIONS.c.level.label("parent_level"),
+        PARENT_VERSIONS.c.code.label("parent_code"),
+        PARENT_VERSIONS.c.name.label("parent_name"),
+        PARENT_VERSIONS.c.type.label("parent_type"),
+    )
+    .outerjoin(
+        PARENT_VERSIONS,
+        and_(PARENT_VERSIONS.c.unit_id == VERSIONS.c.parent_id, valid_on(PARENT_VERSIONS, _ON)),
+    )
+    .where(valid_on(VERSIONS, _ON))
+)
+
+
 async def detail_at(session: AsyncSession, unit_id: uuid.UUID, on: date) -> RowMapping | None:
     """The version valid on ``on`` with its parent as it was that day, in one query."""
-    parent = PARENT_VERSIONS
-    statement = (
-        _detail_statement(unit_id)
-        .add_columns(
-            parent.c.id.label("parent_version_id"),
-            parent.c.level.label("parent_level"),
-            parent.c.code.label("parent_code"),
-            parent.c.name.label("parent_name"),
-            parent.c.type.label("parent_type"),
-        )
-        .outerjoin(parent, and_(parent.c.unit_id == VERSIONS.c.parent_id, valid_on(parent, on)))
-        .where(valid_on(VERSIONS, on))
-    )
-    row: RowMapping | None = (await session.execute(statement)).mappings().first()
+    result = await session.execute(_DETAIL_AT, {"unit_id": unit_id, "on": on})
+    row: RowMapping | None = result.mappings().first()
     return row
 
 
@@ -262,15 +274,25 @@ async def refs_at(
     return out
 
 
+_CLASSIFICATIONS_OF = (
+    select(CLASSIFICATIONS)
+    .where(CLASSIFICATIONS.c.unit_id == bindparam("unit_id", type_=CLASSIFICATIONS.c.unit_id.type))
+    .order_by(CLASSIFICATIONS.c.kind, CLASSIFICATIONS.c.valid_from)
+)
+# On a day: built once, like _DETAIL_AT (the unit read runs both).
+_CLASSIFICATIONS_ON = _CLASSIFICATIONS_OF.where(
+    valid_on(CLASSIFICATIONS, bindparam("on", type_=CLASSIFICATIONS.c.valid_from.type))
+)
+
+
 async def classifications(
     session: AsyncSession, unit_id: uuid.UUID, on: date | None
 ) -> Sequence[RowMapping]:
-    statement = select(CLASSIFICATIONS).where(CLASSIFICATIONS.c.unit_id == unit_id)
-    if on is not None:
-        statement = statement.where(valid_on(CLASSIFICATIONS, on))
-    return await fetch_mappings(
-        session, statement.order_by(CLASSIFICATIONS.c.kind, CLASSIFICATIONS.c.valid_from)
-    )
+    if on is None:
+        result = await session.execute(_CLASSIFICATIONS_OF, {"unit_id": unit_id})
+    else:
+        result = await session.execute(_CLASSIFICATIONS_ON, {"unit_id": unit_id, "on": on})
+    return result.mappings().all()
 
 
 async def classification_rows(
