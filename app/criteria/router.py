@@ -44,7 +44,7 @@ from app.criteria.schemas import (
 )
 from app.criteria.service import authoring, reading, resolution
 from app.criteria.tree import Tree, export_document, render
-from app.db.session import SessionDep
+from app.db.session import SessionDep, reads_per_statement
 from app.models.enums import Title, UnitLevel
 
 router = APIRouter(prefix="/criteria-sets", tags=["criteria"])
@@ -197,6 +197,7 @@ async def import_criteria_set(
     openapi_extra=PUBLIC,
     responses={304: {"description": "Not modified"}, **problem_responses(404)},
 )
+@reads_per_statement
 async def get_criteria_set(
     request: Request,
     criteria_set_id: uuid.UUID,
@@ -369,6 +370,7 @@ async def replace_thresholds(
     openapi_extra=PUBLIC,
     responses={304: {"description": "Not modified"}, **problem_responses(404, 422)},
 )
+@reads_per_statement
 async def resolve_thresholds(
     request: Request,
     criteria_set_id: uuid.UUID,

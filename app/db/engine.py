@@ -158,6 +158,16 @@ class Database:
                 expire_on_commit=False,
                 autoflush=False,
             )
+            # Reads statement by statement (see ``session``): PostgreSQL's own autocommit.
+            self.statement_sessionmaker = (
+                async_sessionmaker(
+                    self.read_engine.execution_options(isolation_level="AUTOCOMMIT"),
+                    expire_on_commit=False,
+                    autoflush=False,
+                )
+                if engine.dialect.name == "postgresql"
+                else self.read_sessionmaker
+            )
         else:
             self.sessionmaker = async_sessionmaker(
                 bind=bind,
@@ -166,15 +176,30 @@ class Database:
                 join_transaction_mode="create_savepoint",
             )
             self.read_sessionmaker = self.sessionmaker
+            self.statement_sessionmaker = self.sessionmaker
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     @asynccontextmanager
-    async def session(self, *, read_only: bool = False) -> AsyncIterator[AsyncSession]:
-        """A session; ``read_only`` ones begin deferred on SQLite (see ``_configure_sqlite``)."""
-        maker = self.read_sessionmaker if read_only else self.sessionmaker
+    async def session(
+        self, *, read_only: bool = False, per_statement: bool = False
+    ) -> AsyncIterator[AsyncSession]:
+        """A session; ``read_only`` ones begin deferred on SQLite (see ``_configure_sqlite``).
+
+        ``per_statement`` (read-only): on PostgreSQL, no transaction around the reads, each
+        statement on its own. At READ COMMITTED, PostgreSQL's default and the service's, every
+        statement of a transaction sees its own snapshot anyway, so the reads see exactly what
+        they would in one; what is saved is the BEGIN and ROLLBACK round trips and their CPU
+        (about 8 % of a unit read, bench/RESULTS.md). Such a session must only read: a write
+        would commit at once. A server-side cursor needs a transaction and opens its own
+        (app.exports.rows). SQLite, and tests bound to one connection, read as ``read_only``.
+        """
+        if per_statement:
+            maker = self.statement_sessionmaker
+        else:
+            maker = self.read_sessionmaker if read_only else self.sessionmaker
         async with maker() as session:
             try:
                 yield session

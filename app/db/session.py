@@ -7,8 +7,9 @@ from it; which ones do is decided here, by the rule in ``app/db/replica.py``.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,12 +31,15 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 REPLICA_METHODS = frozenset({"GET", "HEAD"})
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+@asynccontextmanager
+async def _request_session(request: Request, *, per_statement: bool) -> AsyncIterator[AsyncSession]:
     database = get_database(request)
     replica = database.replica
     read_only = request.method in READ_METHODS
+    # Only a read can go without a transaction (app.db.engine.Database.session).
+    per_statement = per_statement and read_only
     if replica is None:
-        async with database.session(read_only=read_only) as session:
+        async with database.session(read_only=read_only, per_statement=per_statement) as session:
             yield session
         return
     key = caller_key(request.headers.get("authorization"))
@@ -51,7 +55,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
                 "%s %s reads from the primary: %s", request.method, request.url.path, choice.reason
             )
     if read_only:
-        async with database.session(read_only=True) as session:
+        async with database.session(read_only=True, per_statement=per_statement) as session:
             yield session
         return
     # A write: its caller reads from the primary from now until the replica has caught up.
@@ -61,6 +65,27 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             yield session
     finally:
         replica.write_ended(key)
+
+
+_PER_STATEMENT = "__ntm_reads_per_statement__"
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def reads_per_statement(endpoint: Endpoint) -> Endpoint:
+    """Mark a GET route that only reads: on PostgreSQL its session (the one every dependency of
+    the request shares, authentication included) reads statement by statement, without the
+    BEGIN and ROLLBACK a transaction costs (``Database.session(per_statement=True)``). The hot
+    public reads use it (issue 16). The function itself is returned, unwrapped, so FastAPI reads
+    its signature as before."""
+    setattr(endpoint, _PER_STATEMENT, True)
+    return endpoint
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    # FastAPI has matched the route before it solves the dependencies.
+    per_statement = getattr(request.scope.get("endpoint"), _PER_STATEMENT, False)
+    async with _request_session(request, per_statement=per_statement) as session:
+        yield session
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]

@@ -22,7 +22,7 @@ from app.core.permissions import Action
 from app.core.security import PUBLIC, Principal, require
 from app.core.types import Instant, IsoDate
 from app.core.uploads import receive_upload
-from app.db.session import SessionDep
+from app.db.session import SessionDep, reads_per_statement
 from app.exports import (
     EXPORT_RESPONSES,
     FILE_RESPONSES,
@@ -111,6 +111,7 @@ def _unit_response(body: dict[str, Any], etag: str, status: int = 200) -> Respon
     openapi_extra=PUBLIC,
     responses={**EXPORT_RESPONSES, **problem_responses(422)},
 )
+@reads_per_statement
 async def list_units(
     request: Request,
     session: SessionDep,
@@ -298,6 +299,7 @@ async def _upload(request: Request) -> bytes:
         **problem_responses(404, 422),
     },
 )
+@reads_per_statement
 async def get_unit(
     request: Request, session: SessionDep, unit_id: uuid.UUID, as_of: AsOf = None
 ) -> Response:
@@ -334,6 +336,7 @@ async def patch_unit(
     openapi_extra=PUBLIC,
     responses=problem_responses(404, 422),
 )
+@reads_per_statement
 async def unit_children(
     request: Request,
     session: SessionDep,
@@ -355,6 +358,7 @@ async def unit_children(
     openapi_extra=PUBLIC,
     responses=problem_responses(404, 422),
 )
+@reads_per_statement
 async def unit_ancestors(session: SessionDep, unit_id: uuid.UUID, as_of: AsOf = None) -> Response:
     service.known_date(as_of)
     return FastJSONResponse({"items": await service.ancestors(session, unit_id, as_of)})

@@ -43,7 +43,7 @@ from app.core.pagination import CursorQuery, IncludeTotalQuery, LimitQuery, page
 from app.core.permissions import Action
 from app.core.security import Principal, require
 from app.core.types import Instant
-from app.db.session import SessionDep
+from app.db.session import SessionDep, reads_per_statement
 from app.exports import (
     EXPORT_RESPONSES,
     ExcelQuery,
@@ -320,6 +320,7 @@ async def values_history(
     "threshold that applies to the unit that year and the reason (from the criteria feature).",
     responses={**NOT_MODIFIED, **problem_responses(404, 422)},
 )
+@reads_per_statement
 async def get_evaluation(
     request: Request,
     session: SessionDep,
