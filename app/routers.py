@@ -1,17 +1,26 @@
-"""Every router of the service, in one place.
+"""Every router of the service, in one place, and how they become the application's routes.
 
-The features' routes are gathered into one flat router rather than included router by router:
-FastAPI (0.165) matches an included router by scanning its routes, then scans them again to
-handle the request, at every level of nesting. Three levels (app → API → feature → sub-router)
-cost a unit read about a tenth of its CPU under load (bench/RESULTS.md, issue 16); one level of
-130 routes costs a single scan. Nothing is lost: every included router here adds no prefix,
-dependency or tag of its own (checked by :func:`flat`), so a route behaves as it did.
+The features' routes are gathered into one flat list (:func:`flat`) and added to the
+application's own router (:func:`mount`) rather than included router by router: FastAPI (0.165)
+matches an included router by scanning its routes, then scans them again to handle the request,
+at every level of nesting. Three levels (app → API → feature → sub-router) cost a unit read
+about a tenth of its CPU under load, a published criteria set a sixth (bench/RESULTS.md, issue
+16); routes of the application itself are matched in one scan. Nothing is lost: every included
+router here adds no prefix, dependency or tag of its own (checked by :func:`flat`), and
+:func:`mount` declares each route again with everything it was declared with, as
+``include_router`` did before FastAPI made included routers lazy. The OpenAPI document is the
+same (``make openapi`` leaves openapi/openapi.json unchanged).
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
+from starlette._utils import get_route_path  # what Starlette's own matching reads the path with
+from starlette.routing import Match
+from starlette.types import Scope
 
 from app.assessments.router import router as assessments_router
 from app.audit.router import router as audit_router
@@ -43,6 +52,61 @@ def flat(*routers: APIRouter) -> APIRouter:
                 raise ValueError(f"{route.path}: its include changes it; include it as it is")
             gathered.routes.append(route)
     return gathered
+
+
+class PrefixedRoute(APIRoute):
+    """An API route that turns away a path outside the literal start of its own (up to its
+    first parameter) before trying its regular expression, which could only fail: the request
+    is matched against the routes in order, and most of the 130 are not its own."""
+
+    def __init__(self, path: str, endpoint: Any, **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        self.literal_start = path.split("{", 1)[0]
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] == "http" and not get_route_path(scope).startswith(self.literal_start):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
+def mount(app: FastAPI, router: APIRouter, prefix: str = "") -> None:
+    """Declare every route of ``router`` (a :func:`flat` one) on the application itself, under
+    ``prefix``, as it was declared; the application's own dependencies apply, as they would to
+    an included router."""
+    for route in router.routes:
+        if not isinstance(route, APIRoute):
+            raise TypeError(f"{route}: gather the routes with flat() first")
+        app.router.add_api_route(
+            prefix + route.path,
+            route.endpoint,
+            response_model=route.response_model,
+            status_code=route.status_code,
+            tags=route.tags,
+            dependencies=route.dependencies,
+            summary=route.summary,
+            description=route.description,
+            response_description=route.response_description,
+            responses=route.responses,
+            deprecated=route.deprecated,
+            methods=route.methods,
+            operation_id=route.operation_id,
+            response_model_include=route.response_model_include,
+            response_model_exclude=route.response_model_exclude,
+            response_model_by_alias=route.response_model_by_alias,
+            response_model_exclude_unset=route.response_model_exclude_unset,
+            response_model_exclude_defaults=route.response_model_exclude_defaults,
+            response_model_exclude_none=route.response_model_exclude_none,
+            include_in_schema=route.include_in_schema,
+            response_class=route.response_class,
+            name=route.name,
+            callbacks=route.callbacks,
+            openapi_extra=route.openapi_extra,
+            generate_unique_id_function=route.generate_unique_id_function,
+            strict_content_type=route.strict_content_type,
+            max_body_size=route.max_body_size,
+            form_limits=route.form_limits,
+            route_class_override=PrefixedRoute,
+        )
 
 
 root_router = flat(system_router)
