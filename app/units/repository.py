@@ -11,6 +11,7 @@ from typing import Any, cast
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
+    Integer,
     Select,
     Table,
     and_,
@@ -85,8 +86,12 @@ def keyset_after(
 
 # --- reads -------------------------------------------------------------------------------------
 
+# Bound parameters of the statements built once (the hot reads below).
+_UNIT_ID = bindparam("unit_id", type_=VERSIONS.c.unit_id.type)
+_ON = bindparam("on", type_=VERSIONS.c.valid_from.type)
 
-def items_at(on: date) -> Select[Any]:
+
+def items_at(on: date | BindParameter[Any]) -> Select[Any]:
     return (
         select(*ITEM_COLUMNS)
         .join(UNITS, UNITS.c.id == VERSIONS.c.unit_id)
@@ -119,11 +124,55 @@ async def list_items(
     """Units valid on ``filters.on``. Order: ``(updated_at, id)`` when syncing; else by level,
     code and id, with exact code matches of a search first. ``after`` is the keyset of the last
     row seen."""
+    if _one_level(filters):
+        # The commonest list (a level, page after page): its statements are built once.
+        parameters = {"on": filters.on, "level": filters.level, "limit": limit}
+        if after is None:
+            return await fetch_mappings(session, _ONE_LEVEL, parameters)
+        code, unit_id = after[len(after) - 2 :]
+        parameters.update(after_code=code, after_id=unit_id)
+        return await fetch_mappings(session, _ONE_LEVEL_AFTER, parameters)
     statement, order = _filtered(filters)
     if after is not None:
         # A cursor always carries the full key; one level fixes the rank (see ``_filtered``).
         statement = statement.where(keyset_after(order, after[len(after) - len(order) :]))
     return await fetch_mappings(session, statement.order_by(*order).limit(limit))
+
+
+def _one_level(filters: ItemFilters) -> bool:
+    """Only a level (and the day): the list ``_ONE_LEVEL`` reads."""
+    return (
+        filters.level is not None
+        and filters.parent_id is None
+        and filters.code_forms is None
+        and filters.search is None
+        and not filters.classifications
+        and filters.updated_since is None
+        and filters.within is None
+    )
+
+
+# A page of one level, as ``_filtered`` builds it for ``ItemFilters(on, level)`` (ordered by
+# code and id), built once with bound parameters (building and keying it per request was a
+# tenth of a list's CPU, issue 16); tests compare both (tests/units/test_list_statements.py).
+_ONE_LEVEL_ORDER = (VERSIONS.c.code, VERSIONS.c.unit_id)
+_ONE_LEVEL_BASE = items_at(_ON).where(
+    VERSIONS.c.level == bindparam("level", type_=VERSIONS.c.level.type)
+)
+_ONE_LEVEL = _ONE_LEVEL_BASE.order_by(*_ONE_LEVEL_ORDER).limit(bindparam("limit", type_=Integer()))
+_ONE_LEVEL_AFTER = (
+    _ONE_LEVEL_BASE.where(
+        keyset_after(
+            _ONE_LEVEL_ORDER,
+            (
+                bindparam("after_code", type_=VERSIONS.c.code.type),
+                bindparam("after_id", type_=VERSIONS.c.unit_id.type),
+            ),
+        )
+    )
+    .order_by(*_ONE_LEVEL_ORDER)
+    .limit(bindparam("limit", type_=Integer()))
+)
 
 
 async def count_items(session: AsyncSession, filters: ItemFilters) -> int:
@@ -185,8 +234,10 @@ def classification_exists(kind: str, value: str, on: date) -> ColumnElement[bool
     )
 
 
-async def fetch_mappings(session: AsyncSession, statement: Any) -> Sequence[RowMapping]:
-    return (await session.execute(statement)).mappings().all()
+async def fetch_mappings(
+    session: AsyncSession, statement: Any, parameters: Mapping[str, Any] | None = None
+) -> Sequence[RowMapping]:
+    return (await session.execute(statement, parameters)).mappings().all()
 
 
 async def unit_row(session: AsyncSession, unit_id: uuid.UUID) -> RowMapping | None:
@@ -219,8 +270,6 @@ async def version_at(session: AsyncSession, unit_id: uuid.UUID, on: date) -> Row
 # The detail read (GET /units/{id}) is the hottest statement of the service: built once with
 # bound parameters rather than per request, which cost a tenth of the read's CPU (building the
 # expression, then its cache key, bench/RESULTS.md, issue 16).
-_UNIT_ID = bindparam("unit_id", type_=VERSIONS.c.unit_id.type)
-_ON = bindparam("on", type_=VERSIONS.c.valid_from.type)
 _DETAIL_AT = (
     _detail_statement(_UNIT_ID)
     .add_columns(
