@@ -231,6 +231,26 @@ def test_json_stream_reads_arrays_wrappers_and_lines(tmp_path: Path) -> None:
     assert caught.value.code == "malformed_file"
 
 
+def test_csv_long_rows_restore_only_the_cells_an_export_neutralised(tmp_path: Path) -> None:
+    lines = [
+        "unit_code,year,indicator_code,value,note,extra",
+        "07450,2023,1.1,'-5,'=SUM(A1),x",  # neutralised value and note
+        "07450,2023,1.2,42,l'an dernier,'=kept",  # an inner apostrophe; an unread column
+        "07450,2023,1.3,'quoted,'+1",  # not a formula start: kept; a neutralised "+1"
+        "07450,2023,1.4,7",  # a short row
+        "07450,2023,1.5,8,,",  # the last row (read by the general path)
+    ]
+    path = _write(tmp_path, "n.csv", ("\n".join(lines) + "\n").encode())
+    rows = list(parsing.iter_csv(path, None))
+    assert [(r.indicator_code, r.value, r.note) for r in rows] == [
+        ("1.1", "-5", "=SUM(A1)"),
+        ("1.2", "42", "l'an dernier"),
+        ("1.3", "'quoted", "+1"),
+        ("1.4", "7", None),
+        ("1.5", "8", ""),
+    ]
+
+
 def test_csv_semicolons_bom_default_year_and_wide_layout(tmp_path: Path) -> None:
     path = _write(
         tmp_path, "v.csv", "\ufeffunit_code;indicator_code;value\r\n07450;1.1;42\r\n".encode()

@@ -406,24 +406,26 @@ def _rows_from_cells(
 
 
 def _long_rows(
-    columns: tuple[int, ...], default_year: int | None
+    columns: tuple[int, ...], default_year: int | None, apostrophes: bool = True
 ) -> Callable[[int, list[str]], RawRow]:
     """The long layout's hot path: one ``itemgetter`` picks the six cells of a row (an absent
-    column, index -1, picks the ``None`` appended to the row), no per-cell lookups."""
+    column, index -1, picks the ``None`` appended to the row), no per-cell lookups.
+    ``apostrophes``: whether the file holds one anywhere; without, no cell can be one an export
+    neutralised, and rows are not searched for them."""
     pick = itemgetter(*columns)
     need = max(columns) + 1
 
     def emit(row_no: int, cells: list[str]) -> RawRow:
+        # A cell an export neutralised ("'=…") is restored. One search of the row's joined text
+        # (the reader's cells are all text) finds whether any cell holds an apostrophe at all;
+        # only such a row pays for `restore`, which leaves every other cell as it is.
+        neutralised = apostrophes and APOSTROPHE in "".join(cells)
         if len(cells) < need:  # a short row: the cells it lacks are None
             cells = cells + [None] * (need - len(cells))  # type: ignore[list-item]
         cells.append(None)  # type: ignore[arg-type]
         picked = pick(cells)
-        # A cell an export neutralised ("'=…") is restored; the scan stops at the first cell
-        # that needs it, so the common row costs six comparisons rather than six calls.
-        for cell in picked:
-            if cell and cell[0] == APOSTROPHE:
-                picked = tuple(map(restore, picked))
-                break
+        if neutralised:
+            picked = tuple(map(restore, picked))
         unit_code, unit_id, year, indicator, value, note = picked
         return RawRow(
             row_no,
@@ -458,21 +460,31 @@ def _ends_with_newline(path: Path) -> bool:
 def _nul_line(path: Path) -> int | None:
     """The line of the first NUL byte, if any: such a file is not text (the format sniffing sees
     only the head; no text column of PostgreSQL can hold the character)."""
+    return _scan(path)[0]
+
+
+_APOSTROPHE_BYTE = APOSTROPHE.encode()
+
+
+def _scan(path: Path) -> tuple[int | None, bool]:
+    """:func:`_nul_line`, and whether the file holds an apostrophe anywhere (in the same pass)."""
     lines = 1
+    apostrophes = False
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 20):
             at = chunk.find(b"\x00")
             if at >= 0:
-                return lines + chunk.count(b"\n", 0, at)
+                return lines + chunk.count(b"\n", 0, at), apostrophes
+            apostrophes = apostrophes or _APOSTROPHE_BYTE in chunk
             lines += chunk.count(b"\n")
-    return None
+    return None, apostrophes
 
 
 def iter_csv(
     path: Path, default_year: int | None, info: dict[str, Any] | None = None
 ) -> Iterator[RawRow]:
     terminated = _ends_with_newline(path)
-    nul_line = _nul_line(path)
+    nul_line, apostrophes = _scan(path)
     if nul_line is not None:
         raise FileProblem(
             "file_type_mismatch",
@@ -504,7 +516,7 @@ def iter_csv(
                 index.get(VALUE, -1),
                 index.get(NOTE, -1),
             )
-            emit = _long_rows(columns, default_year) if not layout.wide else None
+            emit = _long_rows(columns, default_year, apostrophes) if not layout.wide else None
             for cells in reader:
                 row_no += 1
                 if not any(cells):
