@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -28,9 +27,8 @@ STARTED = text("SELECT transaction_timestamp()")
 
 
 @pytest.fixture
-async def unbound(settings: Settings, engine: AsyncEngine) -> AsyncIterator[FastAPI]:
-    app = create_app(settings, database=Database(engine))
-    yield app
+def unbound(settings: Settings, engine: AsyncEngine) -> FastAPI:
+    return create_app(settings, database=Database(engine))
 
 
 async def test_a_per_statement_session_reads_without_a_transaction(engine: AsyncEngine) -> None:
@@ -70,7 +68,8 @@ async def test_hot_routes_read_per_statement_and_others_in_a_transaction(
             )
             assert listed.status_code == 200, listed.text
             provinces = listed.json()["items"]
-            assert provinces and listed.json()["total"] >= len(provinces)
+            assert provinces
+            assert listed.json()["total"] >= len(provinces)
             marked = {isolation for _statement, isolation in levels}
 
             unit_id = provinces[0]["id"]
