@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.util import await_
 
 from app.config import Settings
+from app.db.pool import FairAsyncPool
 
 if TYPE_CHECKING:
     from app.db.replica import Replica
@@ -74,6 +75,8 @@ def build_engine(settings: Settings, **overrides: Any) -> AsyncEngine:
         kwargs["connect_args"] = {"timeout": 10}
     else:
         kwargs.update(
+            # First come, first served when every connection is busy (app/db/pool.py).
+            poolclass=FairAsyncPool,
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_pool_size,
             pool_recycle=1800,
