@@ -48,6 +48,7 @@ async def test_a_waiter_that_gives_up_loses_no_connection(settings: Settings) ->
     try:
         holder = await one.connect()
         await holder.execute(text("SELECT 1"))
+
         # One waiter times out, one is cancelled (its client went away): neither keeps or loses
         # the connection, which the next request gets.
         async def take() -> None:
