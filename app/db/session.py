@@ -75,8 +75,9 @@ def reads_per_statement(endpoint: Endpoint) -> Endpoint:
     """Mark a GET route that only reads: on PostgreSQL its session (the one every dependency of
     the request shares, authentication included) reads statement by statement, without the
     BEGIN and ROLLBACK a transaction costs (``Database.session(per_statement=True)``). The hot
-    public reads use it (issue 16). The function itself is returned, unwrapped, so FastAPI reads
-    its signature as before."""
+    public reads use it (issue 16). A read the replica serves keeps its transaction (its own
+    sessions, app.db.replica). The function itself is returned, unwrapped, so FastAPI reads its
+    signature as before."""
     setattr(endpoint, _PER_STATEMENT, True)
     return endpoint
 
