@@ -152,27 +152,27 @@ def _one_level(filters: ItemFilters) -> bool:
     )
 
 
-# A page of one level, as ``_filtered`` builds it for ``ItemFilters(on, level)`` (ordered by
-# code and id), built once with bound parameters (building and keying it per request was a
-# tenth of a list's CPU, issue 16); tests compare both (tests/units/test_list_statements.py).
-_ONE_LEVEL_ORDER = (VERSIONS.c.code, VERSIONS.c.unit_id)
-_ONE_LEVEL_BASE = items_at(_ON).where(
-    VERSIONS.c.level == bindparam("level", type_=VERSIONS.c.level.type)
-)
-_ONE_LEVEL = _ONE_LEVEL_BASE.order_by(*_ONE_LEVEL_ORDER).limit(bindparam("limit", type_=Integer()))
-_ONE_LEVEL_AFTER = (
-    _ONE_LEVEL_BASE.where(
-        keyset_after(
-            _ONE_LEVEL_ORDER,
-            (
-                bindparam("after_code", type_=VERSIONS.c.code.type),
-                bindparam("after_id", type_=VERSIONS.c.unit_id.type),
-            ),
+def _one_level_statements() -> tuple[Select[Any], Select[Any]]:
+    """A page of one level, first and after a cursor: ``_filtered``'s own statement for
+    ``ItemFilters(on, level)`` (ordered by code and id), built once with bound parameters in
+    place of the day and the level (building and keying it per request was a tenth of a list's
+    CPU, issue 16)."""
+    # Bound parameters stand where the filters hold values: the same SQL, values given later.
+    statement, order = _filtered(
+        ItemFilters(
+            on=cast(date, _ON),
+            level=cast(str, bindparam("level", type_=VERSIONS.c.level.type)),
         )
     )
-    .order_by(*_ONE_LEVEL_ORDER)
-    .limit(bindparam("limit", type_=Integer()))
-)
+    after = (
+        bindparam("after_code", type_=VERSIONS.c.code.type),
+        bindparam("after_id", type_=VERSIONS.c.unit_id.type),
+    )
+    assert len(order) == len(after)  # one level: (code, id)
+    limit = bindparam("limit", type_=Integer())
+    first = statement.order_by(*order).limit(limit)
+    later = statement.where(keyset_after(order, after)).order_by(*order).limit(limit)
+    return first, later
 
 
 async def count_items(session: AsyncSession, filters: ItemFilters) -> int:
@@ -213,6 +213,9 @@ def _filtered(filters: ItemFilters) -> tuple[Select[Any], list[ColumnElement[Any
     else:
         order = [LEVEL_RANK, VERSIONS.c.code, VERSIONS.c.unit_id]
     return statement, order
+
+
+_ONE_LEVEL, _ONE_LEVEL_AFTER = _one_level_statements()
 
 
 def code_condition(forms: Iterable[tuple[str | None, str]]) -> ColumnElement[bool]:
