@@ -23,7 +23,7 @@ from app.core.query import prepare as prepare_query_check
 from app.core.query import reject_unknown_query_parameters
 from app.db.engine import Database, build_engine
 from app.db.replica import build_replica
-from app.routers import api_router, mount, root_router
+from app.routers import API_ROUTERS, ROOT_ROUTERS, mount
 from app.storage import build_storage
 from app.system.docs import install_docs
 from app.system.router import LIVENESS_PATH
@@ -82,8 +82,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     install_error_handlers(app)
     install_docs(app)
-    mount(app, root_router)
-    mount(app, api_router, API_PREFIX)
+    mount(app, ROOT_ROUTERS)
+    mount(app, API_ROUTERS, API_PREFIX)
 
     # Innermost: input no route can store is refused before any handler sees it (inside CORS,
     # so that browsers can read the refusal).

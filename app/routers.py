@@ -1,12 +1,12 @@
 """Every router of the service, in one place, and how they become the application's routes.
 
-The features' routes are gathered into one flat list (:func:`flat`) and added to the
-application's own router (:func:`mount`) rather than included router by router: FastAPI (0.165)
+The features' routes (and those of the routers they include) are declared on the application's
+own router (:func:`mount`) rather than included router by router: FastAPI (0.165)
 matches an included router by scanning its routes, then scans them again to handle the request,
 at every level of nesting. Three levels (app → API → feature → sub-router) cost a unit read
 about a tenth of its CPU under load, a published criteria set a sixth (bench/RESULTS.md, issue
 16); routes of the application itself are matched in one scan. Nothing is lost: every included
-router here adds no prefix, dependency or tag of its own (checked by :func:`flat`), and
+router here adds no prefix, dependency or tag of its own (checked by :func:`routes_of`), and
 :func:`mount` declares each route again with everything it was declared with, as
 ``include_router`` did before FastAPI made included routers lazy. The OpenAPI document is the
 same (``make openapi`` leaves openapi/openapi.json unchanged).
@@ -14,6 +14,7 @@ same (``make openapi`` leaves openapi/openapi.json unchanged).
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -35,23 +36,21 @@ from app.system.router import router as system_router
 from app.units.router import router as units_router
 
 
-def flat(*routers: APIRouter) -> APIRouter:
-    """One router holding the API routes of ``routers`` (and of the routers they include), in
-    order. An include that would change a route (a prefix, dependencies, tags) is refused."""
-    gathered = APIRouter()
+def routes_of(routers: Sequence[APIRouter]) -> Iterator[APIRoute]:
+    """The API routes of ``routers`` and of the routers they include, in order. An include that
+    would change a route (a prefix, dependencies, tags) is refused."""
     for router in routers:
         for context in iter_route_contexts(router.routes):
             route = context.original_route
             if not isinstance(route, APIRoute):
-                raise TypeError(f"{context.path}: only API routes can be gathered")
+                raise TypeError(f"{context.path}: only API routes can be mounted")
             effective = context.route
             if context.path != route.path or (
                 isinstance(effective, APIRoute)
                 and (effective.dependencies != route.dependencies or effective.tags != route.tags)
             ):
                 raise ValueError(f"{route.path}: its include changes it; include it as it is")
-            gathered.routes.append(route)
-    return gathered
+            yield route
 
 
 class PrefixedRoute(APIRoute):
@@ -69,13 +68,10 @@ class PrefixedRoute(APIRoute):
         return super().matches(scope)
 
 
-def mount(app: FastAPI, router: APIRouter, prefix: str = "") -> None:
-    """Declare every route of ``router`` (a :func:`flat` one) on the application itself, under
-    ``prefix``, as it was declared; the application's own dependencies apply, as they would to
-    an included router."""
-    for route in router.routes:
-        if not isinstance(route, APIRoute):
-            raise TypeError(f"{route}: gather the routes with flat() first")
+def mount(app: FastAPI, routers: Sequence[APIRouter], prefix: str = "") -> None:
+    """Declare every route of ``routers`` on the application itself, under ``prefix``, as it was
+    declared; the application's own dependencies apply, as they would to an included router."""
+    for route in routes_of(routers):
         app.router.add_api_route(
             prefix + route.path,
             route.endpoint,
@@ -109,8 +105,8 @@ def mount(app: FastAPI, router: APIRouter, prefix: str = "") -> None:
         )
 
 
-root_router = flat(system_router)
-api_router = flat(
+ROOT_ROUTERS = (system_router,)
+API_ROUTERS = (
     identity_router,
     units_router,
     criteria_router,
