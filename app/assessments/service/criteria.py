@@ -8,7 +8,6 @@ map of :class:`Threshold` by indicator id, each with the reason the criteria fea
 from __future__ import annotations
 
 import uuid
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -30,6 +29,7 @@ from app.assessments.engine import (
 from app.assessments.service.common import UnitInYear
 from app.core.errors import ProblemError, Unprocessable, field_error
 from app.core.http import Language
+from app.core.lru import Lru
 from app.criteria.service.reading import get_tree
 from app.criteria.service.resolution import resolve_many
 from app.models.enums import (
@@ -40,7 +40,7 @@ from app.models.enums import (
 )
 
 _CACHE_SIZE = 64
-_specs: OrderedDict[tuple[uuid.UUID, int, datetime, str], SetSpec] = OrderedDict()
+_specs: Lru[tuple[uuid.UUID, int, datetime, str], SetSpec] = Lru(_CACHE_SIZE)
 
 
 def _label(row: Mapping[Any, Any], language: Language) -> str:
@@ -187,14 +187,12 @@ async def load_keyed(
     if head["status"] != CriteriaSetStatus.DRAFT:
         content = (head["version"], head["updated_at"])
     key = (head["id"], head["version"], head["updated_at"], language)
-    if content is not None and key in _specs:
-        _specs.move_to_end(key)
-        return _specs[key], content
+    kept = _specs.get_fresh(key) if content is not None else None
+    if kept is not None:
+        return kept, content
     spec = _spec_from_tree(tree, language)
     if content is not None:
-        _specs[key] = spec
-        while len(_specs) > _CACHE_SIZE:
-            _specs.popitem(last=False)
+        _specs.keep(key, spec)
     return spec, content
 
 
@@ -278,16 +276,15 @@ async def _resolve_many(
 # the identity of the spec and the list; both are held by the entry, so an id cannot be reused
 # while its entry lives.
 _CONVERTED_SIZE = 1_024
-_converted: OrderedDict[tuple[int, int], tuple[SetSpec, list[Any], dict[uuid.UUID, Threshold]]] = (
-    OrderedDict()
+_converted: Lru[tuple[int, int], tuple[SetSpec, list[Any], dict[uuid.UUID, Threshold]]] = Lru(
+    _CONVERTED_SIZE
 )
 
 
 def _by_indicator(spec: SetSpec, indicators: list[Any]) -> Mapping[uuid.UUID, Threshold]:
     key = (id(spec), id(indicators))
-    found = _converted.get(key)
+    found = _converted.get_fresh(key)
     if found is not None and found[0] is spec and found[1] is indicators:
-        _converted.move_to_end(key)
         return found[2]
     by_code = {indicator.code: indicator.id for indicator in spec.indicators}
     out: dict[uuid.UUID, Threshold] = {}
@@ -296,9 +293,7 @@ def _by_indicator(spec: SetSpec, indicators: list[Any]) -> Mapping[uuid.UUID, Th
         threshold = _threshold(item)
         if indicator_id is not None and threshold is not None:
             out[indicator_id] = threshold
-    _converted[key] = (spec, indicators, out)
-    while len(_converted) > _CONVERTED_SIZE:
-        _converted.popitem(last=False)
+    _converted.keep(key, (spec, indicators, out))
     return out
 
 

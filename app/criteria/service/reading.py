@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections import OrderedDict
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core import authz
 from app.core.errors import NotFound
 from app.core.http import Language, dumps, revision_etag
+from app.core.lru import Lru
 from app.core.pagination import decode_updated_cursor, page_from_rows
 from app.core.permissions import Action
 from app.core.security import Principal
@@ -31,9 +31,9 @@ from app.models.enums import CriteriaSetStatus
 # Published and retired sets never change (a re-issue by the seeder bumps their version), so
 # their trees are kept per process, keyed by what the ETag is made of.
 _CACHE_SIZE = 64
-_cache: OrderedDict[tuple[uuid.UUID, int, datetime], Tree] = OrderedDict()
+_cache: Lru[tuple[uuid.UUID, int, datetime], Tree] = Lru(_CACHE_SIZE)
 # The JSON a read route answers for such a set, per language: encoded once, served as bytes.
-_bytes: OrderedDict[tuple[uuid.UUID, int, datetime, Language], bytes] = OrderedDict()
+_bytes: Lru[tuple[uuid.UUID, int, datetime, Language], bytes] = Lru(_CACHE_SIZE)
 # The head rows of published and retired sets, kept this many seconds so that a read of one
 # needs no database round trip (issue 16). Their content never changes; what can (a retirement,
 # a re-issue by the seeder) is seen at once by the process that wrote it (``forget``, called
@@ -123,17 +123,13 @@ def readable(principal: Principal | None) -> ColumnElement[bool]:
 async def build_tree(session: AsyncSession, head: Row) -> Tree:
     key = (head["id"], head["version"], head["updated_at"])
     cacheable = head["status"] != CriteriaSetStatus.DRAFT
-    if cacheable and key in _cache:
-        _cache.move_to_end(key)
-        return _cache[key]
+    kept = _cache.get_fresh(key) if cacheable else None
+    if kept is not None:
+        return kept
     groups, criteria, indicators, thresholds = await repository.load_children(session, head["id"])
     references = await repository.refs(session, (head["derived_from_id"], head["amends_id"]))
     tree = assemble(head, groups, criteria, indicators, thresholds, references)
-    if cacheable:
-        _cache[key] = tree
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    return tree
+    return _cache.keep(key, tree) if cacheable else tree
 
 
 async def rendered(session: AsyncSession, head: Row, language: Language) -> bytes:
@@ -141,15 +137,11 @@ async def rendered(session: AsyncSession, head: Row, language: Language) -> byte
     (no tree walk, no encoding per request)."""
     key = (head["id"], head["version"], head["updated_at"], language)
     cacheable = head["status"] != CriteriaSetStatus.DRAFT
-    if cacheable and key in _bytes:
-        _bytes.move_to_end(key)
-        return _bytes[key]
+    kept = _bytes.get_fresh(key) if cacheable else None
+    if kept is not None:
+        return kept
     body = dumps(render(await build_tree(session, head), language))
-    if cacheable:
-        _bytes[key] = body
-        while len(_bytes) > _CACHE_SIZE:
-            _bytes.popitem(last=False)
-    return body
+    return _bytes.keep(key, body) if cacheable else body
 
 
 async def get_tree(session: AsyncSession, set_id: uuid.UUID) -> Tree:

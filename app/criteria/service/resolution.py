@@ -20,15 +20,15 @@ classifications), so it is built once per subject and shared by the units that h
 from __future__ import annotations
 
 import uuid
-from collections import OrderedDict
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound, Unprocessable, field_error
 from app.core.http import Language
+from app.core.lru import Lru
 from app.core.security import Principal
 from app.criteria import repository
 from app.criteria.service.reading import build_tree, may_read, not_found
@@ -49,39 +49,17 @@ from app.units import query as units_query
 KINDS = [kind.value for kind in ClassificationKind]
 TRUE = {"true", "1", "yes"}
 
-K = TypeVar("K", bound=Hashable)
-V = TypeVar("V")
 # (set id, version, updated_at): names a published or retired set's content.
 TreeKey = tuple[uuid.UUID, int, datetime]
 # One unit's resolution: the set, unit, year, day, language and the map token it was read with.
 ResolutionKey = tuple[TreeKey, uuid.UUID, int, date, Language, str]
 
 
-class _Lru(OrderedDict[K, V]):
-    """A bounded mapping that forgets the least recently used entry first."""
-
-    def __init__(self, size: int) -> None:
-        super().__init__()
-        self.size = size
-
-    def get_fresh(self, key: K) -> V | None:
-        found = self.get(key)
-        if found is not None:
-            self.move_to_end(key)
-        return found
-
-    def keep(self, key: K, value: V) -> V:
-        self[key] = value
-        while len(self) > self.size:
-            self.popitem(last=False)
-        return value
-
-
 # Every commune of the country fits (about 10,000 before 2025), each entry a few small dicts
 # (the indicator list is shared per subject).
-_resolutions: _Lru[ResolutionKey, dict[str, Any]] = _Lru(16_384)
-_indicator_lists: _Lru[tuple[TreeKey, Subject, Language], list[dict[str, Any]]] = _Lru(1_024)
-_condition_lists: _Lru[tuple[TreeKey, Language], list[dict[str, Any]]] = _Lru(256)
+_resolutions: Lru[ResolutionKey, dict[str, Any]] = Lru(16_384)
+_indicator_lists: Lru[tuple[TreeKey, Subject, Language], list[dict[str, Any]]] = Lru(1_024)
+_condition_lists: Lru[tuple[TreeKey, Language], list[dict[str, Any]]] = Lru(256)
 
 
 def _tree_key(tree: Tree) -> TreeKey | None:
